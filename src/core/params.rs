@@ -1,0 +1,539 @@
+//! The URL contract: how a host page or a monitor link configures the widget.
+//!
+//! Parameters come from the fragment (preferred: it never reaches a server,
+//! a log or a Referer header, which matters for the token) or the query;
+//! when both carry a key, the fragment wins. Every invalid value falls back
+//! to its default and produces a [`Notice`] the widget shows without
+//! blocking, so a typo never leaves a streamer with a dead page.
+
+use std::fmt;
+
+/// Where the widget polls when no `endpoint` is given.
+pub const DEFAULT_ENDPOINT: &str = "https://stats.mux.com";
+/// Seconds between polls by default, and the allowed range.
+pub const DEFAULT_INTERVAL_S: u32 = 5;
+const INTERVAL_RANGE_S: (u32, u32) = (1, 300);
+/// Minutes of history by default, and the allowed range.
+pub const DEFAULT_HISTORY_MIN: u32 = 60;
+const HISTORY_RANGE_MIN: (u32, u32) = (1, 1440);
+
+/// Page arrangement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Everything: a monitor tab.
+    #[default]
+    Full,
+    /// Status, word, deviation and a sparkline: a control panel or an OBS dock.
+    Compact,
+}
+
+impl Layout {
+    /// The parameter value and `data-layout` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Full => "full",
+            Layout::Compact => "compact",
+        }
+    }
+}
+
+/// Colour scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Theme {
+    /// Follow `prefers-color-scheme`.
+    #[default]
+    Auto,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+impl Theme {
+    /// The parameter value and `data-theme` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+/// The stats service's base URL, validated: `https:` anywhere, `http:` only
+/// on a loopback host (a local stand-in); no credentials, query or fragment;
+/// no trailing slash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    base: String,
+    loopback: bool,
+}
+
+impl Endpoint {
+    /// Validates a base URL.
+    pub fn parse(text: &str) -> Result<Endpoint, String> {
+        let text = text.trim();
+        let (scheme, rest) = text
+            .split_once("://")
+            .ok_or_else(|| "it is not an absolute URL".to_string())?;
+        let scheme = scheme.to_ascii_lowercase();
+        if rest.contains(['?', '#', '\\', ' ']) || rest.chars().any(char::is_control) {
+            return Err("it must not carry a query, fragment or spaces".into());
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => rest.split_at(slash),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err("it must not carry credentials".into());
+        }
+        let host = host_of(authority).ok_or_else(|| "its host is not valid".to_string())?;
+        let loopback = is_loopback(&host);
+        match scheme.as_str() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => return Err("plain http is only allowed for a loopback host".into()),
+            _ => return Err("only https (or http on a loopback host) is allowed".into()),
+        }
+        let path = path.trim_end_matches('/');
+        Ok(Endpoint {
+            base: format!("{scheme}://{}{path}", authority.to_ascii_lowercase()),
+            loopback,
+        })
+    }
+
+    /// The base URL without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The origin (scheme, host, port), for the Content-Security-Policy.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.base.find("://").map_or(0, |i| i + 3);
+        match self.base[after_scheme..].find('/') {
+            Some(slash) => &self.base[..after_scheme + slash],
+            None => &self.base,
+        }
+    }
+
+    /// True for a loopback host (a local stand-in).
+    pub fn is_loopback(&self) -> bool {
+        self.loopback
+    }
+
+    /// The request URL for a token.
+    pub fn health_url(&self, token: &str) -> String {
+        format!(
+            "{}/live-stream-health?token={}",
+            self.base,
+            percent_encode(token)
+        )
+    }
+}
+
+impl Default for Endpoint {
+    fn default() -> Endpoint {
+        Endpoint {
+            base: DEFAULT_ENDPOINT.into(),
+            loopback: false,
+        }
+    }
+}
+
+fn host_of(authority: &str) -> Option<String> {
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (inside, after) = bracketed.split_once(']')?;
+        if !(after.is_empty() || valid_port(after.strip_prefix(':')?)) {
+            return None;
+        }
+        if inside.is_empty()
+            || !inside
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return None;
+        }
+        format!("[{inside}]")
+    } else {
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        if port.is_some_and(|p| !valid_port(p)) {
+            return None;
+        }
+        let ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !ok {
+            return None;
+        }
+        host.to_ascii_lowercase()
+    };
+    Some(host)
+}
+
+fn valid_port(port: &str) -> bool {
+    !port.is_empty() && port.len() <= 5 && port.parse::<u16>().is_ok_and(|p| p > 0)
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+}
+
+/// The widget's configuration from its URL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The monitor token, if any.
+    pub token: Option<String>,
+    /// Where to poll.
+    pub endpoint: Endpoint,
+    /// Milliseconds between polls.
+    pub interval_ms: f64,
+    /// Minutes of history kept and drawn.
+    pub history_minutes: u32,
+    /// Page arrangement.
+    pub layout: Layout,
+    /// Colour scheme.
+    pub theme: Theme,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            token: None,
+            endpoint: Endpoint::default(),
+            interval_ms: f64::from(DEFAULT_INTERVAL_S) * 1000.0,
+            history_minutes: DEFAULT_HISTORY_MIN,
+            layout: Layout::Full,
+            theme: Theme::Auto,
+        }
+    }
+}
+
+/// A non-blocking note about a parameter that was ignored or adjusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// The parameter's name.
+    pub param: String,
+    /// What happened, for people.
+    pub message: String,
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn notice(param: &str, message: String) -> Notice {
+    Notice {
+        param: param.into(),
+        message,
+    }
+}
+
+/// Reads the configuration from a URL's query and fragment (each without
+/// its leading `?` or `#`).
+pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    // Query first, fragment second: a later pair replaces an earlier one.
+    for source in [query, fragment] {
+        for (key, value) in form_pairs(source) {
+            if let Some(existing) = pairs.iter_mut().find(|(k, _)| *k == key) {
+                existing.1 = value;
+            } else {
+                pairs.push((key, value));
+            }
+        }
+    }
+    let mut config = Config::default();
+    let mut notices = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "token" => {
+                let token = value.trim();
+                config.token = (!token.is_empty()).then(|| token.to_string());
+            }
+            "endpoint" => match Endpoint::parse(&value) {
+                Ok(endpoint) => config.endpoint = endpoint,
+                Err(why) => notices.push(notice(
+                    "endpoint",
+                    format!("Ignored endpoint: {why}. Using {DEFAULT_ENDPOINT}."),
+                )),
+            },
+            "interval" => {
+                let seconds = clamped_number(
+                    "interval",
+                    &value,
+                    DEFAULT_INTERVAL_S,
+                    INTERVAL_RANGE_S,
+                    "s",
+                    &mut notices,
+                );
+                config.interval_ms = f64::from(seconds) * 1000.0;
+            }
+            "history" => {
+                config.history_minutes = clamped_number(
+                    "history",
+                    &value,
+                    DEFAULT_HISTORY_MIN,
+                    HISTORY_RANGE_MIN,
+                    "min",
+                    &mut notices,
+                );
+            }
+            "layout" => match value.as_str() {
+                "full" => config.layout = Layout::Full,
+                "compact" => config.layout = Layout::Compact,
+                _ => notices.push(notice(
+                    "layout",
+                    "Ignored layout: use full or compact. Using full.".into(),
+                )),
+            },
+            "theme" => match value.as_str() {
+                "auto" => config.theme = Theme::Auto,
+                "light" => config.theme = Theme::Light,
+                "dark" => config.theme = Theme::Dark,
+                _ => notices.push(notice(
+                    "theme",
+                    "Ignored theme: use auto, light or dark. Using auto.".into(),
+                )),
+            },
+            _ => {}
+        }
+    }
+    (config, notices)
+}
+
+fn clamped_number(
+    param: &str,
+    value: &str,
+    default: u32,
+    (min, max): (u32, u32),
+    unit: &str,
+    notices: &mut Vec<Notice>,
+) -> u32 {
+    let parsed = value.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+    match parsed {
+        None => {
+            notices.push(notice(
+                param,
+                format!("Ignored {param}: not a number. Using {default} {unit}."),
+            ));
+            default
+        }
+        Some(v) if v < f64::from(min) => {
+            notices.push(notice(
+                param,
+                format!("{param} raised to the minimum, {min} {unit}."),
+            ));
+            min
+        }
+        Some(v) if v > f64::from(max) => {
+            notices.push(notice(
+                param,
+                format!("{param} lowered to the maximum, {max} {unit}."),
+            ));
+            max
+        }
+        Some(v) => v.round() as u32,
+    }
+}
+
+/// Splits `a=1&b=2` into decoded pairs (`+` is a space, as in forms).
+fn form_pairs(source: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    source.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(key), percent_decode(value))
+    })
+}
+
+/// Decodes `%XX` escapes and `+`; invalid escapes are kept as written and
+/// invalid UTF-8 is replaced, so no input can fail.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Encodes everything but unreserved characters, for query values.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(query: &str, fragment: &str) -> (Config, Vec<String>) {
+        let (config, notices) = parse(query, fragment);
+        (config, notices.into_iter().map(|n| n.param).collect())
+    }
+
+    #[test]
+    fn defaults_without_parameters() {
+        let (config, notices) = parsed("", "");
+        assert_eq!(config, Config::default());
+        assert_eq!(config.endpoint.base(), "https://stats.mux.com");
+        assert_eq!(config.interval_ms, 5000.0);
+        assert_eq!(config.history_minutes, 60);
+        assert!(notices.is_empty());
+    }
+
+    #[test]
+    fn fragment_wins_over_query() {
+        let (config, _) = parsed("token=fromquery&interval=10", "token=fromfragment");
+        assert_eq!(config.token.as_deref(), Some("fromfragment"));
+        assert_eq!(config.interval_ms, 10_000.0);
+    }
+
+    #[test]
+    fn every_parameter_is_read() {
+        let (config, notices) = parsed(
+            "",
+            "token=a.b.c&endpoint=http%3A%2F%2F127.0.0.1%3A8787%2F&interval=2&history=1440&layout=compact&theme=dark",
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(config.token.as_deref(), Some("a.b.c"));
+        assert_eq!(config.endpoint.base(), "http://127.0.0.1:8787");
+        assert_eq!(config.interval_ms, 2000.0);
+        assert_eq!(config.history_minutes, 1440);
+        assert_eq!(config.layout, Layout::Compact);
+        assert_eq!(config.theme, Theme::Dark);
+    }
+
+    #[test]
+    fn numbers_are_clamped_with_a_notice() {
+        let cases = [
+            ("interval=0", 1000.0, 60, "interval"),
+            ("interval=301", 300_000.0, 60, "interval"),
+            ("interval=abc", 5000.0, 60, "interval"),
+            ("interval=NaN", 5000.0, 60, "interval"),
+            ("history=0", 5000.0, 1, "history"),
+            ("history=99999", 5000.0, 1440, "history"),
+            ("history=-5", 5000.0, 1, "history"),
+        ];
+        for (fragment, interval_ms, history, param) in cases {
+            let (config, notices) = parsed("", fragment);
+            assert_eq!(config.interval_ms, interval_ms, "{fragment}");
+            assert_eq!(config.history_minutes, history, "{fragment}");
+            assert_eq!(notices, vec![param.to_string()], "{fragment}");
+        }
+    }
+
+    #[test]
+    fn bad_enums_fall_back_with_a_notice() {
+        let (config, notices) = parsed("layout=tiny&theme=neon", "");
+        assert_eq!(config.layout, Layout::Full);
+        assert_eq!(config.theme, Theme::Auto);
+        assert_eq!(notices, vec!["layout".to_string(), "theme".to_string()]);
+    }
+
+    #[test]
+    fn empty_token_is_no_token() {
+        assert_eq!(parsed("", "token=").0.token, None);
+        assert_eq!(parsed("", "token=%20").0.token, None);
+    }
+
+    #[test]
+    fn endpoints_must_be_https_or_loopback_http() {
+        let accepted = [
+            ("https://stats.mux.com", "https://stats.mux.com"),
+            ("https://stats.example.com/", "https://stats.example.com"),
+            (
+                "HTTPS://Stats.Example.com:8443/base//",
+                "https://stats.example.com:8443/base",
+            ),
+            ("http://127.0.0.1:8787", "http://127.0.0.1:8787"),
+            ("http://127.8.9.10", "http://127.8.9.10"),
+            ("http://localhost:3000/", "http://localhost:3000"),
+            ("http://[::1]:8787", "http://[::1]:8787"),
+        ];
+        for (text, base) in accepted {
+            assert_eq!(
+                Endpoint::parse(text).map(|e| e.base().to_string()),
+                Ok(base.to_string()),
+                "{text}"
+            );
+        }
+        let refused = [
+            "http://stats.mux.com",
+            "http://10.0.0.1:8787",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com",
+            "ftp://127.0.0.1",
+            "javascript:alert(1)",
+            "//stats.mux.com",
+            "https://user:pass@stats.mux.com",
+            "https://stats.mux.com?x=1",
+            "https://stats.mux.com#x",
+            "https://",
+            "https://stats.mux.com:99999",
+            "https://stats mux.com",
+            "https://[nothex]:80",
+        ];
+        for text in refused {
+            assert!(Endpoint::parse(text).is_err(), "{text}");
+        }
+        let (config, notices) = parsed("", "endpoint=http%3A%2F%2Fevil.example");
+        assert_eq!(config.endpoint, Endpoint::default());
+        assert_eq!(notices, vec!["endpoint".to_string()]);
+    }
+
+    #[test]
+    fn endpoint_origin_and_health_url() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8787/s/run/excellent").unwrap_or_default();
+        assert_eq!(endpoint.origin(), "http://127.0.0.1:8787");
+        assert_eq!(
+            endpoint.health_url("a.b+c"),
+            "http://127.0.0.1:8787/s/run/excellent/live-stream-health?token=a.b%2Bc"
+        );
+        assert_eq!(Endpoint::default().origin(), "https://stats.mux.com");
+    }
+
+    #[test]
+    fn percent_decoding_never_fails() {
+        assert_eq!(percent_decode("a%20b+c"), "a b c");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+        assert_eq!(percent_decode("%E2%88%92"), "\u{2212}");
+    }
+}

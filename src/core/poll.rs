@@ -1,0 +1,587 @@
+//! The polling engine as a pure state machine.
+//!
+//! The shell owns exactly one timer and at most one request; this module
+//! decides what they do. After every settled request it returns the delay
+//! before the next one ([`Next`]), so requests never pile up the way a
+//! `setInterval` does when the network is slower than the interval.
+//!
+//! Rules (each has a test below):
+//! - a token starts polling at once (no initial wait); a token that cannot
+//!   be read, or whose `exp` has passed, stops before any request;
+//! - success returns to the normal interval and clears the failure count;
+//! - a network error, a timeout, a 5xx or an unusable body keeps the last
+//!   values (the view marks them stale) and retries with exponential backoff
+//!   and "equal jitter": the n-th consecutive failure waits between half and
+//!   all of `min(60 s, 2 s × 2^(n-1))`;
+//! - 429 waits for `Retry-After` when given (at least 1 s, at most an hour),
+//!   else backs off like a failure;
+//! - 401, 403 and every other 4xx stop polling until a new token arrives:
+//!   asking again with the same token cannot succeed and only burns quota;
+//! - `exp` stops polling at expiry: every wait is cut short at `exp`, and a
+//!   wake-up at or after it reports the link as expired;
+//! - every token gets a new generation; an outcome from an older generation
+//!   (a request that settled after the token was replaced) is ignored.
+//!
+//! Hidden tabs are not special-cased: a monitor must keep watching.
+
+use crate::core::api::{HealthReport, ResponseError};
+use crate::core::token::{TokenClaims, TokenError};
+
+/// How long one request may take before it is aborted.
+pub const REQUEST_TIMEOUT_MS: f64 = 10_000.0;
+/// The longest backoff between retries.
+pub const MAX_BACKOFF_MS: f64 = 60_000.0;
+/// The first backoff step (before jitter).
+pub const FIRST_BACKOFF_MS: f64 = 2_000.0;
+/// Bounds on a server's `Retry-After`.
+pub const RETRY_AFTER_BOUNDS_MS: (f64, f64) = (1_000.0, 3_600_000.0);
+
+/// The connection state shown in `data-state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ConnState {
+    /// No token yet; nothing is polled.
+    #[default]
+    WaitingToken,
+    /// A token arrived; the first answer is on its way.
+    Connecting,
+    /// The last request succeeded.
+    Live,
+    /// The last request failed; another is scheduled.
+    Retrying,
+    /// The service refused the token, or it could not be read.
+    TokenRejected,
+    /// The token's `exp` has passed.
+    TokenExpired,
+}
+
+impl ConnState {
+    /// The `data-state` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::WaitingToken => "waiting-token",
+            ConnState::Connecting => "connecting",
+            ConnState::Live => "live",
+            ConnState::Retrying => "retrying",
+            ConnState::TokenRejected => "token-rejected",
+            ConnState::TokenExpired => "token-expired",
+        }
+    }
+
+    /// True while requests are being made.
+    pub fn is_polling(self) -> bool {
+        matches!(
+            self,
+            ConnState::Connecting | ConnState::Live | ConnState::Retrying
+        )
+    }
+}
+
+/// How a request settled, as the shell saw it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// 2xx with a usable body.
+    Report(HealthReport),
+    /// 2xx with a body we could not use.
+    BadBody(ResponseError),
+    /// A non-2xx status.
+    Http {
+        /// The status code.
+        status: u16,
+        /// `Retry-After`, already converted to milliseconds.
+        retry_after_ms: Option<f64>,
+    },
+    /// The request failed before a response (DNS, connection, CORS).
+    Network,
+    /// No response within [`REQUEST_TIMEOUT_MS`].
+    Timeout,
+}
+
+/// Why polling stopped for the current token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// The token could not be read in the browser.
+    Malformed(TokenError),
+    /// The service answered with this 4xx status.
+    Http(u16),
+}
+
+/// What the shell does next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Next {
+    /// Set the single timer to fire after this many milliseconds, then call
+    /// [`Poller::on_timer`].
+    Wake(f64),
+    /// Clear the timer; nothing more happens until a new token.
+    Idle,
+}
+
+/// What to do when the timer fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send one request tagged with this generation.
+    Fetch(u64),
+    /// Nothing: the token expired or polling stopped.
+    Stop,
+}
+
+/// A failure kind, for the view's message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// Network error.
+    Network,
+    /// Timeout.
+    Timeout,
+    /// 5xx or 429 (or another retryable status).
+    Http(u16),
+    /// Unusable body.
+    BadBody(ResponseError),
+}
+
+/// The polling state machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Poller {
+    interval_ms: f64,
+    state: ConnState,
+    generation: u64,
+    consecutive_failures: u32,
+    expires_at_ms: Option<f64>,
+    next_at_ms: Option<f64>,
+    last_success_ms: Option<f64>,
+    rejection: Option<Rejection>,
+    last_failure: Option<Failure>,
+}
+
+impl Poller {
+    /// A poller waiting for a token.
+    pub fn new(interval_ms: f64) -> Poller {
+        Poller {
+            interval_ms: interval_ms.max(1.0),
+            state: ConnState::WaitingToken,
+            generation: 0,
+            consecutive_failures: 0,
+            expires_at_ms: None,
+            next_at_ms: None,
+            last_success_ms: None,
+            rejection: None,
+            last_failure: None,
+        }
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> ConnState {
+        self.state
+    }
+    /// The generation of the current token.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+    /// The normal interval.
+    pub fn interval_ms(&self) -> f64 {
+        self.interval_ms
+    }
+    /// When the next request is due (browser time), while polling.
+    pub fn next_at_ms(&self) -> Option<f64> {
+        self.next_at_ms
+    }
+    /// When the current token expires.
+    pub fn expires_at_ms(&self) -> Option<f64> {
+        self.expires_at_ms
+    }
+    /// When the last request succeeded.
+    pub fn last_success_ms(&self) -> Option<f64> {
+        self.last_success_ms
+    }
+    /// Why polling stopped, when it did because of the token.
+    pub fn rejection(&self) -> Option<Rejection> {
+        self.rejection
+    }
+    /// The latest failure while retrying.
+    pub fn last_failure(&self) -> Option<&Failure> {
+        self.last_failure.as_ref()
+    }
+    /// Consecutive failed requests.
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
+
+    /// Changes the interval; takes effect from the next scheduled poll.
+    pub fn set_interval_ms(&mut self, interval_ms: f64) {
+        self.interval_ms = interval_ms.max(1.0);
+    }
+
+    /// A new token (already read with [`crate::core::token::read_claims`]),
+    /// or `None` to stop and wait for one.
+    pub fn set_token(
+        &mut self,
+        claims: Option<Result<TokenClaims, TokenError>>,
+        now_ms: f64,
+    ) -> Next {
+        self.generation += 1;
+        self.consecutive_failures = 0;
+        self.rejection = None;
+        self.last_failure = None;
+        self.next_at_ms = None;
+        self.expires_at_ms = None;
+        match claims {
+            None => {
+                self.state = ConnState::WaitingToken;
+                Next::Idle
+            }
+            Some(Err(error)) => {
+                self.state = ConnState::TokenRejected;
+                self.rejection = Some(Rejection::Malformed(error));
+                Next::Idle
+            }
+            Some(Ok(claims)) => {
+                self.expires_at_ms = claims.expires_at_ms;
+                if self.is_expired(now_ms) {
+                    self.state = ConnState::TokenExpired;
+                    return Next::Idle;
+                }
+                self.state = ConnState::Connecting;
+                self.schedule(0.0, now_ms)
+            }
+        }
+    }
+
+    fn is_expired(&self, now_ms: f64) -> bool {
+        self.expires_at_ms.is_some_and(|exp| now_ms >= exp)
+    }
+
+    fn schedule(&mut self, delay_ms: f64, now_ms: f64) -> Next {
+        let until_expiry = self.expires_at_ms.map_or(f64::INFINITY, |exp| exp - now_ms);
+        let delay = delay_ms.min(until_expiry).max(0.0);
+        self.next_at_ms = Some(now_ms + delay);
+        Next::Wake(delay)
+    }
+
+    /// The timer fired.
+    pub fn on_timer(&mut self, now_ms: f64) -> Step {
+        if !self.state.is_polling() {
+            return Step::Stop;
+        }
+        if self.is_expired(now_ms) {
+            self.state = ConnState::TokenExpired;
+            self.next_at_ms = None;
+            return Step::Stop;
+        }
+        self.next_at_ms = None;
+        Step::Fetch(self.generation)
+    }
+
+    /// A request settled. `jitter` is a random number in `[0, 1)`.
+    pub fn on_outcome(
+        &mut self,
+        generation: u64,
+        outcome: &Outcome,
+        now_ms: f64,
+        jitter: f64,
+    ) -> Next {
+        if generation != self.generation || !self.state.is_polling() {
+            return match self.next_at_ms {
+                Some(at) => Next::Wake((at - now_ms).max(0.0)),
+                None => Next::Idle,
+            };
+        }
+        if self.is_expired(now_ms) {
+            self.state = ConnState::TokenExpired;
+            self.next_at_ms = None;
+            return Next::Idle;
+        }
+        match outcome {
+            Outcome::Report(_) => {
+                self.state = ConnState::Live;
+                self.consecutive_failures = 0;
+                self.last_failure = None;
+                self.last_success_ms = Some(now_ms);
+                self.schedule(self.interval_ms, now_ms)
+            }
+            Outcome::Http {
+                status: 429,
+                retry_after_ms,
+            } => {
+                let delay = match retry_after_ms {
+                    Some(wait) if wait.is_finite() => {
+                        self.consecutive_failures += 1;
+                        wait.clamp(RETRY_AFTER_BOUNDS_MS.0, RETRY_AFTER_BOUNDS_MS.1)
+                    }
+                    _ => self.backoff(jitter),
+                };
+                self.fail(Failure::Http(429), delay, now_ms)
+            }
+            Outcome::Http { status, .. } if (400..500).contains(status) => {
+                self.state = ConnState::TokenRejected;
+                self.rejection = Some(Rejection::Http(*status));
+                self.next_at_ms = None;
+                Next::Idle
+            }
+            Outcome::Http { status, .. } => {
+                let delay = self.backoff(jitter);
+                self.fail(Failure::Http(*status), delay, now_ms)
+            }
+            Outcome::BadBody(error) => {
+                let delay = self.backoff(jitter);
+                self.fail(Failure::BadBody(error.clone()), delay, now_ms)
+            }
+            Outcome::Network => {
+                let delay = self.backoff(jitter);
+                self.fail(Failure::Network, delay, now_ms)
+            }
+            Outcome::Timeout => {
+                let delay = self.backoff(jitter);
+                self.fail(Failure::Timeout, delay, now_ms)
+            }
+        }
+    }
+
+    fn fail(&mut self, failure: Failure, delay_ms: f64, now_ms: f64) -> Next {
+        self.state = ConnState::Retrying;
+        self.last_failure = Some(failure);
+        self.schedule(delay_ms, now_ms)
+    }
+
+    /// Counts a failure and returns its jittered backoff.
+    fn backoff(&mut self, jitter: f64) -> f64 {
+        self.consecutive_failures += 1;
+        backoff_ms(self.consecutive_failures, jitter)
+    }
+}
+
+/// The wait after the n-th consecutive failure (n >= 1), with "equal
+/// jitter": uniformly between half and all of `min(60 s, 2 s × 2^(n-1))`.
+pub fn backoff_ms(failures: u32, jitter: f64) -> f64 {
+    let exponent = failures.saturating_sub(1).min(16);
+    let ceiling = (FIRST_BACKOFF_MS * f64::from(1u32 << exponent)).min(MAX_BACKOFF_MS);
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    ceiling / 2.0 + ceiling / 2.0 * jitter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::status::Status;
+
+    fn claims(exp_ms: Option<f64>) -> Option<Result<TokenClaims, TokenError>> {
+        Some(Ok(TokenClaims {
+            stream_id: Some("stream".into()),
+            expires_at_ms: exp_ms,
+        }))
+    }
+
+    fn report() -> Outcome {
+        Outcome::Report(HealthReport {
+            updated_at_ms: Some(1),
+            session_avg_ms: Some(384.0),
+            deviation_ms: Some(12.0),
+            status: Status::Excellent,
+        })
+    }
+
+    fn http(status: u16) -> Outcome {
+        Outcome::Http {
+            status,
+            retry_after_ms: None,
+        }
+    }
+
+    fn live_poller() -> Poller {
+        let mut poller = Poller::new(5000.0);
+        poller.set_token(claims(None), 0.0);
+        poller.on_timer(0.0);
+        poller
+    }
+
+    #[test]
+    fn no_token_means_no_polling() {
+        let mut poller = Poller::new(5000.0);
+        assert_eq!(poller.set_token(None, 0.0), Next::Idle);
+        assert_eq!(poller.state(), ConnState::WaitingToken);
+        assert_eq!(poller.on_timer(10.0), Step::Stop);
+    }
+
+    #[test]
+    fn first_poll_goes_out_at_once() {
+        let mut poller = Poller::new(5000.0);
+        assert_eq!(poller.set_token(claims(None), 100.0), Next::Wake(0.0));
+        assert_eq!(poller.state(), ConnState::Connecting);
+        assert_eq!(poller.on_timer(100.0), Step::Fetch(1));
+    }
+
+    #[test]
+    fn success_schedules_the_normal_interval_after_settling() {
+        let mut poller = live_poller();
+        assert_eq!(
+            poller.on_outcome(1, &report(), 700.0, 0.5),
+            Next::Wake(5000.0)
+        );
+        assert_eq!(poller.state(), ConnState::Live);
+        assert_eq!(poller.next_at_ms(), Some(5700.0));
+        assert_eq!(poller.last_success_ms(), Some(700.0));
+    }
+
+    #[test]
+    fn backoff_sequence_doubles_to_a_60_second_cap() {
+        let ceilings: Vec<f64> = (1..=9).map(|n| backoff_ms(n, 1.0)).collect();
+        assert_eq!(
+            ceilings,
+            vec![
+                2000.0, 4000.0, 8000.0, 16_000.0, 32_000.0, 60_000.0, 60_000.0, 60_000.0, 60_000.0
+            ]
+        );
+        assert_eq!(backoff_ms(1, 0.0), 1000.0);
+        assert_eq!(backoff_ms(6, 0.0), 30_000.0);
+        assert_eq!(backoff_ms(u32::MAX, 0.5), 45_000.0);
+        assert_eq!(backoff_ms(3, f64::NAN), 6000.0);
+    }
+
+    #[test]
+    fn retryable_failures_back_off_then_success_resets() {
+        let mut poller = live_poller();
+        let failures = [
+            Outcome::Network,
+            Outcome::Timeout,
+            http(500),
+            http(502),
+            http(503),
+            Outcome::BadBody(ResponseError::NotJson),
+        ];
+        let mut expected = Vec::new();
+        let mut got = Vec::new();
+        for (i, failure) in failures.iter().enumerate() {
+            got.push(poller.on_outcome(1, failure, 0.0, 1.0));
+            expected.push(Next::Wake(backoff_ms(i as u32 + 1, 1.0)));
+            assert_eq!(poller.state(), ConnState::Retrying);
+            assert_eq!(poller.on_timer(0.0), Step::Fetch(1));
+        }
+        assert_eq!(got, expected);
+        assert_eq!(
+            poller.on_outcome(1, &report(), 0.0, 1.0),
+            Next::Wake(5000.0)
+        );
+        assert_eq!(poller.consecutive_failures(), 0);
+        assert_eq!(
+            poller.on_outcome(1, &Outcome::Network, 0.0, 1.0),
+            Next::Wake(2000.0)
+        );
+    }
+
+    #[test]
+    fn too_many_requests_honours_retry_after() {
+        let mut poller = live_poller();
+        let outcome = Outcome::Http {
+            status: 429,
+            retry_after_ms: Some(3000.0),
+        };
+        assert_eq!(poller.on_outcome(1, &outcome, 0.0, 0.0), Next::Wake(3000.0));
+        assert_eq!(poller.state(), ConnState::Retrying);
+        let tiny = Outcome::Http {
+            status: 429,
+            retry_after_ms: Some(0.0),
+        };
+        assert_eq!(poller.on_outcome(1, &tiny, 0.0, 0.0), Next::Wake(1000.0));
+        let huge = Outcome::Http {
+            status: 429,
+            retry_after_ms: Some(1e12),
+        };
+        assert_eq!(
+            poller.on_outcome(1, &huge, 0.0, 0.0),
+            Next::Wake(3_600_000.0)
+        );
+    }
+
+    #[test]
+    fn too_many_requests_without_retry_after_backs_off() {
+        let mut poller = live_poller();
+        assert_eq!(
+            poller.on_outcome(1, &http(429), 0.0, 1.0),
+            Next::Wake(2000.0)
+        );
+        assert_eq!(
+            poller.on_outcome(1, &http(429), 0.0, 1.0),
+            Next::Wake(4000.0)
+        );
+    }
+
+    #[test]
+    fn client_errors_stop_until_a_new_token() {
+        for status in [400, 401, 403, 404, 410, 418] {
+            let mut poller = live_poller();
+            assert_eq!(
+                poller.on_outcome(1, &http(status), 0.0, 0.5),
+                Next::Idle,
+                "{status}"
+            );
+            assert_eq!(poller.state(), ConnState::TokenRejected);
+            assert_eq!(poller.rejection(), Some(Rejection::Http(status)));
+            assert_eq!(poller.on_timer(10_000.0), Step::Stop);
+            assert_eq!(poller.set_token(claims(None), 20_000.0), Next::Wake(0.0));
+            assert_eq!(poller.state(), ConnState::Connecting);
+            assert_eq!(poller.rejection(), None);
+        }
+    }
+
+    #[test]
+    fn malformed_token_is_rejected_without_a_request() {
+        let mut poller = Poller::new(5000.0);
+        let next = poller.set_token(Some(Err(TokenError::NotAJwt)), 0.0);
+        assert_eq!(next, Next::Idle);
+        assert_eq!(poller.state(), ConnState::TokenRejected);
+        assert_eq!(
+            poller.rejection(),
+            Some(Rejection::Malformed(TokenError::NotAJwt))
+        );
+    }
+
+    #[test]
+    fn expired_token_never_polls() {
+        let mut poller = Poller::new(5000.0);
+        assert_eq!(poller.set_token(claims(Some(1000.0)), 1000.0), Next::Idle);
+        assert_eq!(poller.state(), ConnState::TokenExpired);
+    }
+
+    #[test]
+    fn waits_are_cut_short_at_expiry_and_expiry_stops() {
+        let mut poller = Poller::new(5000.0);
+        poller.set_token(claims(Some(3000.0)), 0.0);
+        assert_eq!(poller.on_timer(0.0), Step::Fetch(1));
+        assert_eq!(
+            poller.on_outcome(1, &report(), 500.0, 0.5),
+            Next::Wake(2500.0)
+        );
+        assert_eq!(poller.on_timer(3000.0), Step::Stop);
+        assert_eq!(poller.state(), ConnState::TokenExpired);
+    }
+
+    #[test]
+    fn an_answer_arriving_after_expiry_does_not_revive_polling() {
+        let mut poller = Poller::new(5000.0);
+        poller.set_token(claims(Some(3000.0)), 0.0);
+        poller.on_timer(2900.0);
+        assert_eq!(poller.on_outcome(1, &report(), 3100.0, 0.5), Next::Idle);
+        assert_eq!(poller.state(), ConnState::TokenExpired);
+    }
+
+    #[test]
+    fn outcomes_of_a_replaced_token_are_ignored() {
+        let mut poller = live_poller();
+        assert_eq!(poller.set_token(claims(None), 100.0), Next::Wake(0.0));
+        let next = poller.on_outcome(1, &http(401), 100.0, 0.5);
+        assert_eq!(next, Next::Wake(0.0));
+        assert_eq!(poller.state(), ConnState::Connecting);
+        assert_eq!(poller.on_timer(100.0), Step::Fetch(2));
+    }
+
+    #[test]
+    fn interval_change_applies_to_the_next_schedule() {
+        let mut poller = live_poller();
+        poller.set_interval_ms(30_000.0);
+        assert_eq!(
+            poller.on_outcome(1, &report(), 0.0, 0.5),
+            Next::Wake(30_000.0)
+        );
+    }
+}
