@@ -1,0 +1,312 @@
+//! The `live-stream-health` command line (native, feature `server`):
+//! `serve` (the stand-in), `token` (mint a token or a monitor link),
+//! `demo-backend` (stand-in + simulated streams + links, optionally serving
+//! the built widget) and `test-server` (the scripted test server). See
+//! [`USAGE`] for flags.
+//!
+//! Arguments are parsed by hand: there are few subcommands with few flags, and
+//! an argument-parser crate would double the tool's compile time. Every error
+//! is a message and exit code 2, never a panic. Long-running commands stop
+//! cleanly on SIGINT or SIGTERM; state is on disk after every change, so
+//! stopping loses nothing.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::background::StopSignal;
+use super::demo::{self, DemoConfig};
+use super::standin::{self, Config};
+use super::testserver;
+use super::token;
+
+/// The help text.
+pub const USAGE: &str = "\
+usage:
+  live-stream-health serve [--listen 127.0.0.1:8787] [--data-dir DIR]
+        [--time-scale 1] [--simulate steady,jittery,...|script:...]
+      Run the stand-in Live Stream Health Stats API (state in DIR,
+      default ./standin-data).
+  live-stream-health token --key <base64 PEM | PEM | @key.pem> --key-id ID
+        --stream LIVE_STREAM_ID [--expires 24h] [--base-url URL] [--endpoint URL]
+      Mint an RS256 token; with --base-url print <URL>#token=...[&endpoint=...].
+  live-stream-health demo-backend [--listen 127.0.0.1:8787] [--data-dir DIR]
+        [--widget-base http://127.0.0.1:8080/] [--time-scale 1]
+        [--scenarios steady,jittery,...] [--expires 24h]
+        [--serve-dir DIST [--widget-listen 127.0.0.1:8080]]
+      Run the stand-in with one simulated stream per scenario and print a
+      monitor link for each.
+  live-stream-health test-server [--listen 127.0.0.1:47381]
+      Run the scripted test server: GET /s/<run>/<steps>/live-stream-health.
+
+Scenarios: steady, jittery, congested, recovering, flapping, disconnect, or
+script:<dur>@<rate|off>[~<jitter ms>],... e.g. script:30s@1.0~50,20s@0.8,10s@off
+";
+
+const DEFAULT_DATA_DIR: &str = "standin-data";
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("live-stream-health: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(format!("missing command\n{USAGE}"));
+    };
+    match command.as_str() {
+        "serve" => {
+            let flags = Flags::parse(
+                rest,
+                &["--listen", "--data-dir", "--time-scale", "--simulate"],
+            )?;
+            let mut config = Config::new(flags.path("--data-dir"));
+            config.listen = flags.addr("--listen", "127.0.0.1:8787")?;
+            config.time_scale = flags.time_scale()?;
+            config.simulate = flags.list("--simulate");
+            run_serve(config)
+        }
+        "token" => {
+            let flags = Flags::parse(
+                rest,
+                &[
+                    "--key",
+                    "--key-id",
+                    "--stream",
+                    "--expires",
+                    "--base-url",
+                    "--endpoint",
+                ],
+            )?;
+            println!("{}", token_output(&flags)?);
+            Ok(())
+        }
+        "demo-backend" => {
+            let flags = Flags::parse(
+                rest,
+                &[
+                    "--listen",
+                    "--data-dir",
+                    "--widget-base",
+                    "--time-scale",
+                    "--scenarios",
+                    "--expires",
+                    "--serve-dir",
+                    "--widget-listen",
+                ],
+            )?;
+            let mut config = DemoConfig::new(flags.path("--data-dir"));
+            config.standin.listen = flags.addr("--listen", "127.0.0.1:8787")?;
+            config.standin.time_scale = flags.time_scale()?;
+            if flags.get("--scenarios").is_some() {
+                config.scenarios = flags.list("--scenarios");
+            }
+            if let Some(expires) = flags.get("--expires") {
+                config.valid_for = token::parse_duration(expires).map_err(|e| e.to_string())?;
+            }
+            config.widget_base = flags.get("--widget-base").map(str::to_owned);
+            config.serve_dir = flags.get("--serve-dir").map(PathBuf::from);
+            config.widget_listen = flags.addr("--widget-listen", "127.0.0.1:8080")?;
+            if flags.get("--widget-listen").is_some() && config.serve_dir.is_none() {
+                return Err("--widget-listen needs --serve-dir".to_owned());
+            }
+            run_demo(config)
+        }
+        "test-server" => {
+            let flags = Flags::parse(rest, &["--listen"])?;
+            let listen = flags.addr("--listen", "127.0.0.1:47381")?;
+            run_test_server(listen)
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Blocks until SIGINT or SIGTERM.
+fn wait_for_termination() -> Result<(), String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?
+        .block_on(async { StopSignal::on_termination().wait().await });
+    Ok(())
+}
+
+fn run_serve(config: Config) -> Result<(), String> {
+    let data_dir = config.data_dir.clone();
+    let running = standin::spawn(config).map_err(|e| format!("cannot start: {e}"))?;
+    println!("stand-in listening on {}", running.base_url());
+    println!("endpoint: {}?token=<JWT>", running.endpoint());
+    match running.bootstrap() {
+        Some(credentials) if running.bootstrapped_now() => println!(
+            "created access token (System + Video, development): {}\n  also in {}",
+            credentials.pair(),
+            data_dir.join("bootstrap.json").display()
+        ),
+        _ => println!(
+            "access token: see {}",
+            data_dir.join("bootstrap.json").display()
+        ),
+    }
+    for stream in running.simulated_streams() {
+        println!(
+            "simulated stream {}  {}",
+            stream.id,
+            stream.simulate.as_deref().unwrap_or_default()
+        );
+    }
+    wait_for_termination()?;
+    eprintln!("stopping");
+    running.shutdown().map_err(|e| e.to_string())
+}
+
+fn token_output(flags: &Flags) -> Result<String, String> {
+    let key_input = flags.required("--key")?;
+    let key_id = flags.required("--key-id")?;
+    let stream = flags.required("--stream")?;
+    let valid_for = match flags.get("--expires") {
+        Some(text) => token::parse_duration(text).map_err(|e| e.to_string())?,
+        None => token::DEFAULT_VALIDITY,
+    };
+    let pem = token::read_key(key_input).map_err(|e| e.to_string())?;
+    let jwt = token::mint(&pem, key_id, stream, valid_for).map_err(|e| e.to_string())?;
+    match (flags.get("--base-url"), flags.get("--endpoint")) {
+        (Some(base), endpoint) => Ok(token::monitor_link(base, &jwt, endpoint)),
+        (None, Some(_)) => Err("--endpoint needs --base-url".to_owned()),
+        (None, None) => Ok(jwt),
+    }
+}
+
+fn run_demo(config: DemoConfig) -> Result<(), String> {
+    let demo = demo::start(config).map_err(|e| format!("cannot start the demo: {e}"))?;
+    println!("stand-in listening on {}", demo.running.base_url());
+    if let Some(statics) = demo.static_server() {
+        println!("widget served at {}", statics.base_url());
+    }
+    let width = demo
+        .links
+        .iter()
+        .map(|l| l.scenario.len())
+        .max()
+        .unwrap_or(0);
+    for link in &demo.links {
+        println!("{:width$}  {}", link.scenario, link.link);
+    }
+    wait_for_termination()?;
+    eprintln!("stopping");
+    demo.shutdown().map_err(|e| e.to_string())
+}
+
+fn run_test_server(listen: SocketAddr) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("test server listening on http://{addr}/s/<run>/<steps>/live-stream-health");
+        testserver::serve(listener, StopSignal::on_termination())
+            .await
+            .map_err(|e| format!("test server failed: {e}"))
+    })
+}
+
+/// `--name value` pairs, each allowed at most once, only from a known set.
+struct Flags {
+    values: Vec<(String, String)>,
+}
+
+impl Flags {
+    fn parse(args: &[String], allowed: &[&str]) -> Result<Self, String> {
+        let mut values: Vec<(String, String)> = Vec::new();
+        let mut iter = args.iter();
+        while let Some(arg) = iter.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
+                _ => (arg.as_str(), None),
+            };
+            if !allowed.contains(&name) {
+                return Err(format!("unexpected argument {name:?}"));
+            }
+            if values.iter().any(|(seen, _)| seen == name) {
+                return Err(format!("{name} given twice"));
+            }
+            let value = match inline {
+                Some(value) => value,
+                None => iter
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("{name} needs a value"))?,
+            };
+            values.push((name.to_owned(), value));
+        }
+        Ok(Self { values })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(seen, _)| seen == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, String> {
+        self.get(name).ok_or_else(|| format!("{name} is required"))
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        PathBuf::from(self.get(name).unwrap_or(DEFAULT_DATA_DIR))
+    }
+
+    /// A comma-separated list; a `script:` spec may itself contain commas,
+    /// so a `script:` item takes the rest of the list.
+    fn list(&self, name: &str) -> Vec<String> {
+        let text = self.get(name).unwrap_or_default();
+        let mut items = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            if rest.starts_with("script:") {
+                items.push(rest.to_owned());
+                break;
+            }
+            let (item, tail) = rest.split_once(',').unwrap_or((rest, ""));
+            if !item.trim().is_empty() {
+                items.push(item.trim().to_owned());
+            }
+            rest = tail;
+        }
+        items
+    }
+
+    fn time_scale(&self) -> Result<f64, String> {
+        match self.get("--time-scale") {
+            None => Ok(1.0),
+            Some(text) => text
+                .parse()
+                .map_err(|_| format!("--time-scale: {text:?} is not a number")),
+        }
+    }
+
+    fn addr(&self, name: &str, default: &str) -> Result<SocketAddr, String> {
+        let text = self.get(name).unwrap_or(default);
+        text.parse()
+            .map_err(|_| format!("{name}: {text:?} is not an address like 127.0.0.1:8787"))
+    }
+}

@@ -1,0 +1,158 @@
+//! The demo backend: a stand-in with one simulated stream per scenario, a
+//! signing key, and a ready-made monitor link per stream.
+//!
+//! Idempotent across restarts with the same data directory: streams are
+//! found by their scenario (see [`Config::simulate`]), and the demo's signing
+//! key is reused while it still exists. To make that possible the demo keeps
+//! the key's private half in `DATA_DIR/demo-signing-key.json`, written
+//! atomically with mode 0600 — the one place the stand-in ever writes a
+//! private key, and only for this local demo. Links printed by an earlier
+//! run keep working until their tokens expire. Delete the file (or the key
+//! through the API) to rotate it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::simulate::NAMED_SCENARIOS;
+use super::standin::{self, Config, Running, StandinError};
+use super::statics::{self, StaticServer};
+use super::store::write_atomically;
+use super::token;
+
+const DEMO_KEY_FILE: &str = "demo-signing-key.json";
+
+/// How the demo starts.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// The stand-in's configuration; `simulate` is replaced by `scenarios`.
+    pub standin: Config,
+    /// Scenarios to create streams for. Default: every named scenario.
+    pub scenarios: Vec<String>,
+    /// Where the widget is served; links are `<widget_base>#token=...`.
+    /// `None` with `serve_dir` set means the static server's own URL.
+    pub widget_base: Option<String>,
+    /// Lifetime of the minted tokens. Default 24 h.
+    pub valid_for: Duration,
+    /// Serve this directory (the built widget) as well.
+    pub serve_dir: Option<PathBuf>,
+    /// Where to serve `serve_dir`. Default `127.0.0.1:8080`.
+    pub widget_listen: SocketAddr,
+}
+
+impl DemoConfig {
+    /// Defaults around a data directory (stand-in on a free port).
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            standin: Config::new(data_dir),
+            scenarios: NAMED_SCENARIOS
+                .iter()
+                .map(|(n, _)| (*n).to_owned())
+                .collect(),
+            widget_base: None,
+            valid_for: token::DEFAULT_VALIDITY,
+            serve_dir: None,
+            widget_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+/// One simulated stream and the link that monitors it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLink {
+    /// The scenario spec.
+    pub scenario: String,
+    /// The live stream id.
+    pub stream_id: String,
+    /// The token alone.
+    pub token: String,
+    /// `<widget_base>#token=...&endpoint=<stand-in URL>`.
+    pub link: String,
+}
+
+/// A running demo.
+#[derive(Debug)]
+pub struct Demo {
+    /// The stand-in.
+    pub running: Running,
+    /// One link per scenario, in the order asked for.
+    pub links: Vec<DemoLink>,
+    statics: Option<StaticServer>,
+}
+
+impl Demo {
+    /// The static widget server, when `serve_dir` was given.
+    pub fn static_server(&self) -> Option<&StaticServer> {
+        self.statics.as_ref()
+    }
+
+    /// Stops both servers.
+    pub fn shutdown(self) -> Result<(), StandinError> {
+        if let Some(statics) = self.statics {
+            statics.shutdown()?;
+        }
+        self.running.shutdown()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct DemoKey {
+    id: String,
+    private_key_pem: String,
+}
+
+/// Starts the stand-in (and optionally the static server), ensures streams
+/// and a signing key, and mints a link per stream.
+pub fn start(config: DemoConfig) -> Result<Demo, StandinError> {
+    let data_dir = config.standin.data_dir.clone();
+    let mut standin_config = config.standin;
+    standin_config.simulate = config.scenarios.clone();
+    let running = standin::spawn(standin_config)?;
+
+    let key_path = data_dir.join(DEMO_KEY_FILE);
+    let saved: Option<DemoKey> = std::fs::read(&key_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let key = match saved {
+        Some(key) if running.has_signing_key(&key.id) => key,
+        _ => {
+            let created = running.create_signing_key("development")?;
+            let key = DemoKey {
+                id: created.id,
+                private_key_pem: created.private_key_pem,
+            };
+            let text = serde_json::to_vec_pretty(&key).unwrap_or_default();
+            write_atomically(&data_dir, DEMO_KEY_FILE, &text, true)?;
+            key
+        }
+    };
+
+    let statics = match &config.serve_dir {
+        Some(dir) => Some(statics::spawn(dir, config.widget_listen)?),
+        None => None,
+    };
+    let widget_base = config
+        .widget_base
+        .or_else(|| statics.as_ref().map(StaticServer::base_url))
+        .unwrap_or_else(|| "http://127.0.0.1:8080/".to_owned());
+
+    let endpoint = running.base_url();
+    let mut links = Vec::new();
+    for (scenario, stream) in config.scenarios.iter().zip(running.simulated_streams()) {
+        let jwt = token::mint(&key.private_key_pem, &key.id, &stream.id, config.valid_for)
+            .map_err(|e| StandinError::Key(e.to_string()))?;
+        links.push(DemoLink {
+            scenario: scenario.clone(),
+            stream_id: stream.id.clone(),
+            link: token::monitor_link(&widget_base, &jwt, Some(&endpoint)),
+            token: jwt,
+        });
+    }
+    Ok(Demo {
+        running,
+        links,
+        statics,
+    })
+}

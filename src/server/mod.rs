@@ -1,0 +1,37 @@
+//! The native side of live-stream-health (feature `server`).
+//!
+//! - [`standin`]: the local stand-in for the Live Stream Health Stats API and
+//!   the slice of the System/Video APIs needed to set it up.
+//! - [`verify`]: the token checks and their rejection matrix.
+//! - [`drift`]: the pure drift engine (drift, averages, deviation, status).
+//! - [`simulate`]: simulated encoders (named scenarios, scripts).
+//! - [`store`]: persistent state with atomic writes.
+//! - [`keys`]: RSA signing-key pairs.
+//! - [`token`]: minting tokens and building monitor links (the `token` command).
+//! - [`testserver`]: a scripted, misbehaving endpoint for the widget's browser tests.
+//! - [`body`]: the JSON bodies both servers send.
+//! - [`utc`]: the API's timestamp format.
+//! - [`demo`]: the demo backend (streams per scenario, key, monitor links).
+//! - [`statics`]: a static file server for the built widget.
+//! - [`cli`]: the `live-stream-health` command line.
+//!
+//! Servers run on a background thread with their own tokio runtime (see
+//! `background`), so plain and async tests can start them alike. The pure
+//! parts (drift, simulate, token helpers) have no tokio or I/O in them.
+
+mod background;
+pub mod body;
+pub mod cli;
+pub mod demo;
+pub mod drift;
+pub mod keys;
+pub mod simulate;
+pub mod standin;
+pub mod statics;
+pub mod store;
+pub mod testserver;
+pub mod token;
+pub mod utc;
+pub mod verify;
+
+pub use background::StopSignal;

@@ -1,0 +1,255 @@
+//! Checking a token presented to `GET /live-stream-health`.
+//!
+//! Order of checks, and what each failure answers (all bodies are
+//! `{"error":{"type":...,"messages":[...]}}`):
+//!
+//! | check | failure | status | type |
+//! |---|---|---|---|
+//! | a `token` parameter is present and non-empty | missing token | 400 | `invalid_parameters` |
+//! | three base64url parts, JSON header and claims | malformed | 401 | `unauthorized` |
+//! | header `alg` is exactly `RS256` (so `none`, `HS256` — even keyed with the public key PEM — and everything else) | unsupported algorithm | 401 | `unauthorized` |
+//! | `kid` in the header, else in the claims (both present must agree) | missing/unknown kid | 401 | `unauthorized` |
+//! | RS256 signature with that key's public half | bad signature | 401 | `unauthorized` |
+//! | `exp` present, numeric, and `exp + 30 s` not before now | expired / no exp | 401 | `unauthorized` |
+//! | `nbf`, if present, not after `now + 30 s` | not yet valid | 401 | `unauthorized` |
+//! | `aud` is (or contains) `live_stream_id` | wrong audience | 403 | `forbidden` |
+//! | `sub` names a live stream | unknown stream | 404 | `not_found` |
+//! | the key's environment is the stream's | other environment | 403 | `forbidden` |
+//!
+//! 401 means "this is not a token we can trust"; 403 means "a genuine token,
+//! but not for this"; 404 means "genuine, for this endpoint, but the stream
+//! does not exist". Expiry gets a 30 s leeway ([`LEEWAY_SECS`]) for clock skew
+//! between the minting backend and the API. Audience and environment are
+//! checked only after the signature, so an unsigned claim can never earn more
+//! than a 401. The algorithm is checked on our own parse of the header before
+//! any key is touched, which is what rules out algorithm confusion.
+//! Messages never contain the token.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine as _};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+use super::store::Store;
+use super::token::AUDIENCE;
+
+/// Clock-skew allowance for `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECS: i64 = 30;
+
+/// base64url, with or without padding.
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// No `token` query parameter.
+    MissingToken,
+    /// Not a structurally valid JWT, or a required claim is missing or mistyped.
+    Malformed(&'static str),
+    /// `alg` other than RS256.
+    UnsupportedAlgorithm,
+    /// No `kid`, or no signing key with that id.
+    UnknownKey,
+    /// The signature does not verify with the key.
+    BadSignature,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `aud` is not `live_stream_id`.
+    WrongAudience,
+    /// `sub` is not a known live stream.
+    UnknownStream,
+    /// The signing key belongs to another environment than the stream.
+    OtherEnvironment,
+}
+
+impl Rejection {
+    /// HTTP status for this rejection.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MissingToken => 400,
+            Self::WrongAudience | Self::OtherEnvironment => 403,
+            Self::UnknownStream => 404,
+            _ => 401,
+        }
+    }
+
+    /// The error body's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self.status() {
+            400 => "invalid_parameters",
+            403 => "forbidden",
+            404 => "not_found",
+            _ => "unauthorized",
+        }
+    }
+
+    /// The error body's message.
+    pub fn message(&self) -> String {
+        match self {
+            Self::MissingToken => "a token query parameter is required".to_owned(),
+            Self::Malformed(what) => format!("the token is malformed: {what}"),
+            Self::UnsupportedAlgorithm => "the token must be signed with RS256".to_owned(),
+            Self::UnknownKey => "the token's signing key (kid) is not known".to_owned(),
+            Self::BadSignature => "the token's signature is invalid".to_owned(),
+            Self::Expired => "the token has expired".to_owned(),
+            Self::NotYetValid => "the token is not valid yet".to_owned(),
+            Self::WrongAudience => format!("the token's audience must be {AUDIENCE}"),
+            Self::UnknownStream => "the live stream does not exist".to_owned(),
+            Self::OtherEnvironment => {
+                "the token's signing key belongs to another environment".to_owned()
+            }
+        }
+    }
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The live stream it grants access to.
+    pub stream_id: String,
+    /// The signing key that signed it.
+    pub key_id: String,
+}
+
+/// Checks `token` at `now` (Unix seconds) against the keys and streams in `store`.
+pub fn verify(token: &str, now: i64, store: &Store) -> Result<Verified, Rejection> {
+    if token.is_empty() {
+        return Err(Rejection::MissingToken);
+    }
+    let mut parts = token.split('.');
+    let (Some(header_part), Some(claims_part), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Rejection::Malformed("expected three dot-separated parts"));
+    };
+    let header = decode_json_object(header_part).ok_or(Rejection::Malformed("bad header"))?;
+    // Unsigned, so only used to find the key; trusted after the signature check.
+    let unverified_claims =
+        decode_json_object(claims_part).ok_or(Rejection::Malformed("bad claims"))?;
+
+    if header.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return Err(Rejection::UnsupportedAlgorithm);
+    }
+
+    let header_kid = string_field(&header, "kid")?;
+    let claims_kid = string_field(&unverified_claims, "kid")?;
+    let key_id = match (header_kid, claims_kid) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Rejection::Malformed(
+                "kid differs between header and claims",
+            ))
+        }
+        (Some(kid), _) | (None, Some(kid)) => kid,
+        (None, None) => return Err(Rejection::UnknownKey),
+    };
+    let key = store.signing_key(key_id).ok_or(Rejection::UnknownKey)?;
+    let decoding_key = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
+        .map_err(|_| Rejection::UnknownKey)?;
+
+    // The library verifies the signature; claim checks are ours, against `now`.
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<Value>(token, &decoding_key, &validation)
+        .map_err(|error| match error.kind() {
+            ErrorKind::InvalidSignature => Rejection::BadSignature,
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                Rejection::UnsupportedAlgorithm
+            }
+            _ => Rejection::Malformed("cannot be decoded"),
+        })?
+        .claims;
+
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .ok_or(Rejection::Malformed("exp claim missing or not a number"))?;
+    if exp + (LEEWAY_SECS as f64) < now as f64 {
+        return Err(Rejection::Expired);
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        let nbf = nbf
+            .as_f64()
+            .ok_or(Rejection::Malformed("nbf claim is not a number"))?;
+        if nbf > (now + LEEWAY_SECS) as f64 {
+            return Err(Rejection::NotYetValid);
+        }
+    }
+
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == AUDIENCE,
+        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(AUDIENCE)),
+        _ => false,
+    };
+    if !audience_ok {
+        return Err(Rejection::WrongAudience);
+    }
+
+    let stream_id = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .ok_or(Rejection::Malformed("sub claim missing or not a string"))?;
+    let stream = store
+        .live_stream(stream_id)
+        .ok_or(Rejection::UnknownStream)?;
+    if stream.environment_id != key.environment_id {
+        return Err(Rejection::OtherEnvironment);
+    }
+    Ok(Verified {
+        stream_id: stream.id.clone(),
+        key_id: key.id.clone(),
+    })
+}
+
+fn decode_json_object(part: &str) -> Option<serde_json::Map<String, Value>> {
+    let bytes = BASE64URL.decode(part.as_bytes()).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// A string field, absent allowed, any other type malformed.
+fn string_field<'a>(
+    object: &'a serde_json::Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, Rejection> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(_) => Err(Rejection::Malformed("kid is not a string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_documented_matrix() {
+        let cases = [
+            (Rejection::MissingToken, 400),
+            (Rejection::Malformed("x"), 401),
+            (Rejection::UnsupportedAlgorithm, 401),
+            (Rejection::UnknownKey, 401),
+            (Rejection::BadSignature, 401),
+            (Rejection::Expired, 401),
+            (Rejection::NotYetValid, 401),
+            (Rejection::WrongAudience, 403),
+            (Rejection::OtherEnvironment, 403),
+            (Rejection::UnknownStream, 404),
+        ];
+        for (rejection, status) in cases {
+            assert_eq!(rejection.status(), status, "{rejection:?}");
+        }
+    }
+}
