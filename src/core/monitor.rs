@@ -8,7 +8,9 @@ use crate::core::api::HealthReport;
 use crate::core::format::{format_duration, format_ms};
 use crate::core::history::{History, Sample};
 use crate::core::params::{Config, Notice};
-use crate::core::poll::{ConnState, Failure, Next, Outcome, Poller, Rejection, Step, REQUEST_TIMEOUT_MS};
+use crate::core::poll::{
+    ConnState, Failure, Next, Outcome, Poller, Rejection, Step, REQUEST_TIMEOUT_MS,
+};
 use crate::core::status::Status;
 use crate::core::token::read_claims;
 
@@ -98,7 +100,9 @@ impl Monitor {
     /// Sets or replaces the token. History and the latest values are kept
     /// when the new token is for the same stream, and dropped otherwise.
     pub fn set_token(&mut self, token: Option<String>, history: &mut History, now_ms: f64) -> Next {
-        let token = token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let token = token
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
         let claims = token.as_deref().map(read_claims);
         let stream_id = claims
             .as_ref()
@@ -167,19 +171,28 @@ impl Monitor {
     /// What to show at `now_ms`.
     pub fn view(&self, now_ms: f64) -> View {
         let state = self.poller.state();
-        let shows_data = matches!(state, ConnState::Live | ConnState::Retrying | ConnState::Connecting);
+        let shows_data = matches!(
+            state,
+            ConnState::Live | ConnState::Retrying | ConnState::Connecting
+        );
         let latest = self.latest.as_ref().filter(|_| shows_data);
         let status = latest.map_or(Status::Unknown, |r| r.status);
         let session_avg_ms = latest.and_then(|r| r.session_avg_ms);
         let deviation_ms = latest.and_then(|r| r.deviation_ms);
         let interval = self.poller.interval_ms();
 
-        let data_age_ms = latest.and_then(|r| r.updated_at_ms).map(|at| (now_ms - at as f64).max(0.0));
-        let since_success_ms = self.poller.last_success_ms().map(|at| (now_ms - at).max(0.0));
+        let data_age_ms = latest
+            .and_then(|r| r.updated_at_ms)
+            .map(|at| (now_ms - at as f64).max(0.0));
+        let since_success_ms = self
+            .poller
+            .last_success_ms()
+            .map(|at| (now_ms - at).max(0.0));
         let stale = latest.is_some()
             && (state == ConnState::Retrying
                 || data_age_ms.is_some_and(|age| age > STALE_DATA_MS.max(3.0 * interval))
-                || since_success_ms.is_some_and(|age| age > interval + REQUEST_TIMEOUT_MS + 2_000.0));
+                || since_success_ms
+                    .is_some_and(|age| age > interval + REQUEST_TIMEOUT_MS + 2_000.0));
         let updated_text = latest.map(|_| match data_age_ms.or(since_success_ms) {
             Some(age) => format!("Updated {} ago", format_duration(age / 1000.0)),
             None => "Updated just now".to_string(),
@@ -214,7 +227,9 @@ impl Monitor {
                     .to_string(),
             ),
             ConnState::Live => None,
-            ConnState::Retrying => Some(retry_message(self.poller.last_failure(), latest.is_some())),
+            ConnState::Retrying => {
+                Some(retry_message(self.poller.last_failure(), latest.is_some()))
+            }
             ConnState::TokenRejected => Some(rejection_message(self.poller.rejection())),
             ConnState::TokenExpired => Some(
                 "This monitor link has expired. Ask your platform (or the page that embeds this \
@@ -263,7 +278,8 @@ fn retry_message(failure: Option<&Failure>, has_values: bool) -> String {
 }
 
 fn rejection_message(rejection: Option<Rejection>) -> String {
-    const ASK: &str = "Ask your platform (or the page that embeds this monitor) for a new monitor link.";
+    const ASK: &str =
+        "Ask your platform (or the page that embeds this monitor) for a new monitor link.";
     match rejection {
         Some(Rejection::Malformed(error)) => format!("{} {ASK}", error.describe()),
         Some(Rejection::Http(401)) => format!(
@@ -313,8 +329,13 @@ mod tests {
     fn each_state_has_its_data_state_and_message() {
         let (monitor, _) = monitor_with(None);
         let view = monitor.view(0.0);
-        assert_eq!((view.state, view.status), (ConnState::WaitingToken, Status::Unknown));
-        assert!(view.message.is_some_and(|m| m.contains("Waiting for a token")));
+        assert_eq!(
+            (view.state, view.status),
+            (ConnState::WaitingToken, Status::Unknown)
+        );
+        assert!(view
+            .message
+            .is_some_and(|m| m.contains("Waiting for a token")));
 
         let (monitor, _) = monitor_with(Some("not json"));
         let view = monitor.view(0.0);
@@ -332,7 +353,13 @@ mod tests {
         let (mut monitor, mut history) = monitor_with(Some(r#"{"sub":"s"}"#));
         assert_eq!(monitor.view(0.0).state, ConnState::Connecting);
         assert_eq!(monitor.on_timer(0.0), Step::Fetch(1));
-        monitor.on_outcome(1, &report(Status::Good, -800.0, 1000), &mut history, 1000.0, 0.5);
+        monitor.on_outcome(
+            1,
+            &report(Status::Good, -800.0, 1000),
+            &mut history,
+            1000.0,
+            0.5,
+        );
         let view = monitor.view(5000.0);
         assert_eq!((view.state, view.status), (ConnState::Live, Status::Good));
         assert_eq!(view.deviation_ms, Some(-800.0));
@@ -347,15 +374,32 @@ mod tests {
     fn failures_keep_last_values_marked_stale_and_draw_a_gap() {
         let (mut monitor, mut history) = monitor_with(Some(r#"{"sub":"s"}"#));
         monitor.on_timer(0.0);
-        monitor.on_outcome(1, &report(Status::Excellent, 12.0, 0), &mut history, 0.0, 0.5);
+        monitor.on_outcome(
+            1,
+            &report(Status::Excellent, 12.0, 0),
+            &mut history,
+            0.0,
+            0.5,
+        );
         monitor.on_timer(5000.0);
-        monitor.on_outcome(1, &Outcome::BadBody(ResponseError::NotJson), &mut history, 5000.0, 1.0);
+        monitor.on_outcome(
+            1,
+            &Outcome::BadBody(ResponseError::NotJson),
+            &mut history,
+            5000.0,
+            1.0,
+        );
         let view = monitor.view(5000.0);
-        assert_eq!((view.state, view.status), (ConnState::Retrying, Status::Excellent));
+        assert_eq!(
+            (view.state, view.status),
+            (ConnState::Retrying, Status::Excellent)
+        );
         assert!(view.stale);
         assert_eq!(view.deviation_ms, Some(12.0));
         assert_eq!(view.state_text, "Retrying in 2 s");
-        assert!(view.message.is_some_and(|m| m.contains("not JSON") && m.contains("last values")));
+        assert!(view
+            .message
+            .is_some_and(|m| m.contains("not JSON") && m.contains("last values")));
         assert_eq!(history.entries().len(), 2);
     }
 
@@ -363,7 +407,13 @@ mod tests {
     fn old_data_is_stale_even_while_live() {
         let (mut monitor, mut history) = monitor_with(Some(r#"{"sub":"s"}"#));
         monitor.on_timer(0.0);
-        monitor.on_outcome(1, &report(Status::Excellent, 12.0, 0), &mut history, 120_000.0, 0.5);
+        monitor.on_outcome(
+            1,
+            &report(Status::Excellent, 12.0, 0),
+            &mut history,
+            120_000.0,
+            0.5,
+        );
         assert!(monitor.view(120_000.0).stale);
     }
 
@@ -373,20 +423,38 @@ mod tests {
         monitor.on_timer(0.0);
         monitor.on_outcome(1, &report(Status::Poor, 1500.0, 0), &mut history, 0.0, 0.5);
         monitor.on_timer(5000.0);
-        let rejected = Outcome::Http { status: 401, retry_after_ms: None };
+        let rejected = Outcome::Http {
+            status: 401,
+            retry_after_ms: None,
+        };
         monitor.on_outcome(1, &rejected, &mut history, 5000.0, 0.5);
         let view = monitor.view(5000.0);
-        assert_eq!((view.state, view.status), (ConnState::TokenRejected, Status::Unknown));
+        assert_eq!(
+            (view.state, view.status),
+            (ConnState::TokenRejected, Status::Unknown)
+        );
         assert_eq!(view.deviation_ms, None);
-        assert!(view.message.is_some_and(|m| m.contains("HTTP 401") && m.contains("new monitor link")));
+        assert!(view
+            .message
+            .is_some_and(|m| m.contains("HTTP 401") && m.contains("new monitor link")));
     }
 
     #[test]
     fn token_swap_keeps_history_for_the_same_stream_only() {
         let (mut monitor, mut history) = monitor_with(Some(r#"{"sub":"s1"}"#));
         monitor.on_timer(0.0);
-        monitor.on_outcome(1, &report(Status::Excellent, 1.0, 0), &mut history, 0.0, 0.5);
-        monitor.set_token(Some(token_with(r#"{"sub":"s1","exp":9999999999}"#)), &mut history, 10.0);
+        monitor.on_outcome(
+            1,
+            &report(Status::Excellent, 1.0, 0),
+            &mut history,
+            0.0,
+            0.5,
+        );
+        monitor.set_token(
+            Some(token_with(r#"{"sub":"s1","exp":9999999999}"#)),
+            &mut history,
+            10.0,
+        );
         assert_eq!(history.sample_count(), 1);
         assert_eq!(monitor.view(10.0).status, Status::Excellent);
         monitor.set_token(Some(token_with(r#"{"sub":"s2"}"#)), &mut history, 20.0);
@@ -399,7 +467,10 @@ mod tests {
         let (monitor, _) = monitor_with(Some(r#"{"sub":"s","exp":7200}"#));
         assert_eq!(monitor.view(0.0).expiry_text, None);
         assert_eq!(
-            monitor.view(7_200_000.0 - 42.0 * 60_000.0).expiry_text.as_deref(),
+            monitor
+                .view(7_200_000.0 - 42.0 * 60_000.0)
+                .expiry_text
+                .as_deref(),
             Some("Link expires in 42 min")
         );
     }
@@ -420,9 +491,18 @@ mod tests {
     fn unknown_status_while_live_explains_itself() {
         let (mut monitor, mut history) = monitor_with(Some(r#"{"sub":"s"}"#));
         monitor.on_timer(0.0);
-        monitor.on_outcome(1, &Outcome::Report(HealthReport::no_data()), &mut history, 0.0, 0.5);
+        monitor.on_outcome(
+            1,
+            &Outcome::Report(HealthReport::no_data()),
+            &mut history,
+            0.0,
+            0.5,
+        );
         let view = monitor.view(0.0);
-        assert_eq!((view.state, view.status), (ConnState::Live, Status::Unknown));
+        assert_eq!(
+            (view.state, view.status),
+            (ConnState::Live, Status::Unknown)
+        );
         assert!(view.message.is_some_and(|m| m.contains("inactive")));
     }
 }

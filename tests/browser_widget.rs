@@ -1,0 +1,466 @@
+//! The widget in headless Chromium, against a real HTTP server on 127.0.0.1.
+//!
+//! Run by `tests/run-all.sh`, which starts the scripted test server
+//! (`live-stream-health test-server`) and passes its address at compile time
+//! in `LSH_TEST_SERVER`. Each test mounts a fresh widget whose `endpoint`
+//! points at a script of responses (`/s/{run}/{steps}`), waits for the DOM
+//! contract to show the expected state, and unmounts it.
+
+#![cfg(all(target_arch = "wasm32", feature = "csr"))]
+
+use gloo_timers::future::TimeoutFuture;
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use live_stream_health::app::Widget;
+use live_stream_health::core::params;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const TEST_SERVER: &str = match option_env!("LSH_TEST_SERVER") {
+    Some(address) => address,
+    None => "http://127.0.0.1:47381",
+};
+
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let mut n = 0u32;
+        for (i, b) in chunk.iter().enumerate() {
+            n |= u32::from(*b) << (16 - 8 * i);
+        }
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// A token shaped like a real one; the test server does not verify it.
+fn token(stream: &str, expires_in_s: f64) -> String {
+    let exp = (js_sys::Date::now() / 1000.0 + expires_in_s).floor();
+    let payload = format!(r#"{{"sub":"{stream}","aud":"live_stream_id","exp":{exp},"kid":"k1"}}"#);
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        base64url(br#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#),
+        base64url(payload.as_bytes())
+    )
+}
+
+fn run_id(name: &str) -> String {
+    format!("{name}-{}", (js_sys::Math::random() * 1e9) as u64)
+}
+
+fn endpoint(run: &str, steps: &str) -> String {
+    params::percent_encode(&format!("{TEST_SERVER}/s/{run}/{steps}"))
+}
+
+struct Mounted {
+    root: Element,
+    _handle: leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>,
+}
+
+fn mount(fragment: &str) -> Mounted {
+    let document = document();
+    let host: HtmlElement = match document.create_element("div") {
+        Ok(element) => element.unchecked_into(),
+        Err(_) => panic!("cannot create a host element"),
+    };
+    if let Some(body) = document.body() {
+        let _ = body.append_child(&host);
+    }
+    let (config, notices) = params::parse("", fragment);
+    let handle = mount_to(host.clone(), move || {
+        view! { <Widget config=config notices=notices /> }.into_any()
+    });
+    Mounted {
+        root: host.unchecked_into(),
+        _handle: handle,
+    }
+}
+
+impl Mounted {
+    fn widget(&self) -> Element {
+        self.find(".lsh")
+    }
+    fn find(&self, selector: &str) -> Element {
+        match self.root.query_selector(selector) {
+            Ok(Some(element)) => element,
+            _ => panic!("no element matches {selector}"),
+        }
+    }
+    fn exists(&self, selector: &str) -> bool {
+        matches!(self.root.query_selector(selector), Ok(Some(_)))
+    }
+    fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.find(selector).get_attribute(name)
+    }
+    fn state(&self) -> String {
+        self.widget()
+            .get_attribute("data-state")
+            .unwrap_or_default()
+    }
+    fn status(&self) -> String {
+        self.widget()
+            .get_attribute("data-status")
+            .unwrap_or_default()
+    }
+    fn message(&self) -> String {
+        if self.exists("[data-message]") {
+            self.find("[data-message]")
+                .text_content()
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+    fn samples(&self) -> String {
+        self.attr("svg[data-chart=\"history\"]", "data-samples")
+            .unwrap_or_default()
+    }
+
+    /// Waits until the widget's `data-state` is `state` (at most `ms`).
+    async fn wait_state(&self, state: &str, ms: u32) {
+        let mut waited = 0;
+        while self.state() != state {
+            if waited >= ms {
+                panic!(
+                    "state stayed {:?}, wanted {state:?}; message: {}",
+                    self.state(),
+                    self.message()
+                );
+            }
+            TimeoutFuture::new(25).await;
+            waited += 25;
+        }
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+async fn server_stats(run: &str) -> serde_json::Value {
+    let url = format!("{TEST_SERVER}/s/{run}/x/stats");
+    match gloo_net::http::Request::get(&url).send().await {
+        Ok(response) => match response.text().await {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
+            Err(_) => panic!("stats body unreadable"),
+        },
+        Err(_) => panic!("test server unreachable at {TEST_SERVER}: is it running?"),
+    }
+}
+
+async fn requests(run: &str) -> u64 {
+    server_stats(run).await["requests"]
+        .as_u64()
+        .unwrap_or(u64::MAX)
+}
+
+#[wasm_bindgen_test]
+async fn without_a_token_it_waits_and_says_so() {
+    let widget = mount("");
+    assert_eq!(widget.state(), "waiting-token");
+    assert_eq!(widget.status(), "unknown");
+    assert!(widget.message().contains("Waiting for a token"));
+    assert_eq!(
+        widget.attr("[data-metric=\"deviation\"]", "data-value"),
+        None
+    );
+    assert_eq!(widget.samples(), "0");
+}
+
+#[wasm_bindgen_test]
+async fn each_status_reaches_the_dom_contract() {
+    let cases = [
+        ("excellent", Some("12"), Some("384"), "12 ms"),
+        ("good", Some("800"), Some("384"), "800 ms"),
+        ("poor", Some("-1500"), Some("384"), "\u{2212}1.5 s"),
+        ("unknown", None, None, "\u{2014}"),
+    ];
+    for (status, deviation, session, deviation_text) in cases {
+        let run = run_id(status);
+        let widget = mount(&format!(
+            "token={}&endpoint={}",
+            token("stream-a", 3600.0 * 5.0),
+            endpoint(&run, status)
+        ));
+        widget.wait_state("live", 5000).await;
+        assert_eq!(widget.status(), status);
+        assert_eq!(
+            widget
+                .attr("[data-metric=\"deviation\"]", "data-value")
+                .as_deref(),
+            deviation
+        );
+        assert_eq!(
+            widget
+                .attr("[data-metric=\"session-avg\"]", "data-value")
+                .as_deref(),
+            session
+        );
+        let text = widget
+            .find("[data-metric=\"deviation\"] .lsh-metric-value")
+            .text_content();
+        assert_eq!(text.as_deref(), Some(deviation_text));
+        assert_eq!(
+            widget
+                .find("[data-word]")
+                .text_content()
+                .map(|t| t.to_lowercase())
+                .as_deref(),
+            Some(status)
+        );
+        assert_eq!(widget.samples(), "1");
+        assert_eq!(widget.attr(".lsh", "data-stale").as_deref(), Some("false"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn failures_keep_the_last_values_marked_stale_then_recover() {
+    let run = run_id("flaky");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("stream-b", 3600.0),
+        endpoint(&run, "poor,e503,e503,good")
+    ));
+    widget.wait_state("live", 5000).await;
+    assert_eq!(widget.status(), "poor");
+    widget.wait_state("retrying", 3000).await;
+    assert_eq!(widget.status(), "poor", "last good status stays on screen");
+    assert_eq!(widget.attr(".lsh", "data-stale").as_deref(), Some("true"));
+    assert_eq!(
+        widget
+            .attr("[data-metric=\"deviation\"]", "data-value")
+            .as_deref(),
+        Some("-1500")
+    );
+    assert!(
+        widget.message().contains("HTTP 503"),
+        "{}",
+        widget.message()
+    );
+    assert!(widget
+        .find("[data-state-text]")
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("Retrying"));
+    // Two backoffs (1-2 s, then 2-4 s) and the widget is live again.
+    widget.wait_state("live", 9000).await;
+    assert_eq!(widget.status(), "good");
+    assert_eq!(widget.attr(".lsh", "data-stale").as_deref(), Some("false"));
+    assert_eq!(widget.samples(), "2");
+}
+
+#[wasm_bindgen_test]
+async fn a_rejected_token_stops_polling_and_explains() {
+    for (step, code) in [("e401", "401"), ("e403", "403"), ("e404", "404")] {
+        let run = run_id(step);
+        let widget = mount(&format!(
+            "token={}&endpoint={}&interval=1",
+            token("stream-c", 3600.0),
+            endpoint(&run, step)
+        ));
+        widget.wait_state("token-rejected", 5000).await;
+        assert_eq!(widget.status(), "unknown");
+        assert!(
+            widget.message().contains(&format!("HTTP {code}")),
+            "{}",
+            widget.message()
+        );
+        assert!(widget.message().contains("new monitor link"));
+        TimeoutFuture::new(2500).await;
+        assert_eq!(requests(&run).await, 1, "no polling after a rejection");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_token_is_refused_before_any_request() {
+    let run = run_id("malformed");
+    let widget = mount(&format!(
+        "token=not-a-jwt&endpoint={}",
+        endpoint(&run, "excellent")
+    ));
+    assert_eq!(widget.state(), "token-rejected");
+    assert!(
+        widget.message().contains("malformed"),
+        "{}",
+        widget.message()
+    );
+    TimeoutFuture::new(500).await;
+    assert_eq!(requests(&run).await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_link_says_so_and_a_live_one_stops_at_exp() {
+    let run = run_id("expired");
+    let widget = mount(&format!(
+        "token={}&endpoint={}",
+        token("s", -10.0),
+        endpoint(&run, "excellent")
+    ));
+    assert_eq!(widget.state(), "token-expired");
+    assert!(widget.message().contains("expired"));
+    drop(widget);
+
+    let run = run_id("expiring");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("s", 3.0),
+        endpoint(&run, "excellent")
+    ));
+    widget.wait_state("live", 3000).await;
+    assert!(
+        widget.exists("[data-expiry]"),
+        "time left shows under an hour"
+    );
+    assert!(widget
+        .find("[data-expiry]")
+        .text_content()
+        .unwrap_or_default()
+        .contains("expires in"));
+    widget.wait_state("token-expired", 5000).await;
+    assert!(widget.message().contains("This monitor link has expired"));
+    let after_expiry = requests(&run).await;
+    TimeoutFuture::new(1500).await;
+    assert_eq!(
+        requests(&run).await,
+        after_expiry,
+        "no polling after expiry"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn too_many_requests_waits_for_retry_after() {
+    let run = run_id("slowdown");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("s", 3600.0),
+        endpoint(&run, "e429ra3,excellent")
+    ));
+    widget.wait_state("retrying", 3000).await;
+    assert!(
+        widget.message().contains("slow down"),
+        "{}",
+        widget.message()
+    );
+    TimeoutFuture::new(2000).await;
+    assert_eq!(requests(&run).await, 1, "still waiting for Retry-After");
+    widget.wait_state("live", 3000).await;
+}
+
+#[wasm_bindgen_test]
+async fn odd_bodies_have_defined_outcomes() {
+    // (steps, expected state, expected status, deviation data-value)
+    let cases = [
+        ("strange", "live", "good", Some("700")),
+        ("nostatus", "live", "poor", Some("1200")),
+        ("nulls", "live", "excellent", None),
+        ("strnum", "live", "excellent", None),
+        ("empty", "live", "unknown", None),
+        ("zoned", "live", "excellent", Some("12")),
+        ("garbage-time", "live", "excellent", Some("12")),
+        ("markup", "live", "excellent", Some("12")),
+        ("html", "retrying", "unknown", None),
+        ("trunc", "retrying", "unknown", None),
+        ("notarray", "retrying", "unknown", None),
+        ("huge", "retrying", "unknown", None),
+    ];
+    for (steps, state, status, deviation) in cases {
+        let run = run_id(steps);
+        let widget = mount(&format!(
+            "token={}&endpoint={}",
+            token("s", 3600.0),
+            endpoint(&run, steps)
+        ));
+        widget.wait_state(state, 8000).await;
+        assert_eq!(widget.status(), status, "{steps}");
+        assert_eq!(
+            widget
+                .attr("[data-metric=\"deviation\"]", "data-value")
+                .as_deref(),
+            deviation,
+            "{steps}"
+        );
+        assert!(
+            !widget.exists("img"),
+            "{steps}: markup from the payload became an element"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_repeated_updated_at_is_not_a_new_point() {
+    let run = run_id("same");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("s", 3600.0),
+        endpoint(&run, "excellent,same,same,same")
+    ));
+    widget.wait_state("live", 3000).await;
+    let mut waited = 0;
+    while requests(&run).await < 4 && waited < 6000 {
+        TimeoutFuture::new(200).await;
+        waited += 200;
+    }
+    assert_eq!(widget.samples(), "1");
+}
+
+#[wasm_bindgen_test]
+async fn one_request_at_a_time_even_when_the_body_drips() {
+    let run = run_id("drip");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("s", 3600.0),
+        endpoint(&run, "drip")
+    ));
+    // The drip never completes within the request timeout (10 s): the widget
+    // aborts it, shows retrying, and never opens a second request meanwhile.
+    widget.wait_state("retrying", 13_000).await;
+    assert!(
+        widget.message().contains("did not answer in time"),
+        "{}",
+        widget.message()
+    );
+    let stats = server_stats(&run).await;
+    assert_eq!(stats["max_in_flight"].as_u64(), Some(1), "{stats}");
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_stops_every_timer_and_request() {
+    let run = run_id("cleanup");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("s", 3600.0),
+        endpoint(&run, "excellent")
+    ));
+    widget.wait_state("live", 3000).await;
+    drop(widget);
+    TimeoutFuture::new(300).await;
+    let after = requests(&run).await;
+    TimeoutFuture::new(2500).await;
+    assert_eq!(
+        requests(&run).await,
+        after,
+        "an unmounted widget kept polling"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn invalid_parameters_show_a_notice_and_still_work() {
+    let run = run_id("notice");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=banana&layout=huge",
+        token("s", 3600.0),
+        endpoint(&run, "good")
+    ));
+    widget.wait_state("live", 3000).await;
+    assert!(widget.exists("[data-notice=\"interval\"]"));
+    assert!(widget.exists("[data-notice=\"layout\"]"));
+    assert_eq!(widget.attr(".lsh", "data-layout").as_deref(), Some("full"));
+}

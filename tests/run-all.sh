@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project: formatting, lints, native unit
+# and API tests, the widget's browser tests in headless Chromium against a
+# real test server on 127.0.0.1, the release build and its size report.
+# Installs what is missing first (tests/setup.sh). Usage: bash tests/run-all.sh
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+# shellcheck source=tests/setup.sh
+. tests/setup.sh
+
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*" >&2; }
+started=$SECONDS
+declare -a pids=()
+cleanup() {
+  for pid in "${pids[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+step "formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "lints: core (no features), native tools (server), browser app (csr on wasm32)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy --features server --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --features csr --all-targets -- -D warnings
+
+step "native tests: core rules, stand-in and API tests over HTTP"
+cargo test --features server
+
+step "browser tests: the widget in headless Chromium against the test server"
+cargo build --features server --bin live-stream-health
+port="$(free_port)"
+"$ROOT/target/debug/live-stream-health" test-server --listen "127.0.0.1:$port" &
+pids+=("$!")
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+LSH_TEST_SERVER="http://127.0.0.1:$port" \
+  CHROMEDRIVER="$(command -v chromedriver)" \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+  WASM_BINDGEN_TEST_TIMEOUT=300 \
+  cargo test --target wasm32-unknown-unknown --features csr --test browser_widget
+
+step "release bundle and its size"
+bash tests/size-report.sh
+
+step "all checks passed in $((SECONDS - started)) s"

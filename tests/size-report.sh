@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the release bundle with trunk and prints the raw, gzip -9 and
+# brotli -q 11 bytes of each file and the total. Fails when the whole page
+# (html + js + wasm + css) is over the budget of 100 KB gzip.
+# Usage: bash tests/size-report.sh [dist-dir]
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. tests/setup.sh
+if ! command -v brotli >/dev/null; then
+  apt_install brotli
+fi
+
+DIST="${1:-dist}"
+BUDGET_GZIP=$((100 * 1000))
+
+say "building the release bundle into $DIST (trunk build --release)"
+trunk build --release --dist "$DIST" >&2
+
+printf '\n%-44s %10s %10s %10s\n' "file" "raw" "gzip -9" "brotli"
+total_raw=0 total_gz=0 total_br=0
+while IFS= read -r file; do
+  raw=$(wc -c <"$file")
+  gz=$(gzip -9 -c "$file" | wc -c)
+  br=$(brotli -q 11 -c "$file" | wc -c)
+  total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) total_br=$((total_br + br))
+  printf '%-44s %10d %10d %10d\n' "${file#"$DIST"/}" "$raw" "$gz" "$br"
+done < <(find "$DIST" -type f \( -name '*.html' -o -name '*.js' -o -name '*.wasm' -o -name '*.css' \) | sort)
+printf '%-44s %10d %10d %10d\n' "TOTAL" "$total_raw" "$total_gz" "$total_br"
+
+if [ "$total_gz" -gt "$BUDGET_GZIP" ]; then
+  echo "size budget exceeded: $total_gz bytes gzip > $BUDGET_GZIP" >&2
+  exit 1
+fi
+echo "within budget: $total_gz of $BUDGET_GZIP bytes gzip"
