@@ -4,6 +4,7 @@
 
 pub mod driver;
 pub mod history_chart;
+pub mod location;
 pub mod widget;
 
 use leptos::prelude::*;
@@ -26,5 +27,7 @@ pub fn config_from_location() -> (params::Config, Vec<params::Notice>) {
 pub fn start() {
     console_error_panic_hook::set_once();
     let (config, notices) = config_from_location();
-    leptos::mount::mount_to_body(move || view! { <Widget config=config notices=notices /> });
+    leptos::mount::mount_to_body(
+        move || view! { <Widget config=config notices=notices follow_location=true /> },
+    );
 }

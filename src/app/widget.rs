@@ -12,6 +12,7 @@ use send_wrapper::SendWrapper;
 
 use crate::app::driver::{now_ms, Driver};
 use crate::app::history_chart::HistoryChart;
+use crate::app::location::follow_fragment;
 use crate::core::history::History;
 use crate::core::monitor::{Monitor, View};
 use crate::core::params::{Config, Notice};
@@ -28,6 +29,10 @@ pub fn Widget(
     /// Notices about parameters that were ignored or adjusted.
     #[prop(default = Vec::new())]
     notices: Vec<Notice>,
+    /// Follow the page's URL fragment (a monitor link pasted into the same
+    /// tab); off for widgets mounted with a configuration of their own.
+    #[prop(default = false)]
+    follow_location: bool,
 ) -> impl IntoView {
     let layout = config.layout;
     let theme = config.theme;
@@ -41,11 +46,15 @@ pub fn Widget(
         // The signal is gone once the widget is unmounted; ignore that tick.
         let _ = now.try_set(now_ms());
     });
+    let fragment_listener = follow_location.then(|| follow_fragment(monitor, driver.clone()));
     let owned = SendWrapper::new((driver, clock));
     on_cleanup(move || {
         let (driver, clock) = owned.take();
         driver.shutdown();
         clock.cancel();
+        if let Some(listener) = fragment_listener {
+            listener.remove();
+        }
     });
 
     let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
