@@ -27,9 +27,9 @@ free_port() {
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
-step "lints: core (no features), native tools (server), browser app (csr on wasm32)"
+step "lints: core (no features), native tools and e2e tests (server, e2e), browser app (csr on wasm32)"
 cargo clippy --all-targets -- -D warnings
-cargo clippy --features server --all-targets -- -D warnings
+cargo clippy --features e2e --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features csr --all-targets -- -D warnings
 
 step "native tests: core rules, stand-in and API tests over HTTP"
@@ -51,6 +51,9 @@ LSH_TEST_SERVER="http://127.0.0.1:$port" \
   cargo test --target wasm32-unknown-unknown --features csr --test browser_widget
 
 step "release bundle and its size"
-bash tests/size-report.sh
+bash tests/size-report.sh dist
+
+step "end-to-end: the built widget in Chromium against the real stand-in"
+LSH_DIST="$ROOT/dist" cargo test --features e2e --test e2e
 
 step "all checks passed in $((SECONDS - started)) s"

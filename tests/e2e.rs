@@ -1,0 +1,536 @@
+//! End to end: the built widget (`dist/`, from `trunk build --release`) in
+//! headless Chromium, served from one port, polling the real stand-in on
+//! another (so CORS is real), with real RS256 tokens. Black box: the tests
+//! drive the URL contract and read the DOM contract (`data-*` attributes).
+//!
+//! Needs chromedriver on PATH and the bundle in `dist/` (or `LSH_DIST`);
+//! `tests/run-all.sh` provides both and runs `cargo test --features e2e --test e2e`.
+
+#![cfg(feature = "e2e")]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use live_stream_health::core::params::percent_encode;
+use live_stream_health::server::standin::{self, Config, Running};
+use live_stream_health::server::statics::{self, StaticServer};
+use live_stream_health::server::token;
+use serde_json::json;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Time scale of the stand-in: 20 simulated seconds per real second, so a
+/// scenario's 30 s windows and 3-minute timeout pass in seconds.
+const TIME_SCALE: f64 = 20.0;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+fn dist_dir() -> PathBuf {
+    std::env::var_os("LSH_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "lsh-e2e-{name}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A chromedriver process and one headless Chromium session.
+struct Browser {
+    driver: Child,
+    client: Client,
+}
+
+impl Browser {
+    async fn start() -> Result<Browser, Box<dyn std::error::Error>> {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start chromedriver (is it installed?): {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("chromedriver did not listen within 20 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = temp_dir("profile");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1000,800",
+                format!("--user-data-dir={}", profile.display()),
+            ]}),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await?;
+        Ok(Browser { driver, client })
+    }
+
+    async fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        match self.client.find(Locator::Css(selector)).await {
+            Ok(element) => element.attr(name).await.ok().flatten(),
+            Err(_) => None,
+        }
+    }
+
+    async fn state(&self) -> String {
+        self.attr(".lsh", "data-state").await.unwrap_or_default()
+    }
+
+    async fn status(&self) -> String {
+        self.attr(".lsh", "data-status").await.unwrap_or_default()
+    }
+
+    async fn samples(&self) -> u64 {
+        self.attr("svg[data-chart=\"history\"]", "data-samples")
+            .await
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
+    async fn text(&self, selector: &str) -> String {
+        match self.client.find(Locator::Css(selector)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until `data-<attr>` on the widget root equals `value`.
+    async fn wait_for(&self, attr: &str, value: &str, within: Duration) -> TestResult {
+        let deadline = Instant::now() + within;
+        loop {
+            let now = self
+                .attr(".lsh", &format!("data-{attr}"))
+                .await
+                .unwrap_or_default();
+            if now == value {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let message = self.text("[data-message]").await;
+                return Err(format!(
+                    "{attr} stayed {now:?}, wanted {value:?} within {within:?}; message: {message:?}"
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The widget's static server and a stand-in with a signing key.
+struct Stack {
+    standin: Option<Running>,
+    widget: StaticServer,
+    data_dir: PathBuf,
+    key_id: String,
+    key_pem: String,
+}
+
+impl Stack {
+    fn start(name: &str) -> Result<Stack, Box<dyn std::error::Error>> {
+        let dist = dist_dir();
+        if !dist.join("index.html").is_file() {
+            return Err(format!(
+                "{} has no built widget: run `trunk build --release` first",
+                dist.display()
+            )
+            .into());
+        }
+        let widget = statics::spawn(&dist, SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let data_dir = temp_dir(name);
+        let mut config = Config::new(&data_dir);
+        config.time_scale = TIME_SCALE;
+        let standin = standin::spawn(config)?;
+        let key = standin.create_signing_key("development")?;
+        Ok(Stack {
+            standin: Some(standin),
+            widget,
+            data_dir,
+            key_id: key.id,
+            key_pem: key.private_key_pem,
+        })
+    }
+
+    fn standin(&self) -> &Running {
+        match &self.standin {
+            Some(running) => running,
+            None => panic!("the stand-in is stopped"),
+        }
+    }
+
+    fn stream(&self, scenario: &str) -> Result<String, Box<dyn std::error::Error>> {
+        Ok(self
+            .standin()
+            .create_live_stream("development", Some(scenario))?
+            .id)
+    }
+
+    fn token(
+        &self,
+        stream: &str,
+        valid_for: Duration,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        Ok(token::mint(&self.key_pem, &self.key_id, stream, valid_for)?)
+    }
+
+    /// The monitor link for a token, polling once a second.
+    fn link(&self, token: &str) -> String {
+        format!(
+            "{}#token={token}&endpoint={}&interval=1",
+            self.widget.base_url(),
+            percent_encode(&self.standin().base_url())
+        )
+    }
+
+    fn api(&self, method: &str, path: &str) -> Result<u16, Box<dyn std::error::Error>> {
+        let credentials = self
+            .standin()
+            .bootstrap()
+            .ok_or("the stand-in has no bootstrap access token")?;
+        let url = format!("{}{path}", self.standin().base_url());
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let response = match method {
+            "DELETE" => agent
+                .delete(&url)
+                .header("Authorization", &credentials.basic_auth_header())
+                .call()?,
+            _ => agent
+                .get(&url)
+                .header("Authorization", &credentials.basic_auth_header())
+                .call()?,
+        };
+        Ok(response.status().as_u16())
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(running) = self.standin.take() {
+            let _ = running.shutdown();
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_reaches_its_colour() -> TestResult {
+    let stack = Stack::start("scenarios")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        // steady: excellent, and it stays there.
+        let stream = stack.stream("steady")?;
+        browser
+            .client
+            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
+            .await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+        browser
+            .wait_for("status", "excellent", Duration::from_secs(10))
+            .await?;
+        for _ in 0..15 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert_eq!(browser.status().await, "excellent", "steady left excellent");
+        }
+        assert!(browser
+            .attr("[data-metric=\"deviation\"]", "data-value")
+            .await
+            .is_some());
+
+        // jittery: good.
+        let stream = stack.stream("jittery")?;
+        browser
+            .client
+            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
+            .await?;
+        browser
+            .wait_for("status", "good", Duration::from_secs(20))
+            .await?;
+
+        // congested: excellent first, then drifts into poor.
+        let stream = stack.stream("congested")?;
+        browser
+            .client
+            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
+            .await?;
+        browser
+            .wait_for("status", "excellent", Duration::from_secs(10))
+            .await?;
+        browser
+            .wait_for("status", "poor", Duration::from_secs(20))
+            .await?;
+
+        // recovering: poor, then back to excellent.
+        let stream = stack.stream("recovering")?;
+        browser
+            .client
+            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
+            .await?;
+        browser
+            .wait_for("status", "poor", Duration::from_secs(15))
+            .await?;
+        browser
+            .wait_for("status", "excellent", Duration::from_secs(25))
+            .await?;
+
+        // flapping: leaves excellent and comes back, more than once.
+        let stream = stack.stream("flapping")?;
+        browser
+            .client
+            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
+            .await?;
+        let mut changes = 0;
+        let mut last = String::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while changes < 3 && Instant::now() < deadline {
+            let status = browser.status().await;
+            if status != last && !status.is_empty() {
+                changes += 1;
+                last = status;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(changes >= 3, "flapping changed status only {changes} times");
+
+        // disconnect: unknown once the encoder has been gone 3 minutes.
+        let stream = stack.stream("disconnect")?;
+        browser
+            .client
+            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
+            .await?;
+        browser
+            .wait_for("status", "excellent", Duration::from_secs(10))
+            .await?;
+        browser
+            .wait_for("status", "unknown", Duration::from_secs(25))
+            .await?;
+        assert_eq!(browser.state().await, "live");
+        assert_eq!(
+            browser
+                .attr("[data-metric=\"deviation\"]", "data-value")
+                .await,
+            None
+        );
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_and_expired_tokens_show_their_states() -> TestResult {
+    let stack = Stack::start("tokens")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let stream = stack.stream("steady")?;
+
+        // A signature that does not match: one character of it changed.
+        let good = stack.token(&stream, Duration::from_secs(3600))?;
+        let (signed, signature) = good.rsplit_once('.').ok_or("token without signature")?;
+        let mut forged: Vec<char> = signature.chars().collect();
+        let middle = forged.len() / 2;
+        forged[middle] = if forged[middle] == 'A' { 'B' } else { 'A' };
+        let forged = format!("{signed}.{}", forged.into_iter().collect::<String>());
+        browser.client.goto(&stack.link(&forged)).await?;
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(10))
+            .await?;
+        assert!(browser.text("[data-message]").await.contains("HTTP 401"));
+
+        // The right key, the wrong audience.
+        let header = jsonwebtoken::Header {
+            kid: Some(stack.key_id.clone()),
+            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256)
+        };
+        let exp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+            + 3600;
+        let claims = json!({ "sub": stream, "aud": "video_id", "exp": exp, "kid": stack.key_id });
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(stack.key_pem.as_bytes())?;
+        let wrong_aud = jsonwebtoken::encode(&header, &claims, &key)?;
+        browser.client.goto(&stack.link(&wrong_aud)).await?;
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(10))
+            .await?;
+        assert!(browser.text("[data-message]").await.contains("HTTP 403"));
+
+        // A key deleted after the token was minted.
+        let doomed = stack.standin().create_signing_key("development")?;
+        let orphan = token::mint(
+            &doomed.private_key_pem,
+            &doomed.id,
+            &stream,
+            Duration::from_secs(3600),
+        )?;
+        browser.client.goto(&stack.link(&orphan)).await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+        assert_eq!(
+            stack.api("DELETE", &format!("/system/v1/signing-keys/{}", doomed.id))?,
+            204
+        );
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(10))
+            .await?;
+        assert!(browser.text("[data-message]").await.contains("HTTP 401"));
+
+        // A short-lived token: live, the countdown, then expired.
+        let short = stack.token(&stream, Duration::from_secs(6))?;
+        browser.client.goto(&stack.link(&short)).await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+        assert!(browser.text("[data-expiry]").await.contains("expires in"));
+        browser
+            .wait_for("state", "token-expired", Duration::from_secs(12))
+            .await?;
+        assert!(browser
+            .text("[data-message]")
+            .await
+            .contains("This monitor link has expired"));
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_stand_in_is_survived_with_history_and_a_gap() -> TestResult {
+    let mut stack = Stack::start("restart")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let stream = stack.stream("steady")?;
+        let link = stack.link(&stack.token(&stream, Duration::from_secs(3600))?);
+        browser.client.goto(&link).await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while browser.samples().await < 3 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let before = browser.samples().await;
+        assert!(before >= 3, "only {before} samples before the restart");
+
+        let addr = stack.standin().addr();
+        if let Some(running) = stack.standin.take() {
+            running.shutdown()?;
+        }
+        browser
+            .wait_for("state", "retrying", Duration::from_secs(10))
+            .await?;
+        assert_eq!(
+            browser.attr(".lsh", "data-stale").await.as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            browser.status().await,
+            "excellent",
+            "last values stay on screen"
+        );
+
+        let mut config = Config::new(&stack.data_dir);
+        config.listen = addr;
+        config.time_scale = TIME_SCALE;
+        stack.standin = Some(standin::spawn(config)?);
+        // Backoff after two or three failures is at most 8 s.
+        browser
+            .wait_for("state", "live", Duration::from_secs(20))
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while browser.samples().await <= before && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            browser.samples().await > before,
+            "history was lost or stopped growing"
+        );
+        assert_eq!(
+            browser.attr("[data-gap]", "data-gap").await.as_deref(),
+            Some("outage"),
+            "the outage is drawn as a gap"
+        );
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_origin_requests_and_preflights_work_from_the_widget_page() -> TestResult {
+    let stack = Stack::start("cors")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let stream = stack.stream("steady")?;
+        let token = stack.token(&stream, Duration::from_secs(3600))?;
+        browser.client.goto(&stack.link(&token)).await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+        assert_ne!(stack.widget.base_url(), stack.standin().base_url());
+        // A custom header makes the browser send a preflight first.
+        let script = r#"
+            const [url, done] = arguments;
+            fetch(url, { headers: { "X-Monitor-Probe": "1" }, referrerPolicy: "no-referrer" })
+              .then(r => r.json().then(body => done({ status: r.status, body })))
+              .catch(e => done({ error: String(e) }));
+        "#;
+        let url = format!(
+            "{}/live-stream-health?token={token}",
+            stack.standin().base_url()
+        );
+        let answer = browser
+            .client
+            .execute_async(script, vec![json!(url)])
+            .await?;
+        assert_eq!(answer["status"], json!(200), "{answer}");
+        assert!(
+            answer["body"]["data"][0]["ingest_health"]["status"].is_string(),
+            "{answer}"
+        );
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
