@@ -56,7 +56,12 @@ fn check(name: &str, colours: &HashMap<String, String>) {
         ("--lsh-muted", "--lsh-bg"),
         ("--lsh-muted", "--lsh-panel"),
     ];
-    for status in ["--lsh-excellent", "--lsh-good", "--lsh-poor", "--lsh-unknown"] {
+    for status in [
+        "--lsh-excellent",
+        "--lsh-good",
+        "--lsh-poor",
+        "--lsh-unknown",
+    ] {
         pairs.push(("--lsh-on-status", status));
         pairs.push((status, "--lsh-bg"));
     }
