@@ -1,8 +1,17 @@
 //! The `live-stream-health` command line (native, feature `server`):
 //! `serve` (the stand-in), `token` (mint a token or a monitor link),
-//! `demo-backend` (stand-in + simulated streams + links, optionally serving
-//! the built widget) and `test-server` (the scripted test server). See
-//! [`USAGE`] for flags.
+//! `demo-backend` (stand-in + simulated streams + a real-encoder stream +
+//! links, optionally serving the built widget) and `test-server` (the
+//! scripted test server). See [`USAGE`] for flags.
+//!
+//! `--rtmp-listen` (serve, demo-backend): RTMP ingest address, or `off`.
+//! Without it the stand-in takes 127.0.0.1:1935 if it is free and runs
+//! without ingest otherwise (saying so on stderr), so a second demo or
+//! another RTMP server on the machine does not stop the HTTP side; an
+//! address given explicitly must bind. The demo prints its scenario links
+//! first, each `<label>  <link>` on one line, then the encoder stream's line
+//! and its publishing instructions, so scripts that read the first lines
+//! keep working.
 //!
 //! Arguments are parsed by hand: there are few subcommands with few flags, and
 //! an argument-parser crate would double the tool's compile time. Every error
@@ -16,7 +25,8 @@ use std::process::ExitCode;
 
 use super::background::StopSignal;
 use super::demo::{self, DemoConfig};
-use super::standin::{self, Config};
+use super::rtmp;
+use super::standin::{self, Config, RtmpListen};
 use super::testserver;
 use super::token;
 
@@ -25,8 +35,11 @@ pub const USAGE: &str = "\
 usage:
   live-stream-health serve [--listen 127.0.0.1:8787] [--data-dir DIR]
         [--time-scale 1] [--simulate steady,jittery,...|script:...]
+        [--rtmp-listen 127.0.0.1:1935|off]
       Run the stand-in Live Stream Health Stats API (state in DIR,
-      default ./standin-data).
+      default ./standin-data). Encoders publish to
+      rtmp://127.0.0.1:1935/live/<stream key> of a stream created without
+      `simulate` (keys: GET /video/v1/live-streams).
   live-stream-health token --key <base64 PEM | PEM | @key.pem> --key-id ID
         --stream LIVE_STREAM_ID [--expires 24h] [--base-url URL] [--endpoint URL]
       Mint an RS256 token; with --base-url print <URL>#token=...[&endpoint=...].
@@ -34,16 +47,33 @@ usage:
         [--widget-base http://127.0.0.1:8080/] [--time-scale 1]
         [--scenarios steady,jittery,...] [--expires 24h]
         [--serve-dir DIST [--widget-listen 127.0.0.1:8080]]
-      Run the stand-in with one simulated stream per scenario and print a
-      monitor link for each.
+        [--rtmp-listen 127.0.0.1:1935|off]
+      Run the stand-in with one simulated stream per scenario and one for a
+      real encoder; print a monitor link for each, and how to publish to the
+      encoder stream with ffmpeg or OBS.
   live-stream-health test-server [--listen 127.0.0.1:47381]
       Run the scripted test server: GET /s/<run>/<steps>/live-stream-health.
 
 Scenarios: steady, jittery, congested, recovering, flapping, disconnect, or
 script:<dur>@<rate|off>[~<jitter ms>],... e.g. script:30s@1.0~50,20s@0.8,10s@off
+
+--rtmp-listen: without it, RTMP ingest uses 127.0.0.1:1935 when that is free
+and is off (with a note) when not; an address given explicitly must bind.
+Real encoders are measured in real time at any --time-scale; only the
+3-minute `unknown` timeout after they stop runs on the scaled clock.
 ";
 
 const DEFAULT_DATA_DIR: &str = "standin-data";
+
+/// `println!` for the long-running commands' informational output: a reader
+/// of stdout that goes away (a script that took the first lines and closed
+/// the pipe) must not bring the server down, so write errors are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
@@ -65,12 +95,19 @@ fn run(args: &[String]) -> Result<(), String> {
         "serve" => {
             let flags = Flags::parse(
                 rest,
-                &["--listen", "--data-dir", "--time-scale", "--simulate"],
+                &[
+                    "--listen",
+                    "--data-dir",
+                    "--time-scale",
+                    "--simulate",
+                    "--rtmp-listen",
+                ],
             )?;
             let mut config = Config::new(flags.path("--data-dir"));
             config.listen = flags.addr("--listen", "127.0.0.1:8787")?;
             config.time_scale = flags.time_scale()?;
             config.simulate = flags.list("--simulate");
+            config.rtmp_listen = flags.rtmp_listen()?;
             run_serve(config)
         }
         "token" => {
@@ -100,11 +137,13 @@ fn run(args: &[String]) -> Result<(), String> {
                     "--expires",
                     "--serve-dir",
                     "--widget-listen",
+                    "--rtmp-listen",
                 ],
             )?;
             let mut config = DemoConfig::new(flags.path("--data-dir"));
             config.standin.listen = flags.addr("--listen", "127.0.0.1:8787")?;
             config.standin.time_scale = flags.time_scale()?;
+            config.standin.rtmp_listen = flags.rtmp_listen()?;
             if flags.get("--scenarios").is_some() {
                 config.scenarios = flags.list("--scenarios");
             }
@@ -153,25 +192,32 @@ fn wait_for_termination() -> Result<(), String> {
 fn run_serve(config: Config) -> Result<(), String> {
     let data_dir = config.data_dir.clone();
     let running = standin::spawn(config).map_err(|e| format!("cannot start: {e}"))?;
-    println!("stand-in listening on {}", running.base_url());
-    println!("endpoint: {}?token=<JWT>", running.endpoint());
+    say!("stand-in listening on {}", running.base_url());
+    say!("endpoint: {}?token=<JWT>", running.endpoint());
     match running.bootstrap() {
-        Some(credentials) if running.bootstrapped_now() => println!(
+        Some(credentials) if running.bootstrapped_now() => say!(
             "created access token (System + Video, development): {}\n  also in {}",
             credentials.pair(),
             data_dir.join("bootstrap.json").display()
         ),
-        _ => println!(
+        _ => say!(
             "access token: see {}",
             data_dir.join("bootstrap.json").display()
         ),
     }
     for stream in running.simulated_streams() {
-        println!(
+        say!(
             "simulated stream {}  {}",
             stream.id,
             stream.simulate.as_deref().unwrap_or_default()
         );
+    }
+    match (running.rtmp_server_url(), running.rtmp_unavailable()) {
+        (Some(server), _) => {
+            say!("RTMP ingest: {server}/<stream key> (streams created without \"simulate\")")
+        }
+        (None, Some(why)) => eprintln!("RTMP ingest off: {why} (see --rtmp-listen)"),
+        (None, None) => say!("RTMP ingest off"),
     }
     wait_for_termination()?;
     eprintln!("stopping");
@@ -197,9 +243,9 @@ fn token_output(flags: &Flags) -> Result<String, String> {
 
 fn run_demo(config: DemoConfig) -> Result<(), String> {
     let demo = demo::start(config).map_err(|e| format!("cannot start the demo: {e}"))?;
-    println!("stand-in listening on {}", demo.running.base_url());
+    say!("stand-in listening on {}", demo.running.base_url());
     if let Some(statics) = demo.static_server() {
-        println!("widget served at {}", statics.base_url());
+        say!("widget served at {}", statics.base_url());
     }
     let width = demo
         .links
@@ -207,8 +253,27 @@ fn run_demo(config: DemoConfig) -> Result<(), String> {
         .map(|l| l.scenario.len())
         .max()
         .unwrap_or(0);
+    let width = width.max(demo::ENCODER_LABEL.len());
     for link in &demo.links {
-        println!("{:width$}  {}", link.scenario, link.link);
+        say!("{:width$}  {}", link.scenario, link.link);
+    }
+    // After the scenario links, which scripts read line by line.
+    match &demo.encoder {
+        Some(encoder) => {
+            say!("{:width$}  {}", demo::ENCODER_LABEL, encoder.link);
+            say!();
+            say!("Publish a test source to the encoder stream with ffmpeg:");
+            say!("  {}", encoder.ffmpeg_command);
+            say!("or from OBS (Settings > Stream, Service: Custom...):");
+            say!("  Server      {}", encoder.rtmp_server);
+            say!("  Stream Key  {}", encoder.stream_key);
+        }
+        None => eprintln!(
+            "RTMP ingest off ({}): no encoder stream",
+            demo.running
+                .rtmp_unavailable()
+                .unwrap_or("--rtmp-listen off")
+        ),
     }
     wait_for_termination()?;
     eprintln!("stopping");
@@ -301,6 +366,20 @@ impl Flags {
             Some(text) => text
                 .parse()
                 .map_err(|_| format!("--time-scale: {text:?} is not a number")),
+        }
+    }
+
+    /// `--rtmp-listen ADDR|off`; without it, 127.0.0.1:1935 if free.
+    fn rtmp_listen(&self) -> Result<RtmpListen, String> {
+        match self.get("--rtmp-listen") {
+            None => Ok(RtmpListen::IfFree(SocketAddr::from((
+                [127, 0, 0, 1],
+                rtmp::DEFAULT_PORT,
+            )))),
+            Some("off") => Ok(RtmpListen::Off),
+            Some(_) => Ok(RtmpListen::On(
+                self.addr("--rtmp-listen", "127.0.0.1:1935")?,
+            )),
         }
     }
 

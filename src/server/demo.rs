@@ -1,5 +1,13 @@
-//! The demo backend: a stand-in with one simulated stream per scenario, a
-//! signing key, and a ready-made monitor link per stream.
+//! The demo backend: a stand-in with one simulated stream per scenario, one
+//! stream for a real encoder, a signing key, and a ready-made monitor link
+//! per stream.
+//!
+//! The encoder stream (labelled [`ENCODER_LABEL`]) is found again by its
+//! `passthrough` ([`ENCODER_PASSTHROUGH`]), so restarts reuse it and its
+//! stream key. It exists only while RTMP ingest is on; the demo hands out
+//! the ffmpeg command that publishes a synthetic test source to it
+//! ([`ffmpeg_test_command`]) and the OBS settings (Server
+//! `rtmp://127.0.0.1:1935/live`, Stream Key).
 //!
 //! Idempotent across restarts with the same data directory: streams are
 //! found by their scenario (see [`Config::simulate`]), and the demo's signing
@@ -20,9 +28,26 @@ use super::simulate::NAMED_SCENARIOS;
 use super::standin::{self, Config, Running, StandinError};
 use super::statics::{self, StaticServer};
 use super::store::write_atomically;
+use super::store::LiveStream;
 use super::token;
 
 const DEMO_KEY_FILE: &str = "demo-signing-key.json";
+
+/// How the demo labels its real-encoder stream in its output.
+pub const ENCODER_LABEL: &str = "encoder";
+/// The `passthrough` that marks the demo's real-encoder stream.
+pub const ENCODER_PASSTHROUGH: &str = "demo: real encoder (OBS, ffmpeg)";
+
+/// An ffmpeg command line that publishes a synthetic test source (colour
+/// bars with a counter, a 440 Hz tone) in real time to `publish_url`.
+pub fn ffmpeg_test_command(publish_url: &str) -> String {
+    format!(
+        "ffmpeg -re -f lavfi -i testsrc=size=1280x720:rate=30 \
+         -re -f lavfi -i sine=frequency=440 \
+         -c:v libx264 -preset veryfast -tune zerolatency -g 60 -c:a aac \
+         -f flv {publish_url}"
+    )
+}
 
 /// How the demo starts.
 #[derive(Debug, Clone)]
@@ -72,6 +97,25 @@ pub struct DemoLink {
     pub link: String,
 }
 
+/// The stream for a real encoder and how to publish to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoEncoder {
+    /// The live stream id.
+    pub stream_id: String,
+    /// What the encoder publishes with.
+    pub stream_key: String,
+    /// `rtmp://ADDR/live`: OBS's "Server".
+    pub rtmp_server: String,
+    /// `rtmp://ADDR/live/<stream key>`.
+    pub publish_url: String,
+    /// [`ffmpeg_test_command`] for `publish_url`.
+    pub ffmpeg_command: String,
+    /// The token alone.
+    pub token: String,
+    /// The monitor link.
+    pub link: String,
+}
+
 /// A running demo.
 #[derive(Debug)]
 pub struct Demo {
@@ -79,6 +123,8 @@ pub struct Demo {
     pub running: Running,
     /// One link per scenario, in the order asked for.
     pub links: Vec<DemoLink>,
+    /// The real-encoder stream, when RTMP ingest is on.
+    pub encoder: Option<DemoEncoder>,
     statics: Option<StaticServer>,
 }
 
@@ -139,6 +185,24 @@ pub fn start(config: DemoConfig) -> Result<Demo, StandinError> {
         .unwrap_or_else(|| "http://127.0.0.1:8080/".to_owned());
 
     let endpoint = running.base_url();
+    let encoder = match running.rtmp_server_url() {
+        Some(rtmp_server) => {
+            let stream = encoder_stream(&running)?;
+            let jwt = token::mint(&key.private_key_pem, &key.id, &stream.id, config.valid_for)
+                .map_err(|e| StandinError::Key(e.to_string()))?;
+            let publish_url = format!("{rtmp_server}/{}", stream.stream_key);
+            Some(DemoEncoder {
+                stream_id: stream.id,
+                stream_key: stream.stream_key,
+                ffmpeg_command: ffmpeg_test_command(&publish_url),
+                publish_url,
+                rtmp_server,
+                link: token::monitor_link(&widget_base, &jwt, Some(&endpoint)),
+                token: jwt,
+            })
+        }
+        None => None,
+    };
     let mut links = Vec::new();
     for (scenario, stream) in config.scenarios.iter().zip(running.simulated_streams()) {
         let jwt = token::mint(&key.private_key_pem, &key.id, &stream.id, config.valid_for)
@@ -153,6 +217,19 @@ pub fn start(config: DemoConfig) -> Result<Demo, StandinError> {
     Ok(Demo {
         running,
         links,
+        encoder,
         statics,
     })
+}
+
+/// The demo's real-encoder stream in `development`, created on first use.
+fn encoder_stream(running: &Running) -> Result<LiveStream, StandinError> {
+    let existing = running
+        .live_streams("development")?
+        .into_iter()
+        .find(|s| s.simulate.is_none() && s.passthrough.as_deref() == Some(ENCODER_PASSTHROUGH));
+    match existing {
+        Some(stream) => Ok(stream),
+        None => running.create_live_stream_with("development", None, Some(ENCODER_PASSTHROUGH)),
+    }
 }

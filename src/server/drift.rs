@@ -28,6 +28,11 @@
 //! (floored to the second) as its time and no numbers: there is no sample to
 //! date it by, and an advancing time lets a client tell a fresh "still
 //! unknown" from a repeated response.
+//!
+//! Two callers feed it: simulated encoders ([`super::simulate`]) on the
+//! stand-in's scaled clock, and real RTMP encoders ([`super::ingest`]) on the
+//! real clock, whose samples are re-dated on the scaled clock for reporting
+//! (hence [`Reading::of_sample`] and [`Reading::unknown`] as separate pieces).
 
 use std::collections::VecDeque;
 
@@ -195,18 +200,30 @@ impl DriftEngine {
     /// What the API reports at `now_ms`.
     pub fn reading(&self, now_ms: i64) -> Reading {
         match self.latest {
-            Some(sample) if now_ms - sample.at_ms <= STALE_AFTER_MS => Reading {
-                updated_at_ms: sample.at_ms,
-                session_avg_ms: Some(sample.session_avg_ms),
-                deviation_ms: Some(sample.deviation_ms),
-                status: sample.status,
-            },
-            _ => Reading {
-                updated_at_ms: now_ms.div_euclid(1000) * 1000,
-                session_avg_ms: None,
-                deviation_ms: None,
-                status: Status::Unknown,
-            },
+            Some(sample) if now_ms - sample.at_ms <= STALE_AFTER_MS => Reading::of_sample(&sample),
+            _ => Reading::unknown(now_ms),
+        }
+    }
+}
+
+impl Reading {
+    /// Reports `sample`, dated by its own time.
+    pub fn of_sample(sample: &Sample) -> Self {
+        Self {
+            updated_at_ms: sample.at_ms,
+            session_avg_ms: Some(sample.session_avg_ms),
+            deviation_ms: Some(sample.deviation_ms),
+            status: sample.status,
+        }
+    }
+
+    /// Reports `unknown` at `now_ms`, floored to the second.
+    pub fn unknown(now_ms: i64) -> Self {
+        Self {
+            updated_at_ms: now_ms.div_euclid(1000) * 1000,
+            session_avg_ms: None,
+            deviation_ms: None,
+            status: Status::Unknown,
         }
     }
 }

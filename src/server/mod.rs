@@ -5,6 +5,10 @@
 //! - [`verify`]: the token checks and their rejection matrix.
 //! - [`drift`]: the pure drift engine (drift, averages, deviation, status).
 //! - [`simulate`]: simulated encoders (named scenarios, scripts).
+//! - [`ingest`]: real encoders' timing: media time from RTMP timestamps, and
+//!   drift across publishes on the real and the scaled clock (pure).
+//! - [`rtmp`]: the RTMP ingest (session glue around `rml_rtmp`): encoders
+//!   publish to `rtmp://HOST:PORT/live/<stream key>`.
 //! - [`store`]: persistent state with atomic writes.
 //! - [`keys`]: RSA signing-key pairs.
 //! - [`token`]: minting tokens and building monitor links (the `token` command).
@@ -17,14 +21,17 @@
 //!
 //! Servers run on a background thread with their own tokio runtime (see
 //! `background`), so plain and async tests can start them alike. The pure
-//! parts (drift, simulate, token helpers) have no tokio or I/O in them.
+//! parts (drift, simulate, ingest, token helpers) have no tokio or I/O in
+//! them.
 
 mod background;
 pub mod body;
 pub mod cli;
 pub mod demo;
 pub mod drift;
+pub mod ingest;
 pub mod keys;
+pub mod rtmp;
 pub mod simulate;
 pub mod standin;
 pub mod statics;

@@ -14,8 +14,17 @@
 //!   the base64 of the private PEM once, nothing else ever does.
 //! - `POST|GET /video/v1/live-streams`: Basic auth, Video permission. `POST`
 //!   takes an optional `{"simulate":"<scenario>"}` (a name or `script:...`,
-//!   see [`super::simulate`]).
+//!   see [`super::simulate`]) and an optional `"passthrough"` (free text, at
+//!   most 255 characters, returned as given). Every stream has a
+//!   `stream_key`; `status` is `active` while an encoder (simulated or real)
+//!   is connected.
 //! - `GET /health`: `ok`.
+//!
+//! RTMP ingest ([`super::rtmp`], [`Config::rtmp_listen`]): real encoders
+//! publish to `rtmp://HOST:PORT/live/<stream key>` of a stream created
+//! without `simulate`, and the endpoint reports the drift of what they send
+//! (see [`super::ingest`]). Simulated streams refuse publishes: their health
+//! is scripted.
 //!
 //! Every response carries `Access-Control-Allow-Origin: *` (never
 //! credentials); any `OPTIONS` request is answered as a CORS preflight.
@@ -30,12 +39,22 @@
 //! per stream-time tick, both give identical results. Encoder state is not
 //! persisted: after a restart each simulated encoder reconnects and starts
 //! its scenario from the beginning (stream, keys and tokens carry over).
+//!
+//! Real encoders send media in real time, so their drift, rolling window and
+//! 1 Hz sampling stay on the real clock at any time scale; only their
+//! `updated_at` and the 3-minute `unknown` timeout after a publish ends are
+//! on the scaled clock (details in [`super::ingest`]). Both clocks are read
+//! from one monotonic `Instant`, so they agree exactly at time scale 1. Like
+//! simulated encoders, real ones are not persisted: after a restart their
+//! streams read `unknown` until the encoder publishes again (OBS and ffmpeg
+//! reconnect on their own or on a click; a publish is a new session anyway).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -53,8 +72,10 @@ use tokio::net::TcpListener;
 
 use super::background::{Background, StopSignal};
 use super::body::{error_json, health_json};
-use super::drift::DriftEngine;
+use super::drift::{DriftEngine, Reading};
+use super::ingest::LiveIngest;
 use super::keys;
+use super::rtmp::{self, PublishRegistry, PublishTicket};
 use super::simulate::{seed_from, Scenario, ScenarioError, SimulatedEncoder};
 use super::store::{AccessToken, Credentials, LiveStream, Permission, Store, StoreError};
 use super::utc;
@@ -62,6 +83,22 @@ use super::verify::{self, Rejection};
 
 /// Largest accepted `time_scale`.
 pub const MAX_TIME_SCALE: f64 = 10_000.0;
+/// Longest `passthrough` accepted, in characters (as Mux).
+pub const MAX_PASSTHROUGH_CHARS: usize = 255;
+
+/// Whether and where the stand-in takes RTMP publishes from real encoders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtmpListen {
+    /// No RTMP ingest.
+    Off,
+    /// Bind this address (port 0 picks a free one); failing to is an error.
+    On(SocketAddr),
+    /// Bind this address if it is free; otherwise run without ingest and
+    /// report why ([`Running::rtmp_unavailable`]). The command line's
+    /// default, so a second stand-in or a busy port 1935 does not stop the
+    /// HTTP side.
+    IfFree(SocketAddr),
+}
 
 /// How the stand-in starts.
 #[derive(Debug, Clone)]
@@ -76,16 +113,21 @@ pub struct Config {
     /// Scenarios that must each have a simulated stream in `development`;
     /// existing ones (same `simulate` spec) are reused.
     pub simulate: Vec<String>,
+    /// RTMP ingest. Default `On(127.0.0.1:0)`: a free port, like `listen`
+    /// (the command line defaults to `IfFree(127.0.0.1:1935)`).
+    pub rtmp_listen: RtmpListen,
 }
 
 impl Config {
-    /// Defaults: `127.0.0.1:0`, time scale 1, no simulated streams.
+    /// Defaults: `127.0.0.1:0`, time scale 1, no simulated streams, RTMP
+    /// ingest on a free port of 127.0.0.1.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
             time_scale: 1.0,
             simulate: Vec::new(),
+            rtmp_listen: RtmpListen::On(SocketAddr::from(([127, 0, 0, 1], 0))),
         }
     }
 }
@@ -165,17 +207,33 @@ struct SimClock {
 }
 
 impl SimClock {
+    /// Scaled time now, Unix ms.
     fn now_ms(&self) -> i64 {
-        let elapsed = self.started.elapsed().as_secs_f64() * 1000.0 * self.scale;
-        self.started_unix_ms + elapsed as i64
+        self.scaled_ms_at(Instant::now())
+    }
+
+    /// Scaled time at `at`, Unix ms.
+    fn scaled_ms_at(&self, at: Instant) -> i64 {
+        let elapsed = at.saturating_duration_since(self.started).as_secs_f64() * 1000.0;
+        self.started_unix_ms + (elapsed * self.scale) as i64
+    }
+
+    /// Real time at `at`, Unix ms, from the same monotonic origin.
+    fn real_ms_at(&self, at: Instant) -> i64 {
+        let elapsed = at.saturating_duration_since(self.started).as_millis();
+        self.started_unix_ms + i64::try_from(elapsed).unwrap_or(i64::MAX / 2)
     }
 }
 
-/// State shared by handlers, the sweep task and [`Running`].
+/// State shared by handlers, the sweep task, the RTMP ingest and [`Running`].
 #[derive(Debug)]
 struct Shared {
     store: Mutex<Store>,
     encoders: Mutex<HashMap<String, SimulatedEncoder>>,
+    /// Drift of streams fed by real encoders, by stream id.
+    ingests: Mutex<HashMap<String, LiveIngest>>,
+    /// Numbers publishes, so a replaced one can be told from its successor.
+    next_publish: AtomicU64,
     clock: SimClock,
 }
 
@@ -198,26 +256,104 @@ impl Shared {
         &self,
         environment_id: &str,
         simulate: Option<&str>,
+        passthrough: Option<&str>,
     ) -> Result<LiveStream, StandinError> {
         if let Some(spec) = simulate {
             Scenario::parse(spec)?;
         }
-        let stream =
-            lock(&self.store).add_live_stream(environment_id, simulate.map(str::to_owned))?;
+        if passthrough.is_some_and(|p| p.chars().count() > MAX_PASSTHROUGH_CHARS) {
+            return Err(StandinError::Config(format!(
+                "passthrough is limited to {MAX_PASSTHROUGH_CHARS} characters"
+            )));
+        }
+        let stream = lock(&self.store).add_live_stream(
+            environment_id,
+            simulate.map(str::to_owned),
+            passthrough.map(str::to_owned),
+        )?;
         self.start_encoder(&stream)?;
         Ok(stream)
     }
 
     fn is_active(&self, stream_id: &str) -> bool {
-        lock(&self.encoders)
+        let simulated = lock(&self.encoders)
             .get(stream_id)
-            .is_some_and(SimulatedEncoder::is_connected)
+            .is_some_and(SimulatedEncoder::is_connected);
+        simulated
+            || lock(&self.ingests)
+                .get(stream_id)
+                .is_some_and(LiveIngest::is_live)
+    }
+
+    /// What the stats endpoint reports for a stream at scaled time `now`.
+    fn reading(&self, stream_id: &str, now: i64) -> Reading {
+        if let Some(encoder) = lock(&self.encoders).get_mut(stream_id) {
+            encoder.advance_to(now);
+            return encoder.reading(now);
+        }
+        match lock(&self.ingests).get(stream_id) {
+            Some(ingest) => ingest.reading(now),
+            None => DriftEngine::new().reading(now),
+        }
     }
 
     fn advance_all(&self) {
         let now = self.clock.now_ms();
         for encoder in lock(&self.encoders).values_mut() {
             encoder.advance_to(now);
+        }
+    }
+}
+
+/// The RTMP ingest's view of the stand-in: stream keys in, samples out.
+impl PublishRegistry for Shared {
+    fn begin_publish(&self, stream_key: &str, at: Instant) -> Result<PublishTicket, String> {
+        let stream = lock(&self.store)
+            .live_stream_by_key(stream_key)
+            .cloned()
+            .ok_or_else(|| "unknown stream key".to_owned())?;
+        if let Some(scenario) = &stream.simulate {
+            return Err(format!(
+                "live stream {} is simulated ({scenario}); publish to a stream created without `simulate`",
+                stream.id
+            ));
+        }
+        let session = self.next_publish.fetch_add(1, Ordering::Relaxed);
+        let mut ingests = lock(&self.ingests);
+        let ingest = ingests.entry(stream.id.clone()).or_default();
+        if ingest.is_live() {
+            eprintln!(
+                "rtmp: a new publish replaces the one feeding live stream {}",
+                stream.id
+            );
+        }
+        ingest.begin(
+            session,
+            self.clock.real_ms_at(at),
+            self.clock.scaled_ms_at(at),
+        );
+        Ok(PublishTicket {
+            stream_id: stream.id,
+            session,
+        })
+    }
+
+    fn record_sample(&self, ticket: &PublishTicket, at: Instant, media_ms: i64) -> bool {
+        lock(&self.ingests)
+            .get_mut(&ticket.stream_id)
+            .is_some_and(|ingest| {
+                ingest.record(
+                    ticket.session,
+                    self.clock.real_ms_at(at),
+                    self.clock.scaled_ms_at(at),
+                    media_ms,
+                )
+            })
+    }
+
+    fn end_publish(&self, ticket: &PublishTicket) {
+        if let Some(ingest) = lock(&self.ingests).get_mut(&ticket.stream_id) {
+            ingest.end(ticket.session);
         }
     }
 }
@@ -230,6 +366,16 @@ pub struct Running {
     bootstrap: Option<Credentials>,
     bootstrapped_now: bool,
     simulated: Vec<LiveStream>,
+    rtmp_addr: Option<SocketAddr>,
+    rtmp_unavailable: Option<String>,
+}
+
+/// Binds the RTMP listener on the caller's thread, like the HTTP one, so a
+/// busy port is known before `spawn` returns.
+fn bind_rtmp(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// Starts the stand-in on a background thread with its own runtime.
@@ -248,12 +394,35 @@ pub fn spawn(config: Config) -> Result<Running, StandinError> {
         .map(|spec| Scenario::parse(spec).map(|s| s.spec))
         .collect::<Result<Vec<_>, _>>()?;
 
+    let (rtmp_listener, rtmp_unavailable) = match config.rtmp_listen {
+        RtmpListen::Off => (None, None),
+        RtmpListen::On(addr) => {
+            let listener = bind_rtmp(addr).map_err(|e| {
+                StandinError::Io(io::Error::new(
+                    e.kind(),
+                    format!("cannot listen for RTMP on {addr}: {e}"),
+                ))
+            })?;
+            (Some(listener), None)
+        }
+        RtmpListen::IfFree(addr) => match bind_rtmp(addr) {
+            Ok(listener) => (Some(listener), None),
+            Err(e) => (None, Some(format!("cannot listen for RTMP on {addr}: {e}"))),
+        },
+    };
+    let rtmp_addr = match &rtmp_listener {
+        Some(listener) => Some(listener.local_addr()?),
+        None => None,
+    };
+
     let (store, fresh) = Store::open(&config.data_dir)?;
     let bootstrapped_now = fresh.is_some();
     let bootstrap = fresh.or_else(|| store.read_bootstrap());
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
         encoders: Mutex::new(HashMap::new()),
+        ingests: Mutex::new(HashMap::new()),
+        next_publish: AtomicU64::new(1),
         clock: SimClock {
             started: Instant::now(),
             started_unix_ms: utc::now_unix_millis(),
@@ -280,14 +449,14 @@ pub fn spawn(config: Config) -> Result<Running, StandinError> {
         });
         let stream = match found {
             Some(stream) => stream.clone(),
-            None => shared.create_live_stream(&development, Some(&spec))?,
+            None => shared.create_live_stream(&development, Some(&spec), None)?,
         };
         simulated.push(stream);
     }
 
     let serve_shared = Arc::clone(&shared);
     let background = Background::start("standin", config.listen, move |listener, stop| {
-        serve(listener, serve_shared, stop)
+        serve(listener, rtmp_listener, serve_shared, stop)
     })?;
     Ok(Running {
         background,
@@ -295,6 +464,8 @@ pub fn spawn(config: Config) -> Result<Running, StandinError> {
         bootstrap,
         bootstrapped_now,
         simulated,
+        rtmp_addr,
+        rtmp_unavailable,
     })
 }
 
@@ -336,17 +507,69 @@ impl Running {
         self.shared.clock.now_ms()
     }
 
+    /// The address RTMP publishes go to, when ingest is on.
+    pub fn rtmp_addr(&self) -> Option<SocketAddr> {
+        self.rtmp_addr
+    }
+
+    /// `rtmp://ADDR/live`: the "Server" an encoder is given (OBS's field).
+    pub fn rtmp_server_url(&self) -> Option<String> {
+        self.rtmp_addr
+            .map(|addr| format!("rtmp://{addr}/{}", rtmp::APP))
+    }
+
+    /// `rtmp://ADDR/live/<stream key>`: the one URL ffmpeg publishes to.
+    pub fn rtmp_publish_url(&self, stream_key: &str) -> Option<String> {
+        self.rtmp_server_url()
+            .map(|server| format!("{server}/{stream_key}"))
+    }
+
+    /// Why RTMP ingest is off although it was asked for
+    /// ([`RtmpListen::IfFree`] on a busy address).
+    pub fn rtmp_unavailable(&self) -> Option<&str> {
+        self.rtmp_unavailable.as_deref()
+    }
+
     /// Creates a live stream in the named environment, optionally simulated.
     pub fn create_live_stream(
         &self,
         environment: &str,
         simulate: Option<&str>,
     ) -> Result<LiveStream, StandinError> {
+        self.create_live_stream_with(environment, simulate, None)
+    }
+
+    /// Creates a live stream with a `passthrough` text as well.
+    pub fn create_live_stream_with(
+        &self,
+        environment: &str,
+        simulate: Option<&str>,
+        passthrough: Option<&str>,
+    ) -> Result<LiveStream, StandinError> {
         let environment_id = lock(&self.shared.store)
             .environment_named(environment)?
             .id
             .clone();
-        self.shared.create_live_stream(&environment_id, simulate)
+        self.shared
+            .create_live_stream(&environment_id, simulate, passthrough)
+    }
+
+    /// Every live stream of the named environment, oldest first.
+    pub fn live_streams(&self, environment: &str) -> Result<Vec<LiveStream>, StandinError> {
+        let store = lock(&self.shared.store);
+        let environment_id = store.environment_named(environment)?.id.clone();
+        Ok(store
+            .live_streams()
+            .iter()
+            .filter(|s| s.environment_id == environment_id)
+            .cloned()
+            .collect())
+    }
+
+    /// Whether an encoder, simulated or real, is connected to the stream.
+    pub fn is_active(&self, stream_id: &str) -> bool {
+        self.shared.advance_all();
+        self.shared.is_active(stream_id)
     }
 
     /// Creates a signing key in the named environment and returns its
@@ -386,8 +609,21 @@ impl Running {
     }
 }
 
-/// Serves the stand-in on `listener` until `stop` resolves.
-async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: StopSignal) -> io::Result<()> {
+/// Serves the stand-in on `listener` (and RTMP ingest on `rtmp`) until
+/// `stop` resolves.
+async fn serve(
+    listener: TcpListener,
+    rtmp: Option<std::net::TcpListener>,
+    shared: Arc<Shared>,
+    stop: StopSignal,
+) -> io::Result<()> {
+    let ingest = match rtmp {
+        Some(rtmp) => Some(tokio::spawn(rtmp::serve(
+            TcpListener::from_std(rtmp)?,
+            Arc::clone(&shared),
+        ))),
+        None => None,
+    };
     let sweeper = Arc::clone(&shared);
     let sweep = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(Duration::from_secs(1));
@@ -401,6 +637,10 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: StopSignal) -> 
         .with_graceful_shutdown(stop.wait())
         .await;
     sweep.abort();
+    if let Some(ingest) = ingest {
+        // Dropping the accept loop drops every encoder connection with it.
+        ingest.abort();
+    }
     result
 }
 
@@ -494,16 +734,7 @@ async fn live_stream_health(
         Err(rejection) => return rejection_response(&rejection),
     };
     let now = shared.clock.now_ms();
-    let reading = {
-        let mut encoders = lock(&shared.encoders);
-        match encoders.get_mut(&verified.stream_id) {
-            Some(encoder) => {
-                encoder.advance_to(now);
-                encoder.reading(now)
-            }
-            None => DriftEngine::new().reading(now),
-        }
-    };
+    let reading = shared.reading(&verified.stream_id, now);
     let body = health_json(
         &utc::format_api_time(reading.updated_at_ms.div_euclid(1000)),
         reading.session_avg_ms,
@@ -677,18 +908,23 @@ async fn delete_signing_key(
 }
 
 fn live_stream_json(stream: &LiveStream, active: bool) -> Value {
-    json!({
+    let mut json = json!({
         "id": stream.id,
         "stream_key": stream.stream_key,
         "status": if active { "active" } else { "idle" },
         "created_at": stream.created_at.to_string(),
         "simulate": stream.simulate,
-    })
+    });
+    if let (Some(passthrough), Some(object)) = (&stream.passthrough, json.as_object_mut()) {
+        object.insert("passthrough".to_owned(), json!(passthrough));
+    }
+    json
 }
 
 #[derive(Deserialize)]
 struct CreateLiveStream {
     simulate: Option<String>,
+    passthrough: Option<String>,
 }
 
 async fn create_live_stream(
@@ -701,7 +937,10 @@ async fn create_live_stream(
         Err(failure) => return failure.into_response(),
     };
     let request: CreateLiveStream = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateLiveStream { simulate: None }
+        CreateLiveStream {
+            simulate: None,
+            passthrough: None,
+        }
     } else {
         match serde_json::from_slice(&body) {
             Ok(request) => request,
@@ -714,7 +953,12 @@ async fn create_live_stream(
             }
         }
     };
-    match shared.create_live_stream(&token.environment_id, request.simulate.as_deref()) {
+    let created = shared.create_live_stream(
+        &token.environment_id,
+        request.simulate.as_deref(),
+        request.passthrough.as_deref(),
+    );
+    match created {
         Ok(stream) => json_response(
             StatusCode::CREATED,
             json!({"data": live_stream_json(&stream, false)}).to_string(),
@@ -724,6 +968,9 @@ async fn create_live_stream(
             "invalid_parameters",
             &error.to_string(),
         ),
+        Err(StandinError::Config(why)) => {
+            api_error(StatusCode::BAD_REQUEST, "invalid_parameters", &why)
+        }
         Err(_) => internal_error("could not create the live stream"),
     }
 }

@@ -17,6 +17,10 @@
 //!   `production` environment and one access token with System and Video
 //!   permissions in `development`; its id and secret go to
 //!   `DATA_DIR/bootstrap.json` (mode 0600 on Unix) for the operator.
+//! - **Stream keys are unique secrets.** A new stream's key is redrawn until
+//!   no other stream has it, and opening a state whose keys are empty or
+//!   shared (a hand-edited file) gives those streams fresh keys, so a publish
+//!   always finds at most one stream. Keys are compared in constant time.
 //! - The store does no locking of its own: the stand-in wraps it in a mutex,
 //!   and one data directory serves one process.
 
@@ -35,6 +39,8 @@ use super::utc;
 const STATE_FILE: &str = "state.json";
 const BOOTSTRAP_FILE: &str = "bootstrap.json";
 const STATE_VERSION: u32 = 1;
+/// Length of a stream key (alphanumeric, about 214 bits).
+const STREAM_KEY_LEN: usize = 36;
 
 /// What an access token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,12 +94,18 @@ pub struct SigningKey {
 pub struct LiveStream {
     /// The id tokens carry as `sub`.
     pub id: String,
-    /// The encoder's stream key (unused by the stand-in, returned like Mux).
+    /// The secret an encoder publishes with (`rtmp://HOST:PORT/live/<key>`,
+    /// see [`super::rtmp`]). Unique across the store, never empty.
     pub stream_key: String,
     /// Owning environment.
     pub environment_id: String,
-    /// Simulated-encoder scenario, if any (see [`super::simulate`]).
+    /// Simulated-encoder scenario, if any (see [`super::simulate`]). A
+    /// simulated stream refuses real publishes.
     pub simulate: Option<String>,
+    /// Free text the creator attached (Mux's `passthrough`); the demo finds
+    /// its encoder stream by it. Absent in states written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passthrough: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -178,13 +190,14 @@ impl Store {
                         format!("version {} (expected {STATE_VERSION})", state.version),
                     ));
                 }
-                Ok((
-                    Self {
-                        dir: dir.to_owned(),
-                        state,
-                    },
-                    None,
-                ))
+                let mut store = Self {
+                    dir: dir.to_owned(),
+                    state,
+                };
+                if store.repair_stream_keys() {
+                    store.save()?;
+                }
+                Ok((store, None))
             }
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 let mut store = Self {
@@ -335,12 +348,14 @@ impl Store {
         &mut self,
         environment_id: &str,
         simulate: Option<String>,
+        passthrough: Option<String>,
     ) -> Result<LiveStream, StoreError> {
         let stream = LiveStream {
             id: random_id(32),
-            stream_key: random_id(36),
+            stream_key: self.unused_stream_key(),
             environment_id: environment_id.to_owned(),
             simulate,
+            passthrough,
             created_at: utc::now_unix_secs(),
         };
         self.state.live_streams.push(stream.clone());
@@ -356,6 +371,52 @@ impl Store {
     /// All live streams, oldest first.
     pub fn live_streams(&self) -> &[LiveStream] {
         &self.state.live_streams
+    }
+
+    /// The live stream an encoder publishing `stream_key` feeds. Every key
+    /// is compared in full, so the time taken does not tell how much of a
+    /// guess matched.
+    pub fn live_stream_by_key(&self, stream_key: &str) -> Option<&LiveStream> {
+        if stream_key.is_empty() {
+            return None;
+        }
+        // A fold, not `find`: every key is compared, found or not.
+        self.state.live_streams.iter().fold(None, |found, stream| {
+            if constant_time_eq(stream.stream_key.as_bytes(), stream_key.as_bytes()) {
+                Some(stream)
+            } else {
+                found
+            }
+        })
+    }
+
+    fn unused_stream_key(&self) -> String {
+        loop {
+            let key = random_id(STREAM_KEY_LEN);
+            if !self.state.live_streams.iter().any(|s| s.stream_key == key) {
+                return key;
+            }
+        }
+    }
+
+    /// Gives streams with an empty or shared key a fresh one; true if any
+    /// changed.
+    fn repair_stream_keys(&mut self) -> bool {
+        let mut changed = false;
+        for index in 0..self.state.live_streams.len() {
+            let key = &self.state.live_streams[index].stream_key;
+            let shared = self
+                .state
+                .live_streams
+                .iter()
+                .enumerate()
+                .any(|(other, s)| other != index && &s.stream_key == key);
+            if key.is_empty() || shared {
+                self.state.live_streams[index].stream_key = self.unused_stream_key();
+                changed = true;
+            }
+        }
+        changed
     }
 }
 
@@ -476,7 +537,7 @@ mod tests {
             .add_signing_key(&env, "PEM".to_owned())
             .expect("key added");
         let stream = store
-            .add_live_stream(&env, Some("steady".to_owned()))
+            .add_live_stream(&env, Some("steady".to_owned()), Some("note".to_owned()))
             .expect("stream added");
         drop(store);
         let (store, credentials) = Store::open(&dir).expect("reopens");
@@ -484,6 +545,57 @@ mod tests {
         assert_eq!(store.signing_key(&key.id), Some(&key));
         assert_eq!(store.live_stream(&stream.id), Some(&stream));
         assert!(!dir.join("state.json.tmp").exists());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn stream_keys_are_unique_and_found_in_full_only() {
+        let dir = temp_dir("keys");
+        let (mut store, _) = Store::open(&dir).expect("opens");
+        let env = store
+            .environment_named("development")
+            .expect("env")
+            .id
+            .clone();
+        let a = store.add_live_stream(&env, None, None).expect("a");
+        let b = store.add_live_stream(&env, None, None).expect("b");
+        assert_eq!(a.stream_key.len(), STREAM_KEY_LEN);
+        assert_ne!(a.stream_key, b.stream_key);
+        assert_eq!(store.live_stream_by_key(&a.stream_key), Some(&a));
+        assert_eq!(store.live_stream_by_key(&a.stream_key[..10]), None);
+        assert_eq!(store.live_stream_by_key(""), None);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn opening_a_state_with_shared_or_empty_keys_gives_them_fresh_ones() {
+        let dir = temp_dir("repair");
+        let (mut store, _) = Store::open(&dir).expect("opens");
+        let env = store
+            .environment_named("development")
+            .expect("env")
+            .id
+            .clone();
+        for _ in 0..3 {
+            store.add_live_stream(&env, None, None).expect("stream");
+        }
+        store.state.live_streams[1].stream_key = store.state.live_streams[0].stream_key.clone();
+        store.state.live_streams[2].stream_key = String::new();
+        store.save().expect("saved");
+        drop(store);
+        let (store, _) = Store::open(&dir).expect("reopens");
+        let keys: Vec<&str> = store
+            .live_streams()
+            .iter()
+            .map(|s| s.stream_key.as_str())
+            .collect();
+        assert!(keys.iter().all(|k| k.len() == STREAM_KEY_LEN), "{keys:?}");
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[1], keys[2]);
+        assert_ne!(keys[0], keys[2]);
+        // The repair is saved.
+        let (again, _) = Store::open(&dir).expect("reopens");
+        assert_eq!(again.live_streams(), store.live_streams());
         let _ = fs::remove_dir_all(dir);
     }
 
