@@ -6,7 +6,8 @@
 # Versions are the ones measured to work on these machines (see the README,
 # "Toolchain"): trunk 0.21.14 (0.22 needs a newer rustc), wasm-bindgen-cli
 # equal to the wasm-bindgen crate in Cargo.lock, wasm-opt from binaryen 132
-# (Debian's binaryen 108 produces a module that does not run).
+# (Debian's binaryen 108 produces a module that does not run), Chromium with
+# chromedriver for the browser tests, ffmpeg as a real encoder.
 
 set -euo pipefail
 
@@ -84,6 +85,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt_install chromium chromium-driver
 else
   say "chromium and chromedriver: present ($(chromium --version 2>/dev/null | head -1))"
+fi
+
+# 6. ffmpeg: a real encoder for the RTMP ingest tests and for trying the demo.
+if ! command -v ffmpeg >/dev/null; then
+  apt_install ffmpeg
+else
+  say "ffmpeg: present"
 fi
 
 say "toolchain ready"
