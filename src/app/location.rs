@@ -11,11 +11,12 @@ use leptos::prelude::*;
 
 use crate::app::config_from_location;
 use crate::app::driver::Driver;
+use crate::app::listener::Listener;
 use crate::core::monitor::Monitor;
 
-/// Starts following the fragment; the returned handle removes the listener.
-pub fn follow_fragment(monitor: RwSignal<Monitor>, driver: Driver) -> WindowListenerHandle {
-    window_event_listener(leptos::ev::hashchange, move |_| {
+/// Starts following the fragment; dropping the returned listener stops it.
+pub fn follow_fragment(monitor: RwSignal<Monitor>, driver: Driver) -> Listener {
+    Listener::new(window().into(), &["hashchange"], move |_| {
         let (config, _) = config_from_location();
         let only_token_changed = monitor
             .try_with_untracked(|m| {

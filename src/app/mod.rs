@@ -4,6 +4,7 @@
 
 pub mod driver;
 pub mod history_chart;
+pub mod listener;
 pub mod location;
 pub mod widget;
 
@@ -23,10 +24,35 @@ pub fn config_from_location() -> (params::Config, Vec<params::Notice>) {
     )
 }
 
+/// Restricts the page's own connections to the configured endpoint with a
+/// Content-Security-Policy, so no code on the page can send the token (or
+/// anything) anywhere else. Set as a `<meta>` element before the first
+/// request; hosts should also send the same policy as a header (README).
+fn restrict_connections(endpoint_origin: &str) {
+    let policy = format!(
+        "connect-src {endpoint_origin}; img-src 'self' data:; object-src 'none'; \
+         base-uri 'none'; form-action 'none'"
+    );
+    let document = document();
+    let Ok(meta) = document.create_element("meta") else {
+        return;
+    };
+    let _ = meta.set_attribute("http-equiv", "Content-Security-Policy");
+    let _ = meta.set_attribute("content", &policy);
+    if let Some(head) = document.head() {
+        let _ = head.append_child(&meta);
+    }
+}
+
 /// Mounts the widget on the page body. The mount lives as long as the page.
 pub fn start() {
+    // Panic messages in the console help while developing; in release
+    // (panic = "abort") the hook and the message formatting it keeps cost
+    // about 1.3 KB gzip for a page that stops either way.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     let (config, notices) = config_from_location();
+    restrict_connections(config.endpoint.origin());
     leptos::mount::mount_to_body(
         move || view! { <Widget config=config notices=notices follow_location=true /> },
     );

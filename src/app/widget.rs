@@ -5,6 +5,17 @@
 //! `data-status`, `data-state`, `data-stale`, `data-layout`, `data-theme`;
 //! metrics are `[data-metric]` with `data-value` in milliseconds; the chart
 //! is `svg[data-chart="history"]`; a message is in `[data-message]`.
+//!
+//! Shaped for a small WebAssembly bundle (every kilobyte is download time
+//! for a streamer about to go live):
+//! - every text and attribute is a `Signal` made by `derive` from the one
+//!   memo and a plain `fn` picking the field, so Leptos's rendering code is
+//!   instantiated once per value type, not once per closure;
+//! - parts that are only ever replaced whole (the status icon, the notices
+//!   read once from the URL) are markup from [`crate::core::markup`], set
+//!   with `inner_html`;
+//! - no `AnyView` and no `.into_any()`: type erasure measured larger than
+//!   the few concrete view types here.
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -13,10 +24,11 @@ use send_wrapper::SendWrapper;
 use crate::app::driver::{now_ms, Driver};
 use crate::app::history_chart::HistoryChart;
 use crate::app::location::follow_fragment;
+use crate::core::format::format_value;
 use crate::core::history::History;
+use crate::core::markup::{notice_items, status_icon};
 use crate::core::monitor::{Monitor, View};
 use crate::core::params::{Config, Notice};
-use crate::core::status::Status;
 
 /// How often "updated N s ago" and countdowns refresh.
 const CLOCK_TICK_MS: u32 = 1000;
@@ -47,134 +59,122 @@ pub fn Widget(
         let _ = now.try_set(now_ms());
     });
     let fragment_listener = follow_location.then(|| follow_fragment(monitor, driver.clone()));
-    let owned = SendWrapper::new((driver, clock));
+    let owned = SendWrapper::new((driver, clock, fragment_listener));
     on_cleanup(move || {
-        let (driver, clock) = owned.take();
+        let (driver, clock, fragment_listener) = owned.take();
         driver.shutdown();
         clock.cancel();
-        if let Some(listener) = fragment_listener {
-            listener.remove();
-        }
+        drop(fragment_listener);
     });
 
     let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
     let interval_ms = Signal::derive(move || monitor.with(|m| m.poller().interval_ms()));
-    let notice_items = monitor.with_untracked(|m| m.notices().to_vec());
+    let notices = monitor.with_untracked(|m| notice_items(m.notices()));
 
-    let status = move || view.with(|v| v.status);
+    let text = |pick| derive(view, pick);
     view! {
         <main
             class="lsh"
-            data-status=move || status().as_str()
-            data-state=move || view.with(|v| v.state.as_str())
-            data-stale=move || view.with(|v| v.stale.to_string())
+            data-status=text(|v| v.status.as_str().into())
+            data-state=text(|v| v.state.as_str().into())
+            data-stale=text(|v| v.stale.to_string())
             data-layout=layout.as_str()
             data-theme=theme.as_str()
         >
             <header class="lsh-head">
                 <div class="lsh-badge">
-                    <StatusIcon status=Signal::derive(status) />
+                    // A shape per status, so the status reads without colour.
+                    <svg
+                        class="lsh-icon"
+                        viewBox="0 0 24 24"
+                        width="24"
+                        height="24"
+                        aria-hidden="true"
+                        focusable="false"
+                        inner_html=text(|v| status_icon(v.status))
+                    ></svg>
                     <span class="lsh-word" data-word role="status" aria-live="polite">
-                        {move || status().label()}
+                        {text(|v| v.status.label().into())}
                     </span>
                 </div>
                 <div class="lsh-conn">
                     <span class="lsh-state-text" data-state-text>
-                        {move || view.with(|v| v.state_text.clone())}
+                        {text(|v| v.state_text.clone())}
                     </span>
                     <span class="lsh-updated" data-updated>
-                        {move || view.with(|v| v.updated_text.clone())}
+                        {derive(view, |v| v.updated_text.clone())}
                     </span>
-                    {move || view.with(|v| v.stale).then(|| view! {
-                        <span class="lsh-stale-tag" data-stale-tag>"stale"</span>
+                    {optional(view, |v| v.stale.then(|| "stale".into()), |text| view! {
+                        <span class="lsh-stale-tag" data-stale-tag>{text}</span>
                     })}
                 </div>
             </header>
             <section class="lsh-metrics" aria-label="Stream drift">
-                <Metric
-                    name="deviation"
-                    label="Deviation from 30 s average"
-                    short_label="Deviation"
-                    view=view
-                    pick=|v: &View| (v.deviation_ms, v.deviation_text.clone())
-                />
-                <Metric
-                    name="session-avg"
-                    label="Session average drift"
-                    short_label="Session avg"
-                    view=view
-                    pick=|v: &View| (v.session_avg_ms, v.session_avg_text.clone())
-                />
+                {metric(
+                    view,
+                    ["deviation", "Deviation from 30 s average", "Deviation"],
+                    |v| v.deviation_ms.map(format_value),
+                    |v| v.deviation_text.clone(),
+                )}
+                {metric(
+                    view,
+                    ["session-avg", "Session average drift", "Session avg"],
+                    |v| v.session_avg_ms.map(format_value),
+                    |v| v.session_avg_text.clone(),
+                )}
             </section>
-            {move || view.with(|v| v.message.clone()).map(|message| view! {
+            {optional(view, |v| v.message.clone(), |message| view! {
                 <p class="lsh-message" data-message>{message}</p>
             })}
-            {move || view.with(|v| v.expiry_text.clone()).map(|text| view! {
+            {optional(view, |v| v.expiry_text.clone(), |text| view! {
                 <p class="lsh-expiry" data-expiry>{text}</p>
             })}
-            {(!notice_items.is_empty()).then(|| view! {
-                <ul class="lsh-notices" data-notices>
-                    {notice_items
-                        .into_iter()
-                        .map(|n| view! { <li data-notice=n.param>{n.message}</li> })
-                        .collect_view()}
-                </ul>
+            {(!notices.is_empty()).then(|| view! {
+                <ul class="lsh-notices" data-notices inner_html=notices></ul>
             })}
             <HistoryChart history=history now_ms=now interval_ms=interval_ms />
         </main>
     }
 }
 
-/// One metric with its value in milliseconds in `data-value`.
-#[component]
-fn Metric(
-    /// `data-metric` name.
-    name: &'static str,
-    /// Full label.
-    label: &'static str,
-    /// Label in the compact layout.
-    short_label: &'static str,
-    /// The view to read from.
-    view: Memo<View>,
-    /// Picks (value in ms, formatted text) from the view.
-    pick: fn(&View) -> (Option<f64>, String),
-) -> impl IntoView {
-    let value = Memo::new(move |_| view.with(pick));
-    view! {
-        <div
-            class="lsh-metric"
-            data-metric=name
-            data-value=move || value.with(|(ms, _)| ms.map(|ms| ms.to_string()))
-        >
-            <span class="lsh-metric-label lsh-long">{label}</span>
-            <span class="lsh-metric-label lsh-short" aria-hidden="true">{short_label}</span>
-            <span class="lsh-metric-value">{move || value.with(|(_, text)| text.clone())}</span>
-        </div>
-    }
+/// A value derived from the view. Every text and attribute of the widget
+/// goes through this one function, so they share one closure type and
+/// Leptos's rendering code is compiled once for all of them instead of once
+/// per field (each `move ||` in a view is its own monomorphized effect).
+fn derive<T>(view: Memo<View>, pick: fn(&View) -> T) -> Signal<T>
+where
+    T: Send + Sync + 'static,
+{
+    Signal::derive(move || view.with(pick))
 }
 
-/// A shape per status, so the status reads without colour.
-#[component]
-fn StatusIcon(
-    /// The status to draw.
-    #[prop(into)]
-    status: Signal<Status>,
+/// An element that exists only while `pick` gives it text (`[data-message]`
+/// is absent, not empty, when there is no message). Deliberately not an
+/// `AnyView`: type erasure brings its own code per view type, and measured
+/// larger than these three small instantiations (`.into_any()` on the
+/// components cost 5 KB gzip).
+fn optional<V: IntoView + 'static>(
+    view: Memo<View>,
+    pick: fn(&View) -> Option<String>,
+    element: fn(String) -> V,
 ) -> impl IntoView {
-    let shape = move || match status.get() {
-        Status::Poor => "M12 2.5 23 21.5H1Z",
-        Status::Good => "M4 4h16v16H4Z",
-        Status::Excellent | Status::Unknown => "M12 2a10 10 0 1 0 0.01 0Z",
-    };
-    let mark = move || match status.get() {
-        Status::Excellent => "M7 12.5l3.2 3.2L17 9",
-        Status::Good => "M8 12h8",
-        Status::Poor => "M12 9v5.5M12 17.6v.4",
-        Status::Unknown => "M9.2 9.3a2.9 2.9 0 1 1 4 2.7c-.8.4-1.2.9-1.2 1.7v.6M12 17.4v.4",
-    };
+    move || view.with(pick).map(element)
+}
+
+/// One metric: `[data-metric]` with its value in milliseconds in
+/// `data-value` (absent when unknown), the full and the compact label, and
+/// the formatted value. `names` is `[data-metric, label, short label]`.
+fn metric(
+    view: Memo<View>,
+    [name, label, short_label]: [&'static str; 3],
+    value: fn(&View) -> Option<String>,
+    text: fn(&View) -> String,
+) -> impl IntoView {
     view! {
-        <svg class="lsh-icon" viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false">
-            <path class="lsh-icon-shape" d=shape />
-            <path class="lsh-icon-mark" d=mark />
-        </svg>
+        <div class="lsh-metric" data-metric=name data-value=derive(view, value)>
+            <span class="lsh-metric-label lsh-long">{label}</span>
+            <span class="lsh-metric-label lsh-short" aria-hidden="true">{short_label}</span>
+            <span class="lsh-metric-value">{derive(view, text)}</span>
+        </div>
     }
 }

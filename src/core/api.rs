@@ -3,8 +3,9 @@
 //! The body the service documents is
 //! `{"data":[{"ingest_health":{"updated_at":..,"stream_drift_session_avg":..,
 //! "stream_drift_deviation_from_rolling_avg":..,"status":..}}]}`.
-//! Parsing goes through `serde_json::Value` rather than strict DTOs so that
-//! one odd field never throws the whole report away:
+//! Parsing picks the four fields out with [`crate::core::json::pick`]
+//! rather than strict DTOs, so that one odd field never throws the whole
+//! report away (and without building a `serde_json::Value` tree):
 //! - extra fields anywhere are ignored;
 //! - a metric that is missing, null, not a JSON number or not finite is
 //!   `None` (shown as "—", never guessed; numbers sent as strings count as
@@ -20,8 +21,7 @@
 //!   is an [`ResponseError`]: the widget keeps its last good values, marks
 //!   them stale and retries.
 
-use serde_json::Value;
-
+use crate::core::json::{pick, Scalar, Step};
 use crate::core::status::Status;
 use crate::core::time::parse_timestamp_ms;
 
@@ -89,30 +89,29 @@ pub fn parse_report(body: &str) -> Result<HealthReport, ResponseError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(ResponseError::TooLarge { bytes: body.len() });
     }
-    let root: Value = serde_json::from_str(body).map_err(|_| ResponseError::NotJson)?;
-    let data = root
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or(ResponseError::UnexpectedShape)?;
-    let Some(first) = data.first() else {
+    const PATH: [Step; 3] = [Step::Key("data"), Step::First, Step::Key("ingest_health")];
+    const FIELDS: [&str; 4] = [
+        "stream_drift_session_avg",
+        "stream_drift_deviation_from_rolling_avg",
+        "status",
+        "updated_at",
+    ];
+    let picked = pick(body, &PATH, &FIELDS).map_err(|_| ResponseError::NotJson)?;
+    // Reached 2: the root object and its `data` array were there.
+    if picked.reached < 2 {
+        return Err(ResponseError::UnexpectedShape);
+    }
+    // Reached 4: `data[0].ingest_health` was an object.
+    if picked.reached < 4 {
         return Ok(HealthReport::no_data());
-    };
-    let Some(health) = first.get("ingest_health").filter(|h| h.is_object()) else {
-        return Ok(HealthReport::no_data());
-    };
-    let metric = |name: &str| {
-        health
-            .get(name)
-            .and_then(Value::as_f64)
-            .filter(|v| v.is_finite())
-    };
-    let session_avg_ms = metric("stream_drift_session_avg");
-    let deviation_ms = metric("stream_drift_deviation_from_rolling_avg");
-    let status = Status::resolve(health.get("status").and_then(Value::as_str), deviation_ms);
-    let updated_at_ms = health
-        .get("updated_at")
-        .and_then(Value::as_str)
-        .and_then(parse_timestamp_ms);
+    }
+    let [session_avg, deviation, status, updated_at] =
+        <[Scalar; 4]>::try_from(picked.fields).unwrap_or_default();
+    let metric = |value: Scalar| value.number().filter(|v| v.is_finite());
+    let session_avg_ms = metric(session_avg);
+    let deviation_ms = metric(deviation);
+    let status = Status::resolve(status.text().as_deref(), deviation_ms);
+    let updated_at_ms = updated_at.text().as_deref().and_then(parse_timestamp_ms);
     Ok(HealthReport {
         updated_at_ms,
         session_avg_ms,

@@ -532,7 +532,7 @@ impl TimeScale {
     fn x(&self, t: f64) -> f64 {
         let x = (t - self.left()) / self.window * self.width;
         if x.is_finite() {
-            x.clamp(0.0, self.width)
+            within(x, 0.0, self.width)
         } else {
             0.0
         }
@@ -573,8 +573,8 @@ struct DeviationScale {
 impl DeviationScale {
     fn y(&self, deviation_ms: f64) -> f64 {
         let half = self.height / 2.0;
-        let value = deviation_ms.clamp(-self.extent, self.extent);
-        (half - value / self.extent * half).clamp(0.0, self.height)
+        let value = within(deviation_ms, -self.extent, self.extent);
+        within(half - value / self.extent * half, 0.0, self.height)
     }
 }
 
@@ -590,7 +590,7 @@ impl LinearScale {
         let span = self.hi - self.lo;
         let fraction = (value_ms - self.lo) / span;
         if fraction.is_finite() {
-            (self.height - fraction * self.height).clamp(0.0, self.height)
+            within(self.height - fraction * self.height, 0.0, self.height)
         } else {
             self.height / 2.0
         }
@@ -1064,6 +1064,20 @@ impl GapBuilder {
 // ---------------------------------------------------------------------------
 // Numbers and labels
 
+/// `value.clamp(lo, hi)` for bounds only known at run time (NaN stays NaN).
+/// `f64::clamp` checks `lo <= hi` and panics with the bounds `Debug`-printed,
+/// which alone links all of Rust's float formatting into the WebAssembly;
+/// the bounds here are sanitised sizes, so the check is not needed.
+fn within(value: f64, lo: f64, hi: f64) -> f64 {
+    if value < lo {
+        lo
+    } else if value > hi {
+        hi
+    } else {
+        value
+    }
+}
+
 fn finite(value: Option<f64>) -> Option<f64> {
     value.filter(|v| v.is_finite())
 }
@@ -1108,8 +1122,10 @@ fn nice(value: f64, mantissas: &[f64]) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
-/// Appends `value` rounded to one decimal, without an exponent or `-0`.
-fn push_number(out: &mut String, value: f64) {
+/// Appends `value` rounded to one decimal, without an exponent or `-0`;
+/// integer arithmetic only, so no float formatting code reaches the
+/// WebAssembly. Non-finite values write `0`.
+pub fn push_number(out: &mut String, value: f64) {
     let tenths = (value * 10.0).round();
     let tenths = if tenths.is_finite() {
         tenths.clamp(-1e12, 1e12) as i64
@@ -1147,7 +1163,7 @@ fn duration_label(ms: f64) -> String {
     };
     let abs = ms.abs();
     let body = if abs.round() < 1_000.0 {
-        format!("{} ms", abs.round())
+        format!("{} ms", abs.round() as u64)
     } else if abs < 60_000.0 {
         format!("{} s", one_decimal(abs / 1_000.0))
     } else if abs < 3_600_000.0 {

@@ -3,6 +3,12 @@
 //! Streamers read drift in milliseconds below a second and in seconds with
 //! one decimal above (`384 ms`, `1.2 s`); ages and countdowns read in the
 //! largest unit that keeps them short (`4 s`, `3 min`, `1 h 05 min`).
+//!
+//! Every number is written with integer arithmetic: Rust's float formatting
+//! (`{}` or `{:.1}` on an `f64`) brings tens of kilobytes of WebAssembly
+//! (Grisu, Dragon4 and their tables), more than the rest of the core.
+//! Rounding is half away from zero on the value itself, so 1250 ms reads
+//! `1.3 s`.
 
 /// The minus sign used for negative values (U+2212 reads better than `-`).
 const MINUS: char = '\u{2212}';
@@ -22,7 +28,8 @@ pub fn format_ms(ms: f64) -> String {
     if magnitude < 999.5 {
         format!("{sign}{} ms", magnitude.round() as u64)
     } else if magnitude < 9_950.0 {
-        format!("{sign}{:.1} s", magnitude / 1000.0)
+        let tenths = (magnitude / 100.0).round() as u64;
+        format!("{sign}{}.{} s", tenths / 10, tenths % 10)
     } else if magnitude < 99_500.0 {
         format!("{sign}{} s", (magnitude / 1000.0).round() as u64)
     } else if magnitude < 1.0e15 {
@@ -47,6 +54,83 @@ pub fn format_duration(seconds: f64) -> String {
     }
 }
 
+/// Writes a value for a machine-readable attribute such as `data-value`:
+/// a plain decimal (`12`, `-1500`, `12.5`) rounded to three decimals, with
+/// no exponent, no trailing zeros and no `-0`. From 2^53 on every `f64` is
+/// a whole number, and it is written out in full. Non-finite values give an
+/// empty string.
+pub fn format_value(value: f64) -> String {
+    let mut out = String::new();
+    if !value.is_finite() {
+        return out;
+    }
+    let magnitude = value.abs();
+    if magnitude < 9_007_199_254_740_992.0 {
+        // Below 2^53, thousandths fit in a u64 with room to spare.
+        let thousandths = (magnitude * 1000.0).round() as u64;
+        if value < 0.0 && thousandths != 0 {
+            out.push('-');
+        }
+        out.push_str(&(thousandths / 1000).to_string());
+        let mut fraction = thousandths % 1000;
+        if fraction != 0 {
+            let mut digits = 3;
+            while fraction.is_multiple_of(10) {
+                fraction /= 10;
+                digits -= 1;
+            }
+            out.push_str(&format!(".{fraction:0digits$}"));
+        }
+    } else {
+        if value < 0.0 {
+            out.push('-');
+        }
+        push_whole(&mut out, magnitude);
+    }
+    out
+}
+
+/// Writes a whole, finite, non-negative `f64` exactly, digit for digit.
+fn push_whole(out: &mut String, whole: f64) {
+    const LIMB: u64 = 1_000_000_000;
+    let bits = whole.to_bits();
+    // whole = mantissa × 2^shift, with shift ≥ 0 for whole numbers ≥ 2^52.
+    let shift = ((bits >> 52) & 0x7ff) as i64 - 1075;
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    if shift <= 10 {
+        // Fits in a u64 (mantissa < 2^53, so the product is < 2^64).
+        out.push_str(&(mantissa << shift.max(0)).to_string());
+        return;
+    }
+    // Base 10^9 limbs, least significant first, doubled `shift` times.
+    let mut limbs = vec![
+        mantissa % LIMB,
+        mantissa / LIMB % LIMB,
+        mantissa / (LIMB * LIMB),
+    ];
+    for _ in 0..shift {
+        let mut carry = 0;
+        for limb in &mut limbs {
+            let doubled = *limb * 2 + carry;
+            *limb = doubled % LIMB;
+            carry = doubled / LIMB;
+        }
+        if carry != 0 {
+            limbs.push(carry);
+        }
+    }
+    while limbs.len() > 1 && limbs.last() == Some(&0) {
+        limbs.pop();
+    }
+    let mut rest = limbs.iter().rev();
+    if let Some(top) = rest.next() {
+        out.push_str(&top.to_string());
+    }
+    for limb in rest {
+        out.push_str(&format!("{limb:09}"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +145,9 @@ mod tests {
             (-0.2, "0 ms"),
             (999.0, "999 ms"),
             (999.6, "1.0 s"),
+            (1_250.0, "1.3 s"),
+            (-1_449.0, "\u{2212}1.4 s"),
+            (1_450.0, "1.5 s"),
             (1200.0, "1.2 s"),
             (-1500.0, "\u{2212}1.5 s"),
             (9_940.0, "9.9 s"),
@@ -89,6 +176,36 @@ mod tests {
         ];
         for (seconds, expected) in cases {
             assert_eq!(format_duration(seconds), expected, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn values_are_plain_decimals() {
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (-0.0001, "0"),
+            (12.0, "12"),
+            (-1500.0, "-1500"),
+            (384.0, "384"),
+            (12.5, "12.5"),
+            (0.125, "0.125"),
+            (-7.05, "-7.05"),
+            (1.0e-7, "0"),
+            (1_234_567.891_5, "1234567.892"),
+            (-5e15, "-5000000000000000"),
+            (9_007_199_254_740_993.0, "9007199254740992"),
+            (1.8e19, "18000000000000000000"),
+            (f64::MAX, "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368"),
+            (f64::NAN, ""),
+            (f64::INFINITY, ""),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(format_value(value), expected, "{value}");
+        }
+        // Whole numbers read back as the same f64.
+        for value in [1e17, 1e21, 1e300, -5e15, 123_456_789_012.0] {
+            assert_eq!(format_value(value).parse::<f64>().ok(), Some(value));
         }
     }
 }

@@ -4,6 +4,7 @@
 //! [`History`] in another (the ring can hold a day of samples, so it is
 //! borrowed, never cloned), feeds events in and renders the [`View`].
 
+use crate::core::advice;
 use crate::core::api::HealthReport;
 use crate::core::format::{format_duration, format_ms};
 use crate::core::history::{History, Sample};
@@ -55,6 +56,8 @@ pub struct View {
     pub message: Option<String>,
     /// "Link expires in 42 min", in the last hour.
     pub expiry_text: Option<String>,
+    /// What the status or state means for the streamer and what to do.
+    pub advice: &'static str,
 }
 
 impl Monitor {
@@ -246,7 +249,12 @@ impl Monitor {
             _ => None,
         };
 
+        let advice = match advice::for_state(state) {
+            Some(advice) if state != ConnState::Connecting => advice,
+            _ => advice::for_status(status),
+        };
         View {
+            advice,
             status,
             state,
             session_avg_ms,
@@ -368,6 +376,7 @@ mod tests {
         assert_eq!(view.updated_text.as_deref(), Some("Updated 4 s ago"));
         assert!(!view.stale);
         assert_eq!(history.sample_count(), 1);
+        assert!(view.advice.contains("slightly uneven"));
     }
 
     #[test]

@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+use crate::core::alerts::AlertChannels;
+use crate::core::protocol::parse_origin;
+
 /// Where the widget polls when no `endpoint` is given.
 pub const DEFAULT_ENDPOINT: &str = "https://stats.mux.com";
 /// Seconds between polls by default, and the allowed range.
@@ -73,15 +76,14 @@ impl Endpoint {
     /// Validates a base URL.
     pub fn parse(text: &str) -> Result<Endpoint, String> {
         let text = text.trim();
-        let (scheme, rest) = text
-            .split_once("://")
-            .ok_or_else(|| "it is not an absolute URL".to_string())?;
+        let (scheme, rest) =
+            split_scheme(text).ok_or_else(|| "it is not an absolute URL".to_string())?;
         let scheme = scheme.to_ascii_lowercase();
         if rest.contains(['?', '#', '\\', ' ']) || rest.chars().any(char::is_control) {
             return Err("it must not carry a query, fragment or spaces".into());
         }
         let (authority, path) = match rest.find('/') {
-            Some(slash) => rest.split_at(slash),
+            Some(slash) => rest.split_at_checked(slash).unwrap_or((rest, "")),
             None => (rest, ""),
         };
         if authority.contains('@') {
@@ -109,9 +111,14 @@ impl Endpoint {
 
     /// The origin (scheme, host, port), for the Content-Security-Policy.
     pub fn origin(&self) -> &str {
-        let after_scheme = self.base.find("://").map_or(0, |i| i + 3);
-        match self.base[after_scheme..].find('/') {
-            Some(slash) => &self.base[..after_scheme + slash],
+        let Some((scheme, rest)) = split_scheme(&self.base) else {
+            return &self.base;
+        };
+        match rest.find('/') {
+            Some(slash) => self
+                .base
+                .get(..scheme.len() + 3 + slash)
+                .unwrap_or(&self.base),
             None => &self.base,
         }
     }
@@ -138,6 +145,22 @@ impl Default for Endpoint {
             loopback: false,
         }
     }
+}
+
+/// Splits `scheme://rest` at the first `://`, like `split_once("://")`.
+/// Searches for a `char`, not a `&str`: the substring searcher keeps a
+/// panicking string slice alive in the WebAssembly, and with it the `char`
+/// `Debug` and Unicode tables of its message (about 3.7 KB gzip).
+pub fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let mut from = 0;
+    while let Some(found) = text.get(from..)?.find(':') {
+        let colon = from + found;
+        if let Some(rest) = text.get(colon + 1..)?.strip_prefix("//") {
+            return Some((text.get(..colon)?, rest));
+        }
+        from = colon + 1;
+    }
+    None
 }
 
 fn host_of(authority: &str) -> Option<String> {
@@ -205,6 +228,11 @@ pub struct Config {
     pub layout: Layout,
     /// Colour scheme.
     pub theme: Theme,
+    /// The embedding page's origin: messages go only there and are accepted
+    /// only from there. `None`: no messages at all.
+    pub origin: Option<String>,
+    /// Opt-in alerts.
+    pub alerts: AlertChannels,
 }
 
 impl Default for Config {
@@ -216,6 +244,8 @@ impl Default for Config {
             history_minutes: DEFAULT_HISTORY_MIN,
             layout: Layout::Full,
             theme: Theme::Auto,
+            origin: None,
+            alerts: AlertChannels::default(),
         }
     }
 }
@@ -309,6 +339,35 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
                     "Ignored theme: use auto, light or dark. Using auto.".into(),
                 )),
             },
+            "origin" => match parse_origin(&value) {
+                Ok(origin) => config.origin = Some(origin),
+                Err(why) => notices.push(notice(
+                    "origin",
+                    format!("Ignored origin: {why}. The widget will not talk to its host page."),
+                )),
+            },
+            "alerts" => {
+                let mut alerts = AlertChannels::default();
+                let mut unknown = Vec::new();
+                for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                    match item {
+                        "sound" => alerts.sound = true,
+                        "notify" => alerts.notify = true,
+                        "title" => alerts.title = true,
+                        other => unknown.push(other.chars().take(20).collect::<String>()),
+                    }
+                }
+                if !unknown.is_empty() {
+                    notices.push(notice(
+                        "alerts",
+                        format!(
+                            "Ignored alerts {}: use sound, notify or title.",
+                            unknown.join(", ")
+                        ),
+                    ));
+                }
+                config.alerts = alerts;
+            }
             _ => {}
         }
     }
@@ -323,7 +382,7 @@ fn clamped_number(
     unit: &str,
     notices: &mut Vec<Notice>,
 ) -> u32 {
-    let parsed = value.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+    let parsed = decimal_number(value.trim()).filter(|v| v.is_finite());
     match parsed {
         None => {
             notices.push(notice(
@@ -348,6 +407,83 @@ fn clamped_number(
         }
         Some(v) => v.round() as u32,
     }
+}
+
+/// Reads a decimal number as people type it in a URL (`5`, `2.5`, `+1`,
+/// `.5`, `1e2`): the syntax `str::parse::<f64>` accepts, except that `inf`
+/// and `NaN` are not numbers here. Written by hand because Rust's float
+/// parser, with its tables, is about 15 KB of WebAssembly; exact for the
+/// short numbers this is for (up to 17 significant digits; further digits
+/// are dropped, which only matters beyond any range used here).
+fn decimal_number(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, mut i) = match bytes.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let mut mantissa: u64 = 0;
+    let mut exponent: i32 = 0;
+    let mut digits = 0;
+    let mut after_point = false;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'0'..=b'9' => {
+                digits += 1;
+                if mantissa < 10_000_000_000_000_000 {
+                    mantissa = mantissa * 10 + u64::from(byte - b'0');
+                    exponent -= i32::from(after_point);
+                } else {
+                    exponent += i32::from(!after_point);
+                }
+            }
+            b'.' if !after_point => after_point = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    if let Some(&marker) = bytes.get(i) {
+        if marker != b'e' && marker != b'E' {
+            return None;
+        }
+        i += 1;
+        let sign = match bytes.get(i) {
+            Some(b'-') => {
+                i += 1;
+                -1
+            }
+            Some(b'+') => {
+                i += 1;
+                1
+            }
+            _ => 1,
+        };
+        let start = i;
+        let mut written: i32 = 0;
+        while let Some(&byte) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+            written = (written * 10 + i32::from(byte - b'0')).min(100_000);
+            i += 1;
+        }
+        if i == start || i != bytes.len() {
+            return None;
+        }
+        exponent += sign * written;
+    }
+    let magnitude = if mantissa == 0 {
+        0.0
+    } else {
+        // 10^400 is infinite: the caller's finiteness check catches it.
+        let scale = 10f64.powi(exponent.abs().min(400));
+        if exponent < 0 {
+            mantissa as f64 / scale
+        } else {
+            mantissa as f64 * scale
+        }
+    };
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Splits `a=1&b=2` into decoded pairs (`+` is a space, as in forms).
@@ -459,11 +595,90 @@ mod tests {
     }
 
     #[test]
+    fn decimal_numbers_read_like_rust_floats() {
+        let texts = [
+            "5",
+            "2.5",
+            "+1",
+            "-1",
+            ".5",
+            "5.",
+            "0",
+            "-0",
+            "1e2",
+            "1E+2",
+            "25e-1",
+            "0.000001",
+            "300",
+            "1440.49",
+            "007",
+            "123456789012345678901234",
+            "1e400",
+            "0e999",
+        ];
+        for text in texts {
+            assert_eq!(decimal_number(text), text.parse::<f64>().ok(), "{text}");
+        }
+        for text in [
+            "", "+", "-", ".", "e5", "1e", "1e+", "1.2.3", "5 s", "0x10", "inf", "NaN", "1_000",
+        ] {
+            assert_eq!(decimal_number(text), None, "{text}");
+        }
+        let (config, notices) = parsed("", "interval=2.5&history=1e2");
+        assert_eq!((config.interval_ms, config.history_minutes), (3000.0, 100));
+        assert!(notices.is_empty());
+    }
+
+    #[test]
+    fn split_scheme_is_split_once_on_the_first_separator() {
+        for text in [
+            "https://a.b/c",
+            "HTTP://127.0.0.1:8/x",
+            "a:b://c",
+            "x:y:z",
+            "://",
+            "no scheme",
+            "",
+            "é://ü",
+        ] {
+            assert_eq!(split_scheme(text), text.split_once("://"), "{text}");
+        }
+        let endpoint = Endpoint::parse("http://127.0.0.1:8787/base/");
+        assert_eq!(
+            endpoint.map(|e| e.origin().to_owned()).as_deref(),
+            Ok("http://127.0.0.1:8787")
+        );
+        assert_eq!(Endpoint::default().origin(), DEFAULT_ENDPOINT);
+    }
+
+    #[test]
     fn bad_enums_fall_back_with_a_notice() {
         let (config, notices) = parsed("layout=tiny&theme=neon", "");
         assert_eq!(config.layout, Layout::Full);
         assert_eq!(config.theme, Theme::Auto);
         assert_eq!(notices, vec!["layout".to_string(), "theme".to_string()]);
+    }
+
+    #[test]
+    fn origin_and_alerts_are_read() {
+        let (config, notices) = parsed(
+            "",
+            "origin=https%3A%2F%2Fpanel.example.com%2F&alerts=sound,title",
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(config.origin.as_deref(), Some("https://panel.example.com"));
+        assert_eq!(
+            config.alerts,
+            AlertChannels {
+                sound: true,
+                notify: false,
+                title: true
+            }
+        );
+        let (config, notices) = parsed("", "origin=*&alerts=sound,siren");
+        assert_eq!(config.origin, None);
+        assert!(config.alerts.sound);
+        assert_eq!(notices, vec!["origin".to_string(), "alerts".to_string()]);
     }
 
     #[test]

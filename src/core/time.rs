@@ -67,6 +67,11 @@ fn epoch_ms(date: (i64, i64, i64), clock: (i64, i64, i64), millis: i64) -> Optio
     Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
 }
 
+// Strings are cut with `get`/`split_at_checked`, never `&text[a..b]`: a
+// slice that could panic links the panic message's `char` `Debug` and
+// Unicode tables into the WebAssembly (a few kilobytes), and here a bad
+// cut just means an unreadable timestamp.
+
 /// Reads an ISO 8601 date-time as the stats service sends it:
 /// `2022-11-14T17:32:23`, optionally with fractional seconds and a zone
 /// designator (`Z`, `+01:00`, `-0500`). No zone means UTC.
@@ -75,12 +80,12 @@ pub fn parse_timestamp_ms(text: &str) -> Option<i64> {
     if !text.is_ascii() || text.len() < 19 {
         return None;
     }
-    let (date, rest) = text.split_at(10);
+    let (date, rest) = text.split_at_checked(10)?;
     let separator = rest.as_bytes()[0];
     if separator != b'T' && separator != b't' && separator != b' ' {
         return None;
     }
-    let rest = &rest[1..];
+    let rest = rest.get(1..)?;
     let mut date_parts = date.split('-');
     let year = digits(date_parts.next()?)?;
     let month = digits(date_parts.next()?)?;
@@ -88,7 +93,7 @@ pub fn parse_timestamp_ms(text: &str) -> Option<i64> {
     if date_parts.next().is_some() || date.len() != 10 {
         return None;
     }
-    let (clock, mut tail) = rest.split_at(8.min(rest.len()));
+    let (clock, mut tail) = rest.split_at_checked(8.min(rest.len()))?;
     let mut clock_parts = clock.split(':');
     let hour = digits(clock_parts.next()?)?;
     let minute = digits(clock_parts.next()?)?;
@@ -104,9 +109,9 @@ pub fn parse_timestamp_ms(text: &str) -> Option<i64> {
         if end == 0 {
             return None;
         }
-        let first_three = &fraction[..end.min(3)];
+        let first_three = fraction.get(..end.min(3))?;
         millis = digits(first_three)? * 10_i64.pow(3 - first_three.len() as u32);
-        tail = &fraction[end..];
+        tail = fraction.get(end..)?;
     }
     let offset_minutes = match tail {
         "" | "Z" | "z" => 0,
@@ -116,12 +121,12 @@ pub fn parse_timestamp_ms(text: &str) -> Option<i64> {
                 b'-' => -1,
                 _ => return None,
             };
-            let zone = zone[1..].replace(':', "");
+            let zone = zone.get(1..)?.replace(':', "");
             if zone.len() != 4 {
                 return None;
             }
-            let hours = digits(&zone[..2])?;
-            let minutes = digits(&zone[2..])?;
+            let hours = digits(zone.get(..2)?)?;
+            let minutes = digits(zone.get(2..)?)?;
             if hours > 23 || minutes > 59 {
                 return None;
             }

@@ -1,0 +1,99 @@
+//! Markup the shell sets with `inner_html`: HTML escaping, the status icon
+//! and the list of parameter notices.
+//!
+//! Parts of the page that are only ever replaced whole (the icon for a
+//! status, the notices read once from the URL, the chart in
+//! [`crate::core::chart_svg`]) are written here as strings instead of
+//! Leptos views: each distinct view type costs its own copy of Leptos's
+//! build and update code in the WebAssembly, a string costs nothing more.
+//! Anything textual goes through [`escape`] (notices repeat parts of the
+//! URL, which anyone can write), so markup can only come from this module.
+
+use crate::core::params::Notice;
+use crate::core::status::Status;
+
+/// Writes `text` with `&`, `<`, `>` and `"` escaped, safe both as element
+/// content and inside a double-quoted attribute.
+pub fn escape(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The inside of the 24×24 status icon: a shape per status, so the status
+/// reads without colour (circle, square, triangle), and a mark inside it.
+pub fn status_icon(status: Status) -> String {
+    let shape = match status {
+        Status::Poor => "M12 2.5 23 21.5H1Z",
+        Status::Good => "M4 4h16v16H4Z",
+        Status::Excellent | Status::Unknown => "M12 2a10 10 0 1 0 0.01 0Z",
+    };
+    let mark = match status {
+        Status::Excellent => "M7 12.5l3.2 3.2L17 9",
+        Status::Good => "M8 12h8",
+        Status::Poor => "M12 9v5.5M12 17.6v.4",
+        Status::Unknown => "M9.2 9.3a2.9 2.9 0 1 1 4 2.7c-.8.4-1.2.9-1.2 1.7v.6M12 17.4v.4",
+    };
+    format!("<path class=\"lsh-icon-shape\" d=\"{shape}\"/><path class=\"lsh-icon-mark\" d=\"{mark}\"/>")
+}
+
+/// The items of the notices list: `<li data-notice="param">message</li>`.
+pub fn notice_items(notices: &[Notice]) -> String {
+    let mut out = String::new();
+    for notice in notices {
+        out.push_str("<li data-notice=\"");
+        escape(&mut out, &notice.param);
+        out.push_str("\">");
+        escape(&mut out, &notice.message);
+        out.push_str("</li>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralises_markup() {
+        let mut out = String::new();
+        escape(&mut out, r#"<img src=x onerror="a&b">"#);
+        assert_eq!(out, "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;");
+    }
+
+    #[test]
+    fn each_status_has_its_own_icon() {
+        let icons: Vec<String> = Status::ALL.into_iter().map(status_icon).collect();
+        for (i, icon) in icons.iter().enumerate() {
+            assert_eq!(icon.matches("<path ").count(), 2);
+            assert!(icons[i + 1..].iter().all(|other| other != icon));
+        }
+        assert!(status_icon(Status::Poor).contains("d=\"M12 2.5 23 21.5H1Z\""));
+    }
+
+    #[test]
+    fn notices_are_listed_escaped() {
+        let notices = [
+            Notice {
+                param: "interval".into(),
+                message: "Ignored interval: not a number. Using 5 s.".into(),
+            },
+            Notice {
+                param: "al\"erts".into(),
+                message: "Ignored alerts: <script>".into(),
+            },
+        ];
+        assert_eq!(
+            notice_items(&notices),
+            "<li data-notice=\"interval\">Ignored interval: not a number. Using 5 s.</li>\
+             <li data-notice=\"al&quot;erts\">Ignored alerts: &lt;script&gt;</li>"
+        );
+        assert_eq!(notice_items(&[]), "");
+    }
+}

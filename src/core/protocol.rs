@@ -1,0 +1,372 @@
+//! The postMessage protocol between the widget (in an iframe) and its host
+//! page, as plain data: parsing what the host sends, building what the
+//! widget sends.
+//!
+//! Messages are objects with a `type`. The shell exchanges them as JSON text
+//! (`JSON.stringify` / `JSON.parse`), checks `event.origin` against the
+//! configured `origin` before calling [`parse_host_message`], and posts
+//! only to that origin, never `*`. Nothing built here carries the token:
+//! the builders take the fields they send, and the token is not one of them.
+//!
+//! | direction | `type` | fields |
+//! |---|---|---|
+//! | widget → host | `lsh:ready` | (none) |
+//! | widget → host | `lsh:status` | `status`, `state`, `sessionAvgMs`, `deviationMs`, `updatedAt`, `driftTrendMsPerMin`, `fallingBehind` |
+//! | widget → host | `lsh:token-expiring` | `expiresAt` (ISO 8601 UTC) |
+//! | widget → host | `lsh:token-rejected` | `httpStatus` (null for a malformed token) |
+//! | widget → host | `lsh:resize` | `height` (CSS pixels) |
+//! | host → widget | `lsh:token` | `token` |
+//! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme` |
+
+use serde_json::{Map, Value};
+
+use crate::core::params::{split_scheme, Layout, Theme};
+use crate::core::time::format_iso_utc;
+
+/// Longest message text accepted from a host.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// A message from the host page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostMessage {
+    /// Set or replace the token.
+    Token(String),
+    /// Change settings at run time.
+    Config(ConfigChange),
+}
+
+/// Settings a host may change at run time; absent fields stay as they are.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ConfigChange {
+    /// New poll interval in milliseconds (already clamped to 1..=300 s).
+    pub interval_ms: Option<f64>,
+    /// New layout.
+    pub layout: Option<Layout>,
+    /// New theme.
+    pub theme: Option<Theme>,
+}
+
+/// Why a host message was not used. The widget ignores these silently (a
+/// page may post other messages to its frames), so nothing ever throws.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ignored {
+    /// Not JSON, not an object, or too large.
+    NotAMessage,
+    /// A `type` that is not ours.
+    OtherType,
+    /// Ours, but a field is missing or invalid.
+    Invalid(&'static str),
+}
+
+/// Parses a message from the host (already checked for origin).
+pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(Ignored::NotAMessage);
+    }
+    let value: Value = serde_json::from_str(text).map_err(|_| Ignored::NotAMessage)?;
+    let object = value.as_object().ok_or(Ignored::NotAMessage)?;
+    match object.get("type").and_then(Value::as_str) {
+        Some("lsh:token") => {
+            let token = object
+                .get("token")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or(Ignored::Invalid("token"))?;
+            Ok(HostMessage::Token(token.to_string()))
+        }
+        Some("lsh:config") => parse_config(object).map(HostMessage::Config),
+        _ => Err(Ignored::OtherType),
+    }
+}
+
+fn parse_config(object: &Map<String, Value>) -> Result<ConfigChange, Ignored> {
+    let mut change = ConfigChange::default();
+    if let Some(interval) = object.get("interval") {
+        let seconds = interval
+            .as_f64()
+            .filter(|s| s.is_finite())
+            .ok_or(Ignored::Invalid("interval"))?;
+        change.interval_ms = Some(seconds.round().clamp(1.0, 300.0) * 1000.0);
+    }
+    if let Some(layout) = object.get("layout") {
+        change.layout = Some(match layout.as_str() {
+            Some("full") => Layout::Full,
+            Some("compact") => Layout::Compact,
+            _ => return Err(Ignored::Invalid("layout")),
+        });
+    }
+    if let Some(theme) = object.get("theme") {
+        change.theme = Some(match theme.as_str() {
+            Some("auto") => Theme::Auto,
+            Some("light") => Theme::Light,
+            Some("dark") => Theme::Dark,
+            _ => return Err(Ignored::Invalid("theme")),
+        });
+    }
+    Ok(change)
+}
+
+// Outgoing messages are written by hand rather than through
+// `serde_json::Value`: every field is a fixed word, a whole number or an
+// ISO date, and serialising a `Value` would link float formatting into the
+// WebAssembly bundle for nothing.
+
+fn whole(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => (v.round() as i64).to_string(),
+        _ => "null".to_string(),
+    }
+}
+
+/// A JSON string literal for text we generate (words and ISO dates); any
+/// character outside printable ASCII or needing an escape is dropped.
+fn quoted(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ')
+        .collect();
+    format!("\"{clean}\"")
+}
+
+/// `lsh:ready`.
+pub fn ready() -> String {
+    r#"{"type":"lsh:ready"}"#.to_string()
+}
+
+/// The fields of an `lsh:status` message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusMessage<'a> {
+    /// `data-status` value.
+    pub status: &'a str,
+    /// `data-state` value.
+    pub state: &'a str,
+    /// Session average, ms.
+    pub session_avg_ms: Option<f64>,
+    /// Deviation, ms.
+    pub deviation_ms: Option<f64>,
+    /// The report's `updated_at`, epoch ms.
+    pub updated_at_ms: Option<i64>,
+    /// Drift trend, ms per minute.
+    pub drift_trend_ms_per_min: Option<f64>,
+    /// The slow-drift warning is showing.
+    pub falling_behind: bool,
+}
+
+/// `lsh:status`.
+pub fn status(message: &StatusMessage<'_>) -> String {
+    let updated_at = message
+        .updated_at_ms
+        .map_or_else(|| "null".to_string(), |at| quoted(&format_iso_utc(at)));
+    format!(
+        r#"{{"type":"lsh:status","status":{},"state":{},"sessionAvgMs":{},"deviationMs":{},"updatedAt":{},"driftTrendMsPerMin":{},"fallingBehind":{}}}"#,
+        quoted(message.status),
+        quoted(message.state),
+        whole(message.session_avg_ms),
+        whole(message.deviation_ms),
+        updated_at,
+        whole(message.drift_trend_ms_per_min),
+        message.falling_behind,
+    )
+}
+
+/// `lsh:token-expiring`.
+pub fn token_expiring(expires_at_ms: f64) -> String {
+    format!(
+        r#"{{"type":"lsh:token-expiring","expiresAt":{}}}"#,
+        quoted(&format_iso_utc(expires_at_ms as i64))
+    )
+}
+
+/// `lsh:token-rejected`; `None` for a token refused before any request.
+pub fn token_rejected(http_status: Option<u16>) -> String {
+    let status = http_status.map_or_else(|| "null".to_string(), |s| s.to_string());
+    format!(r#"{{"type":"lsh:token-rejected","httpStatus":{status}}}"#)
+}
+
+/// `lsh:resize`.
+pub fn resize(height_px: f64) -> String {
+    let height = if height_px.is_finite() {
+        height_px.ceil().max(0.0) as i64
+    } else {
+        0
+    };
+    format!(r#"{{"type":"lsh:resize","height":{height}}}"#)
+}
+
+/// Validates the `origin` parameter: `scheme://host[:port]`, nothing else.
+/// Returns the origin as browsers serialise it (lower case, no default
+/// port, no trailing slash), for exact comparison with `event.origin`.
+pub fn parse_origin(text: &str) -> Result<String, &'static str> {
+    let text = text.trim().trim_end_matches('/');
+    let (scheme, rest) = split_scheme(text).ok_or("it is not an origin")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err("only http and https origins can embed the widget");
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '\\', '*']) {
+        return Err("it must be scheme://host[:port] with no path");
+    }
+    let rest = rest.to_ascii_lowercase();
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, _)) if !host.ends_with(']') && host.contains(':') => (rest.as_str(), None),
+        Some((host, port)) => (host, Some(port)),
+        None => (rest.as_str(), None),
+    };
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        !inner.is_empty()
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+    } else {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    if !host_ok {
+        return Err("its host is not valid");
+    }
+    let default_port = if scheme == "https" { "443" } else { "80" };
+    match port {
+        None => Ok(format!("{scheme}://{host}")),
+        Some(p) if p == default_port => Ok(format!("{scheme}://{host}")),
+        Some(p) if p.parse::<u16>().is_ok_and(|n| n > 0) => Ok(format!("{scheme}://{host}:{p}")),
+        Some(_) => Err("its port is not valid"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_messages_parse() {
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:token","token":" a.b.c "}"#),
+            Ok(HostMessage::Token("a.b.c".into()))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:token","token":""}"#),
+            Err(Ignored::Invalid("token"))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:token","token":5}"#),
+            Err(Ignored::Invalid("token"))
+        );
+    }
+
+    #[test]
+    fn config_messages_parse_and_clamp() {
+        let parsed = parse_host_message(
+            r#"{"type":"lsh:config","interval":0.2,"layout":"compact","theme":"dark"}"#,
+        );
+        assert_eq!(
+            parsed,
+            Ok(HostMessage::Config(ConfigChange {
+                interval_ms: Some(1000.0),
+                layout: Some(Layout::Compact),
+                theme: Some(Theme::Dark),
+            }))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:config","interval":9999}"#),
+            Ok(HostMessage::Config(ConfigChange {
+                interval_ms: Some(300_000.0),
+                ..Default::default()
+            }))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:config","layout":"tiny"}"#),
+            Err(Ignored::Invalid("layout"))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:config","interval":"5"}"#),
+            Err(Ignored::Invalid("interval"))
+        );
+    }
+
+    #[test]
+    fn foreign_and_broken_messages_are_ignored() {
+        let cases = [
+            ("", Ignored::NotAMessage),
+            ("not json", Ignored::NotAMessage),
+            ("[1]", Ignored::NotAMessage),
+            ("\"lsh:token\"", Ignored::NotAMessage),
+            (r#"{"type":"webpackOk"}"#, Ignored::OtherType),
+            (r#"{"token":"a.b.c"}"#, Ignored::OtherType),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_host_message(text), Err(expected), "{text}");
+        }
+        let huge = format!(
+            r#"{{"type":"lsh:token","token":"{}"}}"#,
+            "a".repeat(MAX_MESSAGE_BYTES)
+        );
+        assert_eq!(parse_host_message(&huge), Err(Ignored::NotAMessage));
+    }
+
+    #[test]
+    fn outgoing_messages_have_their_fields_and_no_token() {
+        let text = status(&StatusMessage {
+            status: "poor",
+            state: "live",
+            session_avg_ms: Some(384.4),
+            deviation_ms: Some(-1500.0),
+            updated_at_ms: Some(1_668_447_143_000),
+            drift_trend_ms_per_min: None,
+            falling_behind: false,
+        });
+        let value: Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(value["type"], "lsh:status");
+        assert_eq!(value["sessionAvgMs"], 384);
+        assert_eq!(value["deviationMs"], -1500);
+        assert_eq!(value["updatedAt"], "2022-11-14T17:32:23Z");
+        assert_eq!(value["driftTrendMsPerMin"], Value::Null);
+        assert!(!text.contains("token"));
+        assert_eq!(ready(), r#"{"type":"lsh:ready"}"#);
+        assert!(token_expiring(1_668_447_143_000.0).contains("2022-11-14T17:32:23Z"));
+        assert!(token_rejected(Some(401)).contains("\"httpStatus\":401"));
+        assert!(token_rejected(None).contains("\"httpStatus\":null"));
+        assert_eq!(resize(120.2), r#"{"type":"lsh:resize","height":121}"#);
+        for text in [
+            ready(),
+            token_expiring(0.0),
+            token_rejected(Some(403)),
+            resize(f64::NAN),
+        ] {
+            assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn origins_are_normalised_and_validated() {
+        let accepted = [
+            ("https://panel.example.com", "https://panel.example.com"),
+            ("https://Panel.Example.com/", "https://panel.example.com"),
+            ("https://panel.example.com:443", "https://panel.example.com"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://localhost:80", "http://localhost"),
+            ("http://[::1]:3000", "http://[::1]:3000"),
+        ];
+        for (text, origin) in accepted {
+            assert_eq!(parse_origin(text).as_deref(), Ok(origin), "{text}");
+        }
+        let refused = [
+            "*",
+            "null",
+            "panel.example.com",
+            "https://panel.example.com/path",
+            "https://user@panel.example.com",
+            "javascript://x",
+            "file://x",
+            "https://",
+            "https://panel.example.com:0",
+            "https://panel.example.com:99999",
+            "https://*.example.com",
+        ];
+        for text in refused {
+            assert!(parse_origin(text).is_err(), "{text}");
+        }
+    }
+}
