@@ -40,8 +40,11 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 /// A token shaped like a real one; the test server does not verify it.
+/// Each token names its own stream, so no test restores another's history
+/// from `sessionStorage`.
 fn token(stream: &str, expires_in_s: f64) -> String {
     let exp = (js_sys::Date::now() / 1000.0 + expires_in_s).floor();
+    let stream = run_id(stream);
     let payload = format!(r#"{{"sub":"{stream}","aud":"live_stream_id","exp":{exp},"kid":"k1"}}"#);
     format!(
         "{}.{}.c2lnbmF0dXJl",

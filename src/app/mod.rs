@@ -2,10 +2,14 @@
 //! the core; every timer, request and listener created here is released by
 //! the owner that created it (see [`driver`]).
 
+pub mod alerting;
 pub mod driver;
 pub mod history_chart;
+pub mod host;
 pub mod listener;
 pub mod location;
+pub mod persist;
+pub mod summary_panel;
 pub mod widget;
 
 use leptos::prelude::*;

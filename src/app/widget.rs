@@ -17,18 +17,30 @@
 //! - no `AnyView` and no `.into_any()`: type erasure measured larger than
 //!   the few concrete view types here.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
 
+use crate::app::alerting::{notifications_need_permission, request_notifications, Alerter};
 use crate::app::driver::{now_ms, Driver};
 use crate::app::history_chart::HistoryChart;
+use crate::app::host::{Adjustable, Embedding};
+use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
+use crate::app::persist::Persistence;
+use crate::app::summary_panel::{download_csv, summary_panel};
+use crate::core::chart::{chart_geometry, ChartFrame};
+use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::format::format_value;
 use crate::core::history::History;
-use crate::core::markup::{notice_items, status_icon};
+use crate::core::markup::{self, notice_items, status_icon, Extras};
 use crate::core::monitor::{Monitor, View};
-use crate::core::params::{Config, Notice};
+use crate::core::params::{Config, Layout, Notice};
+use crate::core::trend::{self, Trend};
 
 /// How often "updated N s ago" and countdowns refresh.
 const CLOCK_TICK_MS: u32 = 1000;
@@ -46,40 +58,180 @@ pub fn Widget(
     #[prop(default = false)]
     follow_location: bool,
 ) -> impl IntoView {
-    let layout = config.layout;
-    let theme = config.theme;
+    let layout = RwSignal::new(config.layout);
+    let theme = RwSignal::new(config.theme);
+    let origin = config.origin.clone();
+    let embedded_flag = origin.is_some().then_some("");
+    let channels = config.alerts;
     let history = RwSignal::new(History::new(config.history_minutes));
     let monitor = RwSignal::new(Monitor::new(config, notices));
     let now = RwSignal::new(now_ms());
+    let root = NodeRef::<leptos::html::Main>::new();
 
     let driver = Driver::new(monitor, history);
+    let persistence = Persistence::start(monitor, history);
     driver.start();
     let clock = Interval::new(CLOCK_TICK_MS, move || {
         // The signal is gone once the widget is unmounted; ignore that tick.
         let _ = now.try_set(now_ms());
     });
     let fragment_listener = follow_location.then(|| follow_fragment(monitor, driver.clone()));
-    let owned = SendWrapper::new((driver, clock, fragment_listener));
-    on_cleanup(move || {
-        let (driver, clock, fragment_listener) = owned.take();
-        driver.shutdown();
-        clock.cancel();
-        drop(fragment_listener);
-    });
 
     let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
     let interval_ms = Signal::derive(move || monitor.with(|m| m.poller().interval_ms()));
     let notices = monitor.with_untracked(|m| notice_items(m.notices()));
+    // The drift trend changes with the history, not with the clock.
+    let trend = Memo::new(move |_| {
+        history.with(|h| {
+            h.latest_sample()
+                .map(|s| s.received_ms)
+                .and_then(|at| trend::estimate(h, at))
+        })
+    });
+
+    let embedding = origin.map(|origin| {
+        let adjustable = Adjustable { layout, theme };
+        Embedding::connect(
+            origin,
+            monitor,
+            view,
+            trend,
+            driver.clone(),
+            adjustable,
+            root,
+        )
+    });
+
+    // Alerts: every new sample goes through the hysteresis; the title
+    // follows the status shown.
+    let alerter = Rc::new(RefCell::new(Alerter::new(channels)));
+    let sound_locked = RwSignal::new(channels.sound);
+    let notify_needed = RwSignal::new(channels.notify && notifications_need_permission());
+    if channels.any() {
+        let latest = Memo::new(move |_| {
+            history.with(|h| h.latest_sample().map(|s| (s.received_ms as i64, s.status)))
+        });
+        let on_sample = Rc::clone(&alerter);
+        Effect::new(move |_| match latest.get() {
+            Some((at, status)) => {
+                on_sample.borrow_mut().on_sample(status, at as f64);
+            }
+            None => on_sample.borrow_mut().reset(),
+        });
+        let title = Rc::clone(&alerter);
+        Effect::new(move |_| title.borrow_mut().show_in_title(view.with(|v| v.status)));
+    }
+    // Browsers allow sound only after the viewer interacts with the page.
+    let unlock = channels.sound.then(|| {
+        let alerter = Rc::clone(&alerter);
+        Listener::new(document().into(), &["pointerdown", "keydown"], move |_| {
+            alerter.borrow_mut().unlock_sound();
+            let _ = sound_locked.try_set(false);
+        })
+    });
+    // One click listener for every button of the widget (`data-action`).
+    let actions = Listener::new(document().into(), &["click"], move |event| {
+        let Some(button) = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.closest("[data-action]").ok().flatten())
+        else {
+            return;
+        };
+        let inside = root
+            .get_untracked()
+            .is_some_and(|r| r.contains(Some(button.as_ref())));
+        if !inside {
+            return;
+        }
+        match button.get_attribute("data-action").as_deref() {
+            Some("download-csv") => {
+                download_csv(history, interval_ms.get_untracked());
+            }
+            Some("enable-notifications") => {
+                request_notifications();
+                notify_needed.set(false);
+            }
+            _ => {}
+        }
+    });
+
+    let owned = SendWrapper::new((
+        driver,
+        clock,
+        fragment_listener,
+        persistence,
+        embedding,
+        alerter,
+        (unlock, actions),
+    ));
+    on_cleanup(move || {
+        let (driver, clock, fragment_listener, persistence, embedding, alerter, listeners) =
+            owned.take();
+        driver.shutdown();
+        clock.cancel();
+        drop(fragment_listener);
+        persistence.shutdown(monitor, history);
+        if let Some(embedding) = embedding {
+            embedding.shutdown();
+        }
+        alerter.borrow_mut().shutdown();
+        drop(listeners);
+    });
+
+    // The compact layout shows the sparkline, the full one the chart and
+    // the summary; both are always there and CSS shows one (one view type
+    // instead of two conditional ones keeps the WebAssembly smaller). The
+    // sparkline only draws while compact.
+    let sparkline = Memo::new(move |_| {
+        if layout.get() != Layout::Compact {
+            return String::new();
+        }
+        let (now_ms, interval_ms) = (now.get(), interval_ms.get());
+        history.with(|h| {
+            let frame = ChartFrame {
+                now_ms,
+                window_ms: h.window_ms(),
+                width: SPARK_WIDTH,
+                height: SPARK_HEIGHT,
+                interval_ms,
+            };
+            sparkline_markup(&chart_geometry(h, &frame))
+        })
+    });
+    let samples = move || history.with(|h| h.sample_count().to_string());
+    let trend_value =
+        Signal::derive(move || trend.with(|t| t.map(|t| format_value(t.ms_per_min.round()))));
+    let trend_text = Signal::derive(move || {
+        trend.with(|t| match t {
+            Some(Trend { ms_per_min, .. }) => {
+                let sign = if *ms_per_min >= 0.5 { "+" } else { "" };
+                format!("{sign}{} /min", crate::core::format::format_ms(*ms_per_min))
+            }
+            None => "\u{2014}".to_string(),
+        })
+    });
+    let extras = Memo::new(move |_| {
+        markup::extras(&Extras {
+            advice: view.with(|v| v.advice),
+            falling_behind: trend.with(|t| t.is_some_and(|t| t.falling_behind)),
+            sound_locked: sound_locked.get(),
+            notify_needed: notify_needed.get(),
+        })
+    });
 
     let text = |pick| derive(view, pick);
+    let embedded = embedded_flag;
     view! {
         <main
             class="lsh"
             data-status=text(|v| v.status.as_str().into())
             data-state=text(|v| v.state.as_str().into())
             data-stale=text(|v| v.stale.to_string())
-            data-layout=layout.as_str()
-            data-theme=theme.as_str()
+            data-layout=move || layout.get().as_str()
+            data-theme=move || theme.get().as_str()
+            data-embedded=embedded
+            node_ref=root
         >
             <header class="lsh-head">
                 <div class="lsh-badge">
@@ -122,7 +274,17 @@ pub fn Widget(
                     |v| v.session_avg_ms.map(format_value),
                     |v| v.session_avg_text.clone(),
                 )}
+                <div
+                    class="lsh-metric lsh-trend"
+                    data-metric="drift-trend"
+                    data-value=trend_value
+                >
+                    <span class="lsh-metric-label lsh-long">"Session average trend"</span>
+                    <span class="lsh-metric-label lsh-short" aria-hidden="true">"Trend"</span>
+                    <span class="lsh-metric-value">{trend_text}</span>
+                </div>
             </section>
+            <div class="lsh-extras" inner_html=extras></div>
             {optional(view, |v| v.message.clone(), |message| view! {
                 <p class="lsh-message" data-message>{message}</p>
             })}
@@ -132,7 +294,18 @@ pub fn Widget(
             {(!notices.is_empty()).then(|| view! {
                 <ul class="lsh-notices" data-notices inner_html=notices></ul>
             })}
+            <svg
+                class="lsh-spark"
+                data-chart="sparkline"
+                data-samples=samples
+                viewBox="0 0 300 40"
+                preserveAspectRatio="none"
+                role="img"
+                aria-label="Deviation over the history window"
+                inner_html=sparkline
+            ></svg>
             <HistoryChart history=history now_ms=now interval_ms=interval_ms />
+            {summary_panel(history, interval_ms)}
         </main>
     }
 }

@@ -1068,7 +1068,7 @@ impl GapBuilder {
 /// `f64::clamp` checks `lo <= hi` and panics with the bounds `Debug`-printed,
 /// which alone links all of Rust's float formatting into the WebAssembly;
 /// the bounds here are sanitised sizes, so the check is not needed.
-fn within(value: f64, lo: f64, hi: f64) -> f64 {
+pub(crate) fn within(value: f64, lo: f64, hi: f64) -> f64 {
     if value < lo {
         lo
     } else if value > hi {

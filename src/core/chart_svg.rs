@@ -307,6 +307,44 @@ pub fn plot_markup(g: &ChartGeometry) -> String {
     m.0
 }
 
+/// Width of the compact layout's sparkline, in viewBox units.
+pub const SPARK_WIDTH: f64 = 300.0;
+/// Height of the sparkline, in viewBox units.
+pub const SPARK_HEIGHT: f64 = 40.0;
+
+/// The compact layout's sparkline: threshold bands, gaps and the deviation
+/// line, no text. Drawn in a `SPARK_WIDTH` × `SPARK_HEIGHT` viewBox that the
+/// shell stretches to whatever room the dock leaves (no text to distort;
+/// the line keeps its width with `vector-effect: non-scaling-stroke`).
+pub fn sparkline_markup(g: &ChartGeometry) -> String {
+    let mut m = Markup(String::with_capacity(512 + 16 * g.gaps.len()));
+    for band in &g.bands {
+        m.rect(0.0, band.y, g.width, band.height);
+        m.class_pair("lsh-chart__band", band.status.as_str());
+        m.end();
+    }
+    for gap in &g.gaps {
+        m.rect(gap.x, 0.0, gap.width, g.height);
+        m.class_pair("lsh-chart__gap", gap.kind.as_str());
+        m.attr("data-gap", gap.kind.as_str());
+        m.end();
+    }
+    m.el("path");
+    m.class_pair("lsh-chart__line", "deviation");
+    m.attr("data-series", "deviation");
+    m.attr("d", &g.deviation.path);
+    m.end();
+    for dot in &g.deviation.dots {
+        m.el("circle");
+        m.attr("class", "lsh-spark__dot");
+        m.num("cx", dot.x);
+        m.num("cy", dot.y);
+        m.num("r", 1.5);
+        m.end();
+    }
+    m.0
+}
+
 /// Where the cursor is drawn, derived from the remembered sample.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HoverMark {
@@ -620,5 +658,34 @@ mod tests {
         assert_eq!(tooltip_x(100.0, 600.0), 110.0);
         assert_eq!(tooltip_x(600.0, 600.0), 406.0);
         assert_eq!(tooltip_x(100.0, 40.0), -56.0);
+    }
+
+    #[test]
+    fn the_sparkline_has_bands_and_the_deviation_line_but_no_text() {
+        use crate::core::chart::{chart_geometry, ChartFrame};
+        use crate::core::history::{History, Sample};
+        use crate::core::status::Status;
+        let mut history = History::new(10);
+        for second in 0..30 {
+            history.push(Sample {
+                received_ms: f64::from(second) * 5000.0,
+                updated_at_ms: Some(i64::from(second)),
+                session_avg_ms: Some(10.0),
+                deviation_ms: Some(f64::from(second) * 50.0),
+                status: Status::Excellent,
+            });
+        }
+        let frame = ChartFrame {
+            now_ms: 150_000.0,
+            window_ms: history.window_ms(),
+            width: SPARK_WIDTH,
+            height: SPARK_HEIGHT,
+            interval_ms: 5000.0,
+        };
+        let markup = sparkline_markup(&chart_geometry(&history, &frame));
+        assert_eq!(markup.matches("<rect").count(), 5, "{markup}");
+        assert!(markup.contains("data-series=\"deviation\""));
+        assert!(!markup.contains("<text"));
+        assert!(!markup.contains("session-avg"));
     }
 }

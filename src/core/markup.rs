@@ -56,8 +56,71 @@ pub fn notice_items(notices: &[Notice]) -> String {
     out
 }
 
+/// What the extras area below the metrics shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Extras {
+    /// The advice for the current status or state.
+    pub advice: &'static str,
+    /// The drift keeps growing although the status may look fine.
+    pub falling_behind: bool,
+    /// Sound alerts are wanted but the browser needs a click first.
+    pub sound_locked: bool,
+    /// Desktop notifications are wanted but not yet permitted.
+    pub notify_needed: bool,
+}
+
+/// The extras area: the slow-drift warning, the advice, and the buttons
+/// that enable sound and notifications (handled by the widget's click
+/// listener through `data-action`).
+pub fn extras(extras: &Extras) -> String {
+    let mut out = String::new();
+    if extras.falling_behind {
+        out.push_str("<p class=\"lsh-warning\" data-drift-warning role=\"alert\">");
+        escape(&mut out, crate::core::advice::SLOW_DRIFT);
+        out.push_str("</p>");
+    }
+    out.push_str("<p class=\"lsh-advice\" data-advice>");
+    escape(&mut out, extras.advice);
+    out.push_str("</p>");
+    if extras.sound_locked || extras.notify_needed {
+        out.push_str("<div class=\"lsh-alerts\" data-alerts>");
+        if extras.sound_locked {
+            out.push_str("<button type=\"button\" class=\"lsh-button\" data-action=\"enable-sound\">Enable sound alerts</button>");
+        }
+        if extras.notify_needed {
+            out.push_str("<button type=\"button\" class=\"lsh-button\" data-action=\"enable-notifications\">Enable desktop notifications</button>");
+        }
+        out.push_str("</div>");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn extras_show_warning_advice_and_buttons_only_when_needed() {
+        let plain = super::Extras {
+            advice: "Nothing to do.",
+            falling_behind: false,
+            sound_locked: false,
+            notify_needed: false,
+        };
+        assert_eq!(
+            super::extras(&plain),
+            "<p class=\"lsh-advice\" data-advice>Nothing to do.</p>"
+        );
+        let all = super::Extras {
+            falling_behind: true,
+            sound_locked: true,
+            notify_needed: true,
+            ..plain
+        };
+        let html = super::extras(&all);
+        assert!(html.starts_with("<p class=\"lsh-warning\" data-drift-warning"));
+        assert!(html.contains("data-action=\"enable-sound\""));
+        assert!(html.contains("data-action=\"enable-notifications\""));
+    }
+
     use super::*;
 
     #[test]

@@ -18,7 +18,8 @@
 //! | host → widget | `lsh:token` | `token` |
 //! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme` |
 
-use serde_json::{Map, Value};
+use crate::core::chart::within;
+use crate::core::json::{pick, Scalar};
 
 use crate::core::params::{split_scheme, Layout, Theme};
 use crate::core::time::format_iso_utc;
@@ -63,48 +64,48 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(Ignored::NotAMessage);
     }
-    let value: Value = serde_json::from_str(text).map_err(|_| Ignored::NotAMessage)?;
-    let object = value.as_object().ok_or(Ignored::NotAMessage)?;
-    match object.get("type").and_then(Value::as_str) {
+    let picked = pick(text, &[], &["type", "token", "interval", "layout", "theme"])
+        .map_err(|_| Ignored::NotAMessage)?;
+    if picked.reached == 0 {
+        return Err(Ignored::NotAMessage);
+    }
+    let mut fields = picked.fields.into_iter();
+    let mut next = || fields.next().unwrap_or_default();
+    let (kind, token, interval, layout, theme) = (next(), next(), next(), next(), next());
+    match kind.text().as_deref() {
         Some("lsh:token") => {
-            let token = object
-                .get("token")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or(Ignored::Invalid("token"))?;
+            let token = token.text().ok_or(Ignored::Invalid("token"))?;
+            let token = token.trim();
+            if token.is_empty() {
+                return Err(Ignored::Invalid("token"));
+            }
             Ok(HostMessage::Token(token.to_string()))
         }
-        Some("lsh:config") => parse_config(object).map(HostMessage::Config),
+        Some("lsh:config") => {
+            let mut change = ConfigChange::default();
+            if interval != Scalar::Absent {
+                let seconds = interval.number().ok_or(Ignored::Invalid("interval"))?;
+                change.interval_ms = Some(within(seconds.round(), 1.0, 300.0) * 1000.0);
+            }
+            if layout != Scalar::Absent {
+                change.layout = Some(match layout.text().as_deref() {
+                    Some("full") => Layout::Full,
+                    Some("compact") => Layout::Compact,
+                    _ => return Err(Ignored::Invalid("layout")),
+                });
+            }
+            if theme != Scalar::Absent {
+                change.theme = Some(match theme.text().as_deref() {
+                    Some("auto") => Theme::Auto,
+                    Some("light") => Theme::Light,
+                    Some("dark") => Theme::Dark,
+                    _ => return Err(Ignored::Invalid("theme")),
+                });
+            }
+            Ok(HostMessage::Config(change))
+        }
         _ => Err(Ignored::OtherType),
     }
-}
-
-fn parse_config(object: &Map<String, Value>) -> Result<ConfigChange, Ignored> {
-    let mut change = ConfigChange::default();
-    if let Some(interval) = object.get("interval") {
-        let seconds = interval
-            .as_f64()
-            .filter(|s| s.is_finite())
-            .ok_or(Ignored::Invalid("interval"))?;
-        change.interval_ms = Some(seconds.round().clamp(1.0, 300.0) * 1000.0);
-    }
-    if let Some(layout) = object.get("layout") {
-        change.layout = Some(match layout.as_str() {
-            Some("full") => Layout::Full,
-            Some("compact") => Layout::Compact,
-            _ => return Err(Ignored::Invalid("layout")),
-        });
-    }
-    if let Some(theme) = object.get("theme") {
-        change.theme = Some(match theme.as_str() {
-            Some("auto") => Theme::Auto,
-            Some("light") => Theme::Light,
-            Some("dark") => Theme::Dark,
-            _ => return Err(Ignored::Invalid("theme")),
-        });
-    }
-    Ok(change)
 }
 
 // Outgoing messages are written by hand rather than through
@@ -239,6 +240,8 @@ pub fn parse_origin(text: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use serde_json::Value;
 
     #[test]
     fn token_messages_parse() {

@@ -1,0 +1,209 @@
+//! Opt-in alerts (`alerts=sound,notify,title`) for a streamer who is not
+//! looking at the monitor.
+//!
+//! When to alert is decided by [`AlertTracker`] in the core (a change to
+//! worse that persists, one "recovered" back, a cooldown); this file only
+//! makes the signals:
+//! - `sound`: a short Web Audio tone, two falling notes for worse and two
+//!   rising for recovered (no audio file to download). Browsers only let a
+//!   page make sound after the viewer interacts with it, so the widget shows
+//!   an "Enable sound alerts" button until the first click or key press.
+//! - `notify`: a desktop notification, after permission (asked from a
+//!   button: browsers ignore permission prompts that no click asked for).
+//!   One tag for all of them, so a new one replaces the last.
+//! - `title`: the tab title leads with the current status word and the
+//!   favicon takes its colour and shape, so a background tab shows it.
+//!
+//! [`Alerter::shutdown`] closes the audio context and puts the title and
+//! favicon back.
+
+use leptos::prelude::*;
+use web_sys::{
+    AudioContext, AudioContextState, Notification, NotificationOptions, NotificationPermission,
+    OscillatorType,
+};
+
+use crate::core::alerts::{Alert, AlertChannels, AlertTracker};
+use crate::core::status::Status;
+
+/// Makes the alert signals for one widget.
+pub struct Alerter {
+    channels: AlertChannels,
+    tracker: AlertTracker,
+    audio: Option<AudioContext>,
+    original_title: String,
+    favicon: Option<web_sys::Element>,
+}
+
+fn favicon_href(status: Status) -> String {
+    // Fixed colours: a favicon cannot follow the page's custom properties.
+    let (colour, shape) = match status {
+        Status::Excellent => ("%230b7a36", "<circle cx='8' cy='8' r='7'/>"),
+        Status::Good => (
+            "%23c98a00",
+            "<rect x='1.5' y='1.5' width='13' height='13'/>",
+        ),
+        Status::Poor => ("%23c4161c", "<path d='M8 0.5 15.5 15H0.5Z'/>"),
+        Status::Unknown => ("%23808a96", "<circle cx='8' cy='8' r='7'/>"),
+    };
+    format!(
+        "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><g fill='{colour}'>{shape}</g></svg>"
+    )
+}
+
+impl Alerter {
+    /// An alerter for the channels the streamer asked for.
+    pub fn new(channels: AlertChannels) -> Alerter {
+        Alerter {
+            channels,
+            tracker: AlertTracker::new(),
+            audio: None,
+            original_title: document().title(),
+            favicon: None,
+        }
+    }
+
+    /// The channels in use.
+    pub fn channels(&self) -> AlertChannels {
+        self.channels
+    }
+
+    /// True while sound is wanted but the browser has not allowed it yet.
+    pub fn sound_locked(&self) -> bool {
+        self.channels.sound
+            && self
+                .audio
+                .as_ref()
+                .is_none_or(|audio| audio.state() != AudioContextState::Running)
+    }
+
+    /// Call from a user gesture: creates or resumes the audio context.
+    pub fn unlock_sound(&mut self) {
+        if !self.channels.sound {
+            return;
+        }
+        if self.audio.is_none() {
+            self.audio = AudioContext::new().ok();
+        }
+        if let Some(audio) = &self.audio {
+            let _ = audio.resume();
+        }
+    }
+
+    /// Feeds a new sample's status; signals when the tracker says so.
+    pub fn on_sample(&mut self, status: Status, now_ms: f64) -> Option<Alert> {
+        let alert = self.tracker.observe(status, now_ms)?;
+        if self.channels.sound {
+            self.tone(matches!(alert, Alert::Worse { .. }));
+        }
+        if self.channels.notify {
+            notify(alert);
+        }
+        Some(alert)
+    }
+
+    /// Forgets the alert history (another stream).
+    pub fn reset(&mut self) {
+        self.tracker.reset();
+    }
+
+    /// Shows the current status in the tab title and favicon.
+    pub fn show_in_title(&mut self, status: Status) {
+        if !self.channels.title {
+            return;
+        }
+        document().set_title(&format!(
+            "{} \u{b7} {}",
+            status.label(),
+            self.original_title
+        ));
+        if self.favicon.is_none() {
+            let Ok(link) = document().create_element("link") else {
+                return;
+            };
+            let _ = link.set_attribute("rel", "icon");
+            if let Some(head) = document().head() {
+                let _ = head.append_child(&link);
+            }
+            self.favicon = Some(link);
+        }
+        if let Some(link) = &self.favicon {
+            let _ = link.set_attribute("href", &favicon_href(status));
+        }
+    }
+
+    fn tone(&self, worse: bool) {
+        let Some(audio) = &self.audio else {
+            return;
+        };
+        if audio.state() != AudioContextState::Running {
+            return;
+        }
+        let notes: [f32; 2] = if worse {
+            [880.0, 587.33]
+        } else {
+            [587.33, 880.0]
+        };
+        let start = audio.current_time();
+        for (i, frequency) in notes.into_iter().enumerate() {
+            let at = start + 0.18 * i as f64;
+            let (Ok(oscillator), Ok(gain)) = (audio.create_oscillator(), audio.create_gain())
+            else {
+                return;
+            };
+            oscillator.set_type(OscillatorType::Sine);
+            oscillator.frequency().set_value(frequency);
+            let envelope = gain.gain();
+            let _ = envelope.set_value_at_time(0.0, at);
+            let _ = envelope.linear_ramp_to_value_at_time(0.25, at + 0.02);
+            let _ = envelope.linear_ramp_to_value_at_time(0.0, at + 0.16);
+            let _ = oscillator.connect_with_audio_node(&gain);
+            let _ = gain.connect_with_audio_node(&audio.destination());
+            let _ = oscillator.start_with_when(at);
+            let _ = oscillator.stop_with_when(at + 0.17);
+        }
+    }
+
+    /// Closes the audio context and restores the title and favicon.
+    pub fn shutdown(&mut self) {
+        if let Some(audio) = self.audio.take() {
+            let _ = audio.close();
+        }
+        if self.channels.title {
+            document().set_title(&self.original_title);
+        }
+        if let Some(link) = self.favicon.take() {
+            link.remove();
+        }
+    }
+}
+
+/// Whether desktop notifications still need the viewer's permission.
+pub fn notifications_need_permission() -> bool {
+    Notification::permission() == NotificationPermission::Default
+}
+
+/// Asks for notification permission (call from a click).
+pub fn request_notifications() {
+    let _ = Notification::request_permission();
+}
+
+fn notify(alert: Alert) {
+    if Notification::permission() != NotificationPermission::Granted {
+        return;
+    }
+    let (title, body) = match alert {
+        Alert::Worse { to, .. } => (
+            format!("Stream health: {}", to.label()),
+            crate::core::advice::for_status(to),
+        ),
+        Alert::Recovered { to } => (
+            format!("Stream health recovered: {}", to.label()),
+            crate::core::advice::for_status(to),
+        ),
+    };
+    let options = NotificationOptions::new();
+    options.set_body(body);
+    options.set_tag("live-stream-health");
+    let _ = Notification::new_with_options(&title, &options);
+}

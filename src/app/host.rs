@@ -1,0 +1,217 @@
+//! The iframe side of the host protocol (see [`crate::core::protocol`] for
+//! the message table).
+//!
+//! Only with an `origin` parameter: the widget then accepts messages whose
+//! `event.origin` is exactly that origin (anything else is ignored without a
+//! sound), and posts only to that origin, never `*`. Everything this module
+//! starts, the message listener, the expiry timer and the ResizeObserver, is
+//! released by [`Embedding::shutdown`], which the widget calls on cleanup.
+//! The effects it creates belong to the widget's owner and go with it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, ResizeObserver};
+
+use crate::app::driver::{now_ms, Driver};
+use crate::app::listener::Listener;
+use crate::core::monitor::{Monitor, View};
+use crate::core::params::{Layout, Theme};
+use crate::core::poll::{ConnState, Rejection};
+use crate::core::protocol::{self, HostMessage, StatusMessage};
+use crate::core::trend::Trend;
+
+/// How long before `exp` the host is asked for a fresh token.
+pub const EXPIRING_NOTICE_MS: f64 = 5.0 * 60_000.0;
+
+/// The signals a host may change at run time.
+#[derive(Clone, Copy)]
+pub struct Adjustable {
+    /// `data-layout`.
+    pub layout: RwSignal<Layout>,
+    /// `data-theme`.
+    pub theme: RwSignal<Theme>,
+}
+
+/// A live connection to the host page.
+pub struct Embedding {
+    listener: Option<Listener>,
+    expiry_timer: Rc<RefCell<Option<Timeout>>>,
+    resize_observer: Option<ResizeObserver>,
+    _resize_callback: Option<Closure<dyn FnMut(js_sys::Array)>>,
+}
+
+fn post(origin: &str, text: &str) {
+    let Ok(message) = js_sys::JSON::parse(text) else {
+        return;
+    };
+    if let Ok(Some(parent)) = window().parent() {
+        let _ = parent.post_message(&message, origin);
+    }
+}
+
+fn message_text(data: &JsValue) -> Option<String> {
+    if let Some(text) = data.as_string() {
+        return Some(text);
+    }
+    if data.is_object() {
+        return js_sys::JSON::stringify(data)
+            .ok()
+            .and_then(|s| s.as_string());
+    }
+    None
+}
+
+impl Embedding {
+    /// Starts talking to the host page at `origin`.
+    pub fn connect(
+        origin: String,
+        monitor: RwSignal<Monitor>,
+        view: Memo<View>,
+        trend: Memo<Option<Trend>>,
+        driver: Driver,
+        adjustable: Adjustable,
+        root: NodeRef<leptos::html::Main>,
+    ) -> Embedding {
+        let listener = {
+            let origin = origin.clone();
+            Listener::new(window().into(), &["message"], move |event| {
+                let Ok(event) = event.dyn_into::<MessageEvent>() else {
+                    return;
+                };
+                if event.origin() != origin {
+                    return;
+                }
+                let Some(text) = message_text(&event.data()) else {
+                    return;
+                };
+                match protocol::parse_host_message(&text) {
+                    Ok(HostMessage::Token(token)) => driver.set_token(Some(token)),
+                    Ok(HostMessage::Config(change)) => {
+                        if let Some(interval_ms) = change.interval_ms {
+                            monitor.update(|m| m.set_interval_ms(interval_ms));
+                        }
+                        if let Some(layout) = change.layout {
+                            adjustable.layout.set(layout);
+                        }
+                        if let Some(theme) = change.theme {
+                            adjustable.theme.set(theme);
+                        }
+                    }
+                    Err(_) => {}
+                }
+            })
+        };
+
+        // lsh:status on every change of status, state or the drift warning.
+        let falling_behind = move || trend.with(|t| t.is_some_and(|t| t.falling_behind));
+        let key = Memo::new(move |_| (view.with(|v| (v.status, v.state)), falling_behind()));
+        {
+            let origin = origin.clone();
+            Effect::new(move |_| {
+                let _ = key.get();
+                let (text, rejected) = view.with_untracked(|v| {
+                    let updated_at_ms =
+                        monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
+                    let text = protocol::status(&StatusMessage {
+                        status: v.status.as_str(),
+                        state: v.state.as_str(),
+                        session_avg_ms: v.session_avg_ms,
+                        deviation_ms: v.deviation_ms,
+                        updated_at_ms,
+                        drift_trend_ms_per_min: trend.with_untracked(|t| t.map(|t| t.ms_per_min)),
+                        falling_behind: trend
+                            .with_untracked(|t| t.is_some_and(|t| t.falling_behind)),
+                    });
+                    (text, v.state == ConnState::TokenRejected)
+                });
+                post(&origin, &text);
+                if rejected {
+                    let status = monitor.with_untracked(|m| match m.poller().rejection() {
+                        Some(Rejection::Http(status)) => Some(status),
+                        _ => None,
+                    });
+                    post(&origin, &protocol::token_rejected(status));
+                }
+            });
+        }
+
+        // lsh:token-expiring five minutes before exp, once per token.
+        let expiry_timer: Rc<RefCell<Option<Timeout>>> = Rc::new(RefCell::new(None));
+        {
+            let origin = origin.clone();
+            let timer = Rc::clone(&expiry_timer);
+            let expiry = Memo::new(move |_| {
+                monitor.with(|m| (m.poller().generation(), m.poller().expires_at_ms()))
+            });
+            Effect::new(move |_| {
+                let (_, expires_at) = expiry.get();
+                timer.borrow_mut().take();
+                let Some(expires_at) = expires_at else {
+                    return;
+                };
+                let notice_in = expires_at - EXPIRING_NOTICE_MS - now_ms();
+                if expires_at <= now_ms() {
+                    return;
+                }
+                let origin = origin.clone();
+                let send = move || post(&origin, &protocol::token_expiring(expires_at));
+                if notice_in <= 0.0 {
+                    send();
+                } else {
+                    let delay = notice_in.min(f64::from(i32::MAX)).ceil() as u32;
+                    *timer.borrow_mut() = Some(Timeout::new(delay, send));
+                }
+            });
+        }
+
+        // lsh:resize whenever the content height changes. The root exists
+        // only once mounted, so it is observed from an effect.
+        let (resize_observer, resize_callback) = {
+            let origin = origin.clone();
+            let last_height = Rc::new(RefCell::new(-1.0_f64));
+            let callback =
+                Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                    let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>()
+                    else {
+                        return;
+                    };
+                    let height = entry.target().get_bounding_client_rect().height().ceil();
+                    if (height - *last_height.borrow()).abs() >= 1.0 {
+                        *last_height.borrow_mut() = height;
+                        post(&origin, &protocol::resize(height));
+                    }
+                });
+            let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
+            if let Some(observer) = observer.clone() {
+                Effect::new(move |_| {
+                    if let Some(element) = root.get() {
+                        observer.observe(&element);
+                    }
+                });
+            }
+            (observer, Some(callback))
+        };
+
+        post(&origin, &protocol::ready());
+        Embedding {
+            listener: Some(listener),
+            expiry_timer,
+            resize_observer,
+            _resize_callback: resize_callback,
+        }
+    }
+
+    /// Removes the listener, cancels the timer and stops observing.
+    pub fn shutdown(mut self) {
+        drop(self.listener.take());
+        self.expiry_timer.borrow_mut().take();
+        if let Some(observer) = self.resize_observer.take() {
+            observer.disconnect();
+        }
+    }
+}

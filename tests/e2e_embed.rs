@@ -1,0 +1,420 @@
+//! End to end, the embedding and the streamer's experience: the example host
+//! page (`tests/host/index.html`) embeds the built widget from another
+//! origin and talks to it with postMessage; history survives a reload; the
+//! event log downloads as CSV; the title alert; the compact layout at
+//! 300×120. Real servers on 127.0.0.1 throughout: the stand-in, the widget's
+//! static server, the host page's static server, a token backend playing the
+//! platform's part, and the scripted test server for exact status sequences.
+
+#![cfg(feature = "e2e")]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use fantoccini::Locator;
+use live_stream_health::core::params::percent_encode;
+use live_stream_health::server::statics;
+use live_stream_health::server::testserver;
+use live_stream_health::server::token;
+use serde_json::{json, Value};
+use support::{Browser, Stack, TestResult};
+
+type Error = Box<dyn std::error::Error>;
+
+/// The platform's backend: `GET /token?stream=ID` mints a monitor token that
+/// lives `ttl` seconds.
+struct TokenBackend {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    stream: String,
+}
+
+impl TokenBackend {
+    async fn start(key_pem: String, key_id: String, ttl: Duration) -> Result<TokenBackend, Error> {
+        let state = Arc::new((key_pem, key_id, ttl));
+        let app = Router::new()
+            .route(
+                "/token",
+                get(
+                    |State(state): State<Arc<(String, String, Duration)>>,
+                     Query(q): Query<TokenQuery>| async move {
+                        let (pem, kid, ttl) = &*state;
+                        let body = match token::mint(pem, kid, &q.stream, *ttl) {
+                            Ok(token) => json!({ "token": token }).to_string(),
+                            Err(e) => json!({ "error": e.to_string() }).to_string(),
+                        };
+                        (
+                            [
+                                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+                                (header::CONTENT_TYPE, "application/json"),
+                            ],
+                            body,
+                        )
+                            .into_response()
+                    },
+                ),
+            )
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(TokenBackend { addr, task })
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/token", self.addr)
+    }
+}
+
+impl Drop for TokenBackend {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn host_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/host")
+}
+
+async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F) -> TestResult
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !check().await {
+        if Instant::now() > deadline {
+            return Err(format!("timed out after {within:?} waiting for {what}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+async fn script(browser: &Browser, code: &str) -> Result<Value, Error> {
+    Ok(browser.client.execute(code, vec![]).await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_page_hands_over_tokens_and_hears_the_status() -> TestResult {
+    let stack = Stack::start("host")?;
+    // The token expires 5 min 12 s from minting, so the widget asks for a
+    // fresh one ("lsh:token-expiring", five minutes before) after ~12 s.
+    let backend = TokenBackend::start(
+        stack.key_pem.clone(),
+        stack.key_id.clone(),
+        Duration::from_secs(5 * 60 + 12),
+    )
+    .await?;
+    let host = statics::spawn(&host_dir(), SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let stream = stack.stream("steady")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let page = format!(
+            "{}?widget={}&endpoint={}&backend={}&stream={stream}&interval=1",
+            host.base_url(),
+            percent_encode(&stack.widget.base_url()),
+            percent_encode(&stack.standin().base_url()),
+            percent_encode(&backend.url()),
+        );
+        assert_ne!(host.base_url(), stack.widget.base_url(), "host and widget share an origin");
+        browser.client.goto(&page).await?;
+        let pill = |name: &'static str| {
+            let browser = &browser;
+            async move { browser.attr("#host-status", name).await.unwrap_or_default() }
+        };
+        wait_until("the host to hear live/excellent", Duration::from_secs(15), || async {
+            pill("data-state").await == "live" && pill("data-status").await == "excellent"
+        })
+        .await?;
+
+        // The widget asks for a fresh token in time; the host sends one.
+        wait_until("a token refresh", Duration::from_secs(30), || async {
+            browser.attr("#refreshes", "data-refreshes").await.as_deref() == Some("1")
+        })
+        .await?;
+
+        browser.client.enter_frame(0).await?;
+        browser.wait_for("state", "live", Duration::from_secs(10)).await?;
+        let samples_after_swap = browser.samples().await;
+        assert!(samples_after_swap >= 5, "history was not kept across the token swap ({samples_after_swap})");
+        browser.client.enter_parent_frame().await?;
+
+        let messages = script(&browser, "return window.lshMessages;").await?;
+        let kinds: Vec<&str> = messages
+            .as_array()
+            .map(|m| m.iter().filter_map(|m| m["type"].as_str()).collect())
+            .unwrap_or_default();
+        for kind in ["lsh:ready", "lsh:status", "lsh:token-expiring", "lsh:resize"] {
+            assert!(kinds.contains(&kind), "no {kind} among {kinds:?}");
+        }
+        assert_eq!(kinds.iter().filter(|k| **k == "lsh:ready").count(), 1);
+        let all = messages.to_string();
+        assert!(!all.contains("eyJ"), "a token leaked into a message: {all}");
+        let status = messages
+            .as_array()
+            .and_then(|m| m.iter().rev().find(|m| m["type"] == "lsh:status"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(status["status"], "excellent", "{status}");
+        assert!(status["deviationMs"].is_i64() && status["sessionAvgMs"].is_i64(), "{status}");
+        assert!(status["updatedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{status}");
+
+        // The host sized the iframe to the widget's content.
+        let height: f64 = browser
+            .attr("#health", "data-height")
+            .await
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(0.0);
+        assert!(height > 60.0 && height < 2000.0, "resize height {height}");
+
+        // lsh:config changes layout and theme at run time.
+        script(
+            &browser,
+            "const f = document.getElementById('health');\
+             f.contentWindow.postMessage({type: 'lsh:config', layout: 'full', theme: 'dark'}, new URL(f.src).origin);\
+             return true;",
+        )
+        .await?;
+        browser.client.enter_frame(0).await?;
+        browser.wait_for("layout", "full", Duration::from_secs(5)).await?;
+        browser.wait_for("theme", "dark", Duration::from_secs(5)).await?;
+        browser.client.enter_parent_frame().await?;
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_from_another_origin_are_ignored() -> TestResult {
+    let stack = Stack::start("origin")?;
+    let stream = stack.stream("steady")?;
+    let token = stack.token(&stream, Duration::from_secs(3600))?;
+    let browser = Browser::start().await?;
+    let result = async {
+        // The widget expects its host at another origin; this page's own
+        // messages (and anyone else's) must change nothing.
+        let link = format!(
+            "{}#origin={}&endpoint={}",
+            stack.widget.base_url(),
+            percent_encode("https://panel.example.com"),
+            percent_encode(&stack.standin().base_url())
+        );
+        browser.client.goto(&link).await?;
+        browser.wait_for("state", "waiting-token", Duration::from_secs(10)).await?;
+        browser
+            .client
+            .execute(
+                "window.__errors = [];\
+                 window.addEventListener('error', e => window.__errors.push(String(e.message)));\
+                 window.postMessage({type: 'lsh:token', token: arguments[0]}, '*');\
+                 window.postMessage('{\"type\":\"lsh:token\",\"token\":\"' + arguments[0] + '\"}', '*');\
+                 window.postMessage({type: 'lsh:config', layout: 'compact'}, '*');\
+                 window.postMessage(null, '*'); window.postMessage(42, '*');",
+                vec![json!(token)],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(browser.state().await, "waiting-token");
+        assert_eq!(browser.attr(".lsh", "data-layout").await.as_deref(), Some("full"));
+        let errors = script(&browser, "return window.__errors;").await?;
+        assert_eq!(errors, json!([]), "messages made the page throw");
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_survives_a_reload_and_the_event_log_downloads_as_csv() -> TestResult {
+    let stack = Stack::start("reload")?;
+    let scripted = testserver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let browser = Browser::start().await?;
+    let result = async {
+        // A stream that goes excellent, poor, good, then stays good.
+        let endpoint = format!(
+            "{}/s/reload-{}/excellent,excellent,poor,poor,good",
+            scripted.base_url(),
+            std::process::id()
+        );
+        let token = stack.token("stream-reload", Duration::from_secs(3600))?;
+        let link = format!(
+            "{}#token={token}&endpoint={}&interval=1",
+            stack.widget.base_url(),
+            percent_encode(&endpoint)
+        );
+        browser.client.goto(&link).await?;
+        browser.wait_for("status", "good", Duration::from_secs(15)).await?;
+        wait_until("six samples", Duration::from_secs(10), || async { browser.samples().await >= 6 }).await?;
+
+        // The CSV: capture the blob the download link is made from.
+        let csv = browser
+            .client
+            .execute_async(
+                "const done = arguments[0];\
+                 const original = URL.createObjectURL;\
+                 URL.createObjectURL = (blob) => { blob.text().then(done); return original(blob); };\
+                 document.querySelector('[data-download-csv]').click();",
+                vec![],
+            )
+            .await?;
+        let csv = csv.as_str().unwrap_or_default().to_string();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.first().copied(), Some("time_utc,from,to,deviation_ms,session_avg_ms"), "{csv}");
+        assert!(lines.get(1).is_some_and(|l| l.contains(",excellent,poor,-1500,384")), "{csv}");
+        assert!(lines.get(2).is_some_and(|l| l.contains(",poor,good,800,384")), "{csv}");
+        assert_eq!(lines.len(), 3, "{csv}");
+        let listed = browser.client.find_all(Locator::Css("[data-events] li")).await?.len();
+        assert_eq!(listed, 2);
+
+        let before = browser.samples().await;
+        browser.client.refresh().await?;
+        // At the first answer after the reload, the old samples are back: a
+        // fresh widget would hold one or two.
+        browser.wait_for("state", "live", Duration::from_secs(10)).await?;
+        let after = browser.samples().await;
+        assert!(after >= before, "{after} samples after the reload, {before} before");
+        let keys = script(&browser, "return Object.keys(sessionStorage);").await?;
+        assert_eq!(
+            keys,
+            json!(["live-stream-health:v1:history:stream-reload"]),
+            "storage is namespaced by app and stream"
+        );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_title_alert_leads_with_the_status_word() -> TestResult {
+    let stack = Stack::start("title")?;
+    let scripted = testserver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let endpoint = format!(
+            "{}/s/title-{}/excellent,excellent,poor",
+            scripted.base_url(),
+            std::process::id()
+        );
+        let token = stack.token("stream-title", Duration::from_secs(3600))?;
+        let link = format!(
+            "{}#token={token}&endpoint={}&interval=1&alerts=title",
+            stack.widget.base_url(),
+            percent_encode(&endpoint)
+        );
+        browser.client.goto(&link).await?;
+        browser
+            .wait_for("status", "excellent", Duration::from_secs(10))
+            .await?;
+        assert!(browser
+            .client
+            .title()
+            .await?
+            .starts_with("Excellent \u{b7} "));
+        browser
+            .wait_for("status", "poor", Duration::from_secs(10))
+            .await?;
+        wait_until("the title to say poor", Duration::from_secs(3), || async {
+            browser
+                .client
+                .title()
+                .await
+                .is_ok_and(|t| t.starts_with("Poor \u{b7} "))
+        })
+        .await?;
+        let icon = script(
+            &browser,
+            "const l = document.querySelector('link[rel=icon]'); return l && l.href;",
+        )
+        .await?;
+        assert!(
+            icon.as_str()
+                .is_some_and(|h| h.starts_with("data:image/svg+xml")),
+            "{icon}"
+        );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
+    let stack = Stack::start("compact")?;
+    let stream = stack.stream("steady")?;
+    let token = stack.token(&stream, Duration::from_secs(3600))?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let link = format!(
+            "{}#token={token}&endpoint={}&interval=1&layout=compact",
+            stack.widget.base_url(),
+            percent_encode(&stack.standin().base_url())
+        );
+        // An OBS dock of 300×120: an iframe of exactly that size.
+        browser.client.goto(&stack.widget.base_url()).await?;
+        browser
+            .client
+            .execute(
+                "document.body.innerHTML = '';\
+                 const f = document.createElement('iframe');\
+                 f.style.cssText = 'width:300px;height:120px;border:0;display:block';\
+                 f.src = arguments[0]; document.body.appendChild(f);",
+                vec![json!(link)],
+            )
+            .await?;
+        browser.client.enter_frame(0).await?;
+        browser.wait_for("state", "live", Duration::from_secs(10)).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let report = script(
+            &browser,
+            "const d = document.scrollingElement;\
+             const out = { scrollW: d.scrollWidth, scrollH: d.scrollHeight, parts: {} };\
+             for (const s of ['.lsh-badge', '[data-word]', '[data-metric=\"deviation\"]', 'svg[data-chart]']) {\
+               const e = document.querySelector(s);\
+               const r = e ? e.getBoundingClientRect() : null;\
+               out.parts[s] = r && { l: r.left, t: r.top, r: r.right, b: r.bottom,\
+                 clipped: e.scrollWidth > e.clientWidth + 1 };\
+             }\
+             return out;",
+        )
+        .await?;
+        assert!(report["scrollW"].as_f64().is_some_and(|w| w <= 300.0), "{report}");
+        assert!(report["scrollH"].as_f64().is_some_and(|h| h <= 120.0), "{report}");
+        for (selector, part) in report["parts"].as_object().cloned().unwrap_or_default() {
+            assert!(part.is_object(), "{selector} is missing: {report}");
+            let inside = part["l"].as_f64().is_some_and(|v| v >= 0.0)
+                && part["t"].as_f64().is_some_and(|v| v >= 0.0)
+                && part["r"].as_f64().is_some_and(|v| v <= 300.0)
+                && part["b"].as_f64().is_some_and(|v| v <= 120.0)
+                && part["r"].as_f64() > part["l"].as_f64()
+                && part["b"].as_f64() > part["t"].as_f64();
+            assert!(inside, "{selector} is outside 300x120: {part}");
+            assert_eq!(part["clipped"], json!(false), "{selector} is clipped: {part}");
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
