@@ -154,6 +154,11 @@ pub struct Stack {
 
 impl Stack {
     pub fn start(name: &str) -> Result<Stack, Box<dyn std::error::Error>> {
+        Stack::start_with(name, TIME_SCALE)
+    }
+
+    /// A stack whose stand-in runs simulated time `time_scale` times faster.
+    pub fn start_with(name: &str, time_scale: f64) -> Result<Stack, Box<dyn std::error::Error>> {
         let dist = dist_dir();
         if !dist.join("index.html").is_file() {
             return Err(format!(
@@ -165,7 +170,7 @@ impl Stack {
         let widget = statics::spawn(&dist, SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let data_dir = temp_dir(name);
         let mut config = Config::new(&data_dir);
-        config.time_scale = TIME_SCALE;
+        config.time_scale = time_scale;
         let standin = standin::spawn(config)?;
         let key = standin.create_signing_key("development")?;
         Ok(Stack {
