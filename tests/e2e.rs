@@ -255,8 +255,13 @@ async fn a_restarted_stand_in_is_survived_with_history_and_a_gap() -> TestResult
             browser.samples().await > before,
             "history was lost or stopped growing"
         );
+        // A stream's first answers may have no data yet (a "no-data" gap);
+        // the outage must be there as well.
         assert_eq!(
-            browser.attr("[data-gap]", "data-gap").await.as_deref(),
+            browser
+                .attr("[data-gap=\"outage\"]", "data-gap")
+                .await
+                .as_deref(),
             Some("outage"),
             "the outage is drawn as a gap"
         );

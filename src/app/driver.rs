@@ -28,6 +28,14 @@ use crate::core::history::History;
 use crate::core::monitor::Monitor;
 use crate::core::poll::{Next, Outcome, Step, REQUEST_TIMEOUT_MS};
 
+/// A one-shot timer; dropping it cancels it. Every timeout of the app goes
+/// through here: gloo's `Timeout::new` is compiled once per closure type,
+/// behind one boxed type it is compiled once.
+pub fn timeout(delay_ms: u32, callback: impl FnOnce() + 'static) -> Timeout {
+    let callback: Box<dyn FnOnce()> = Box::new(callback);
+    Timeout::new(delay_ms, callback)
+}
+
 /// Browser time, Unix epoch milliseconds.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
@@ -121,7 +129,7 @@ impl Driver {
         if let Next::Wake(delay_ms) = next {
             let driver = self.clone();
             let delay = delay_ms.clamp(0.0, f64::from(i32::MAX)).ceil() as u32;
-            *self.inner.timer.borrow_mut() = Some(Timeout::new(delay, move || driver.fire()));
+            *self.inner.timer.borrow_mut() = Some(timeout(delay, move || driver.fire()));
         }
     }
 
@@ -155,7 +163,7 @@ impl Driver {
         let timeout = {
             let controller = controller.clone();
             let timed_out = Rc::clone(&timed_out);
-            Timeout::new(REQUEST_TIMEOUT_MS as u32, move || {
+            timeout(REQUEST_TIMEOUT_MS as u32, move || {
                 timed_out.set(true);
                 if let Some(controller) = controller {
                     controller.abort();

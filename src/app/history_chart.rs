@@ -47,6 +47,7 @@ use leptos::svg::Svg;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
+use crate::app::effect;
 use crate::app::listener::Listener;
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
 use crate::core::chart_svg::{
@@ -150,7 +151,7 @@ pub fn HistoryChart(
     // and start listening.
     let listeners = Rc::new(RefCell::new(Vec::<Listener>::new()));
     let slot = Rc::clone(&listeners);
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(svg) = svg_ref.get() {
             measure(&svg, view_width);
             if slot.borrow().is_empty() {

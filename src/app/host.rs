@@ -17,7 +17,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, ResizeObserver};
 
-use crate::app::driver::{now_ms, Driver};
+use crate::app::driver::{now_ms, timeout, Driver};
+use crate::app::effect;
 use crate::app::listener::Listener;
 use crate::core::monitor::{Monitor, View};
 use crate::core::params::{Layout, Theme};
@@ -112,7 +113,7 @@ impl Embedding {
         let key = Memo::new(move |_| (view.with(|v| (v.status, v.state)), falling_behind()));
         {
             let origin = origin.clone();
-            Effect::new(move |_| {
+            effect(move || {
                 let _ = key.get();
                 let (text, rejected) = view.with_untracked(|v| {
                     let updated_at_ms =
@@ -148,7 +149,7 @@ impl Embedding {
             let expiry = Memo::new(move |_| {
                 monitor.with(|m| (m.poller().generation(), m.poller().expires_at_ms()))
             });
-            Effect::new(move |_| {
+            effect(move || {
                 let (_, expires_at) = expiry.get();
                 timer.borrow_mut().take();
                 let Some(expires_at) = expires_at else {
@@ -164,7 +165,7 @@ impl Embedding {
                     send();
                 } else {
                     let delay = notice_in.min(f64::from(i32::MAX)).ceil() as u32;
-                    *timer.borrow_mut() = Some(Timeout::new(delay, send));
+                    *timer.borrow_mut() = Some(timeout(delay, send));
                 }
             });
         }
@@ -188,7 +189,7 @@ impl Embedding {
                 });
             let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
             if let Some(observer) = observer.clone() {
-                Effect::new(move |_| {
+                effect(move || {
                     if let Some(element) = root.get() {
                         observer.observe(&element);
                     }

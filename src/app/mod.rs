@@ -17,6 +17,18 @@ use leptos::prelude::*;
 use crate::core::params;
 pub use widget::Widget;
 
+/// Runs `sync` once and again whenever a signal it read changes, for as
+/// long as the current owner lives.
+///
+/// Every effect of the app goes through here: `Effect::new` compiles its
+/// whole scheduling loop once per closure type, so each `Effect::new(move
+/// |_| ..)` was its own 1 to 2.5 KB copy; behind one boxed closure type
+/// there is one copy.
+pub fn effect(sync: impl FnMut() + 'static) {
+    let mut sync: Box<dyn FnMut()> = Box::new(sync);
+    Effect::new(move |_| sync());
+}
+
 /// Reads the configuration from the page's URL.
 pub fn config_from_location() -> (params::Config, Vec<params::Notice>) {
     let location = window().location();

@@ -12,6 +12,7 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
 use crate::app::driver::now_ms;
+use crate::app::effect;
 use crate::app::listener::Listener;
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
@@ -69,7 +70,7 @@ impl Persistence {
     /// Starts restoring and saving for the monitor's stream.
     pub fn start(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> Persistence {
         let stream = Memo::new(move |_| monitor.with(|m| m.stream_id().map(str::to_owned)));
-        Effect::new(move |_| {
+        effect(move || {
             if let Some(id) = stream.get() {
                 if history.with_untracked(|h| h.sample_count() == 0) {
                     restore(&id, history);

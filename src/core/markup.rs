@@ -9,8 +9,11 @@
 //! Anything textual goes through [`escape`] (notices repeat parts of the
 //! URL, which anyone can write), so markup can only come from this module.
 
+use crate::core::format::{format_ms, format_value};
+use crate::core::monitor::View;
 use crate::core::params::Notice;
 use crate::core::status::Status;
+use crate::core::trend::Trend;
 
 /// Writes `text` with `&`, `<`, `>` and `"` escaped, safe both as element
 /// content and inside a double-quoted attribute.
@@ -52,6 +55,97 @@ pub fn notice_items(notices: &[Notice]) -> String {
         out.push_str("\">");
         escape(&mut out, &notice.message);
         out.push_str("</li>");
+    }
+    out
+}
+
+/// One metric: `[data-metric]` with its value in milliseconds in
+/// `data-value` (absent when unknown), the full and the compact label, and
+/// the formatted value. `names` is `[class, data-metric, label, short label]`.
+fn metric(out: &mut String, names: [&str; 4], value_ms: Option<f64>, text: &str) {
+    let [class, name, label, short] = names;
+    out.push_str("<div class=\"");
+    out.push_str(class);
+    out.push_str("\" data-metric=\"");
+    out.push_str(name);
+    out.push('"');
+    if let Some(value) = value_ms {
+        out.push_str(" data-value=\"");
+        out.push_str(&format_value(value));
+        out.push('"');
+    }
+    out.push_str("><span class=\"lsh-metric-label lsh-long\">");
+    out.push_str(label);
+    out.push_str("</span><span class=\"lsh-metric-label lsh-short\" aria-hidden=\"true\">");
+    out.push_str(short);
+    out.push_str("</span><span class=\"lsh-metric-value\">");
+    escape(out, text);
+    out.push_str("</span></div>");
+}
+
+/// The drift trend as shown: "+120 ms /min", or an em dash when unknown.
+pub fn trend_text(trend: Option<&Trend>) -> String {
+    match trend {
+        Some(Trend { ms_per_min, .. }) => {
+            let sign = if *ms_per_min >= 0.5 { "+" } else { "" };
+            format!("{sign}{} /min", format_ms(*ms_per_min))
+        }
+        None => "\u{2014}".to_string(),
+    }
+}
+
+/// The metrics: deviation, session average and the session average's
+/// trend (its value rounded to whole ms per minute).
+pub fn metrics(view: &View, trend: Option<&Trend>) -> String {
+    let mut out = String::new();
+    metric(
+        &mut out,
+        [
+            "lsh-metric",
+            "deviation",
+            "Deviation from 30 s average",
+            "Deviation",
+        ],
+        view.deviation_ms,
+        &view.deviation_text,
+    );
+    metric(
+        &mut out,
+        [
+            "lsh-metric",
+            "session-avg",
+            "Session average drift",
+            "Session avg",
+        ],
+        view.session_avg_ms,
+        &view.session_avg_text,
+    );
+    metric(
+        &mut out,
+        [
+            "lsh-metric lsh-trend",
+            "drift-trend",
+            "Session average trend",
+            "Trend",
+        ],
+        trend.map(|t| t.ms_per_min.round()),
+        &trend_text(trend),
+    );
+    out
+}
+
+/// The connection line: state, "updated N s ago" and, while the values
+/// are old, a "stale" tag.
+pub fn connection(view: &View) -> String {
+    let mut out = String::from("<span class=\"lsh-state-text\" data-state-text>");
+    escape(&mut out, &view.state_text);
+    out.push_str("</span><span class=\"lsh-updated\" data-updated>");
+    if let Some(text) = &view.updated_text {
+        escape(&mut out, text);
+    }
+    out.push_str("</span>");
+    if view.stale {
+        out.push_str("<span class=\"lsh-stale-tag\" data-stale-tag>stale</span>");
     }
     out
 }
