@@ -253,4 +253,56 @@ mod tests {
         );
         assert_eq!(notice_items(&[]), "");
     }
+
+    #[test]
+    fn metrics_carry_values_only_when_known() {
+        use crate::core::monitor::Monitor;
+        use crate::core::params::parse;
+        use crate::core::trend::Trend;
+        let (config, notices) = parse("", "");
+        let view = Monitor::new(config, notices).view(0.0);
+        let html = metrics(&view, None);
+        assert_eq!(html.matches("data-metric=").count(), 3, "{html}");
+        assert!(
+            !html.contains("data-value"),
+            "unknown values must be absent: {html}"
+        );
+        let trend = Trend {
+            ms_per_min: 912.4,
+            falling_behind: true,
+        };
+        let mut known = view.clone();
+        known.deviation_ms = Some(-1500.0);
+        known.deviation_text = "\u{2212}1.5 s".into();
+        let html = metrics(&known, Some(&trend));
+        assert!(
+            html.contains("data-metric=\"deviation\" data-value=\"-1500\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("data-metric=\"drift-trend\" data-value=\"912\""),
+            "{html}"
+        );
+        assert!(html.contains("+912 ms /min"), "{html}");
+        assert_eq!(trend_text(None), "\u{2014}");
+    }
+
+    #[test]
+    fn the_connection_line_shows_state_age_and_staleness() {
+        use crate::core::monitor::Monitor;
+        use crate::core::params::parse;
+        let (config, notices) = parse("", "");
+        let mut view = Monitor::new(config, notices).view(0.0);
+        let html = connection(&view);
+        assert!(
+            html.contains("data-state-text>Waiting for a token</span>"),
+            "{html}"
+        );
+        assert!(!html.contains("data-stale-tag"));
+        view.stale = true;
+        view.state_text = "<b>".into();
+        let html = connection(&view);
+        assert!(html.contains("data-stale-tag>stale"), "{html}");
+        assert!(html.contains("&lt;b&gt;"), "{html}");
+    }
 }
