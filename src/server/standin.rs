@@ -235,6 +235,9 @@ struct Shared {
     /// Numbers publishes, so a replaced one can be told from its successor.
     next_publish: AtomicU64,
     clock: SimClock,
+    /// Parsed public keys by `kid`, so a token check parses no PEM and holds
+    /// the store's lock only for lookups.
+    verifier: verify::Verifier,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -428,6 +431,7 @@ pub fn spawn(config: Config) -> Result<Running, StandinError> {
             started_unix_ms: utc::now_unix_millis(),
             scale: config.time_scale,
         },
+        verifier: verify::Verifier::default(),
     });
 
     let existing: Vec<LiveStream> = lock(&shared.store).live_streams().to_vec();
@@ -725,10 +729,9 @@ async fn live_stream_health(
     query: Result<Query<HealthQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let token = query.ok().and_then(|Query(q)| q.token).unwrap_or_default();
-    let verified = {
-        let store = lock(&shared.store);
-        verify::verify(&token, utc::now_unix_secs(), &store)
-    };
+    let verified = shared
+        .verifier
+        .verify(&token, utc::now_unix_secs(), &shared.store);
     let verified = match verified {
         Ok(verified) => verified,
         Err(rejection) => return rejection_response(&rejection),

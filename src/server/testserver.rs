@@ -22,6 +22,14 @@
 //!   without a size limit parses it and one with a limit rejects it).
 //! - `zoned` (`updated_at` ends in `Z`), `future` (one hour ahead),
 //!   `garbage-time` (`updated_at` is `"yesterday"`).
+//! - `wrongtype` (a valid excellent body sent as `text/plain`), `empty-body`
+//!   (200, `application/json`, zero bytes), `nan` (`NaN` and `Infinity` as
+//!   the metrics: what a careless JavaScript or Python server emits, and not
+//!   JSON, so a strict parser rejects the whole body), `negative` (session
+//!   average -384, deviation -12, status excellent), `hugenum` (metrics
+//!   `1e308` and `-9007199254740993000`: valid JSON far outside any real
+//!   drift), `markup-all` (every string, keys included, carries an HTML or
+//!   script injection that would set `window.__pwned` if it ever ran).
 //! - `e500`, `e502`, `e503`, `e401`, `e403`, `e404`, `e429`: JSON error bodies
 //!   with that status; `e429raN` adds `Retry-After: N`.
 //! - `hang`: no response for 10 minutes, ending early when the client goes away.
@@ -82,6 +90,12 @@ pub const STEP_NAMES: &[&str] = &[
     "future",
     "garbage-time",
     "markup",
+    "wrongtype",
+    "empty-body",
+    "nan",
+    "negative",
+    "hugenum",
+    "markup-all",
     "e500",
     "e502",
     "e503",
@@ -394,6 +408,38 @@ fn render_step(step: &str, index: usize, previous: Option<&str>) -> Action {
             "excellent",
         )),
         "garbage-time" => ok(health_json("yesterday", Some(384), Some(12), "excellent")),
+        "wrongtype" => Action::Respond(Response {
+            status: 200,
+            content_type: "text/plain; charset=utf-8",
+            extra_headers: Vec::new(),
+            body: health_json(&updated_at, Some(384), Some(12), "excellent").into_bytes(),
+        }),
+        "empty-body" => ok(String::new()),
+        "nan" => ok(format!(
+            r#"{{"data":[{{"ingest_health":{{"updated_at":"{updated_at}","stream_drift_session_avg":NaN,"stream_drift_deviation_from_rolling_avg":Infinity,"status":"excellent"}}}}]}}"#
+        )),
+        "negative" => ok(health_json(&updated_at, Some(-384), Some(-12), "excellent")),
+        "hugenum" => ok(format!(
+            r#"{{"data":[{{"ingest_health":{{"updated_at":"{updated_at}","stream_drift_session_avg":1e308,"stream_drift_deviation_from_rolling_avg":-9007199254740993000,"status":"excellent"}}}}]}}"#
+        )),
+        "markup-all" => {
+            let pwn = "<img src=x onerror=window.__pwned=1>";
+            let script = "<script>window.__pwned=1</script>";
+            ok(json!({
+                "data": [{
+                    "ingest_health": {
+                        "updated_at": format!("{updated_at}{script}"),
+                        "stream_drift_session_avg": 384,
+                        "stream_drift_deviation_from_rolling_avg": 12,
+                        "status": pwn,
+                        "message": format!("{pwn}{script}"),
+                    },
+                    pwn: script,
+                }],
+                "error": {"type": pwn, "messages": [script]},
+            })
+            .to_string())
+        }
         "html" => Action::Respond(Response {
             status: 200,
             content_type: "text/html; charset=utf-8",
@@ -623,6 +669,35 @@ mod tests {
             vec![("Retry-After", "3".to_owned())]
         );
         assert!(render_error_step("e429raX").is_none());
+    }
+
+    #[test]
+    fn every_documented_step_is_understood() {
+        for name in STEP_NAMES {
+            let step = name.replace("raN", "ra2");
+            if let Action::Respond(response) = render_step(&step, 0, None) {
+                assert!(
+                    !(response.status == 400 && response.body.starts_with(b"{\"error\"")),
+                    "{step} is not understood"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn nan_is_not_json_and_the_other_odd_numbers_are() {
+        let body = |step| match render_step(step, 0, None) {
+            Action::Respond(response) => String::from_utf8(response.body).unwrap_or_default(),
+            _ => String::new(),
+        };
+        assert!(serde_json::from_str::<serde_json::Value>(&body("nan")).is_err());
+        for step in ["hugenum", "negative", "markup-all", "wrongtype"] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&body(step)).is_ok(),
+                "{step}"
+            );
+        }
+        assert!(body("empty-body").is_empty());
     }
 
     #[test]
