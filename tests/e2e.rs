@@ -23,11 +23,7 @@ async fn every_scenario_reaches_its_colour() -> TestResult {
     let browser = Browser::start().await?;
     let result = async {
         // steady: excellent, and it stays there.
-        let stream = stack.stream("steady")?;
-        browser
-            .client
-            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
-            .await?;
+        stack.open_scenario(&browser, "steady").await?;
         browser
             .wait_for("state", "live", Duration::from_secs(10))
             .await?;
@@ -44,21 +40,13 @@ async fn every_scenario_reaches_its_colour() -> TestResult {
             .is_some());
 
         // jittery: good.
-        let stream = stack.stream("jittery")?;
-        browser
-            .client
-            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
-            .await?;
+        stack.open_scenario(&browser, "jittery").await?;
         browser
             .wait_for("status", "good", Duration::from_secs(20))
             .await?;
 
         // congested: excellent first, then drifts into poor.
-        let stream = stack.stream("congested")?;
-        browser
-            .client
-            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
-            .await?;
+        stack.open_scenario(&browser, "congested").await?;
         browser
             .wait_for("status", "excellent", Duration::from_secs(10))
             .await?;
@@ -67,11 +55,7 @@ async fn every_scenario_reaches_its_colour() -> TestResult {
             .await?;
 
         // recovering: poor, then back to excellent.
-        let stream = stack.stream("recovering")?;
-        browser
-            .client
-            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
-            .await?;
+        stack.open_scenario(&browser, "recovering").await?;
         browser
             .wait_for("status", "poor", Duration::from_secs(15))
             .await?;
@@ -80,11 +64,7 @@ async fn every_scenario_reaches_its_colour() -> TestResult {
             .await?;
 
         // flapping: leaves excellent and comes back, more than once.
-        let stream = stack.stream("flapping")?;
-        browser
-            .client
-            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
-            .await?;
+        stack.open_scenario(&browser, "flapping").await?;
         let mut changes = 0;
         let mut last = String::new();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -99,11 +79,7 @@ async fn every_scenario_reaches_its_colour() -> TestResult {
         assert!(changes >= 3, "flapping changed status only {changes} times");
 
         // disconnect: unknown once the encoder has been gone 3 minutes.
-        let stream = stack.stream("disconnect")?;
-        browser
-            .client
-            .goto(&stack.link(&stack.token(&stream, Duration::from_secs(3600))?))
-            .await?;
+        stack.open_scenario(&browser, "disconnect").await?;
         browser
             .wait_for("status", "excellent", Duration::from_secs(10))
             .await?;

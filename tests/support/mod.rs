@@ -204,6 +204,19 @@ impl Stack {
         Ok(token::mint(&self.key_pem, &self.key_id, stream, valid_for)?)
     }
 
+    /// Creates a stream running `scenario`, opens its monitor in `browser`
+    /// (valid for an hour) and returns the stream id.
+    pub async fn open_scenario(
+        &self,
+        browser: &Browser,
+        scenario: &str,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        let stream = self.stream(scenario)?;
+        let link = self.link(&self.token(&stream, Duration::from_secs(3600))?);
+        browser.client.goto(&link).await?;
+        Ok(stream)
+    }
+
     /// The monitor link for a token, polling once a second.
     pub fn link(&self, token: &str) -> String {
         format!(
