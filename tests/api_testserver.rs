@@ -272,6 +272,16 @@ fn concurrent_requests_are_counted() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(stats["max_in_flight"], 3, "{stats}");
+    // Arrival times: one per request, the first at 0, in order.
+    let arrivals: Vec<u64> = stats["arrivals_ms"]
+        .as_array()
+        .expect("arrivals")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert_eq!(arrivals.len(), 3, "{stats}");
+    assert_eq!(arrivals[0], 0);
+    assert!(arrivals.windows(2).all(|w| w[0] <= w[1]), "{stats}");
     drop(clients);
     assert_eq!(get(addr, "/health").2, "ok\n");
     server.shutdown().expect("clean shutdown");

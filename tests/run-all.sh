@@ -54,6 +54,6 @@ step "release bundle and its size"
 bash tests/size-report.sh dist
 
 step "end-to-end: the built widget in Chromium against the real stand-in"
-LSH_DIST="$ROOT/dist" cargo test --features e2e --test e2e --test e2e_embed --test e2e_encoder --test e2e_faults
+LSH_DIST="$ROOT/dist" cargo test --features e2e --test e2e --test e2e_embed --test e2e_encoder --test e2e_faults --test e2e_share
 
 step "all checks passed in $((SECONDS - started)) s"

@@ -7,6 +7,13 @@
 //! state machine; this file only carries out [`Next`] and reports
 //! [`Outcome`]s.
 //!
+//! Several tabs watching the same stream share one poller (see
+//! [`crate::core::share`]): the driver joins the group for its share key
+//! whenever its monitor polls, and only the tab holding the group's lock
+//! makes requests; it posts each result, the others feed those into their
+//! own monitor as if they had made the request. The driver also owns that
+//! membership (a [`Share`]), and [`Driver::shutdown`] leaves the group.
+//!
 //! Requests go out with `credentials: omit`, `cache: no-store` and
 //! `referrerPolicy: no-referrer`: the token travels only in the URL to the
 //! configured endpoint, and never in a Referer header anywhere.
@@ -23,10 +30,12 @@ use web_sys::{
     AbortController, AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestMode,
 };
 
-use crate::core::api::{parse_report, parse_retry_after_ms, ResponseError, MAX_BODY_BYTES};
+use crate::app::share::Share;
+use crate::core::api::{parse_retry_after_ms, MAX_BODY_BYTES};
 use crate::core::history::History;
-use crate::core::monitor::Monitor;
-use crate::core::poll::{Next, Outcome, Step, REQUEST_TIMEOUT_MS};
+use crate::core::monitor::{Monitor, Role};
+use crate::core::poll::{Next, Step, REQUEST_TIMEOUT_MS};
+use crate::core::share::{decode, encode, Message, Response};
 
 /// A one-shot timer; dropping it cancels it. Every timeout of the app goes
 /// through here: gloo's `Timeout::new` is compiled once per closure type,
@@ -34,6 +43,12 @@ use crate::core::poll::{Next, Outcome, Step, REQUEST_TIMEOUT_MS};
 pub fn timeout(delay_ms: u32, callback: impl FnOnce() + 'static) -> Timeout {
     let callback: Box<dyn FnOnce()> = Box::new(callback);
     Timeout::new(delay_ms, callback)
+}
+
+/// Runs a task on the page's event loop. Every task of the app goes
+/// through here, boxed, so the executor is compiled once.
+pub fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    leptos::task::spawn_local(task);
 }
 
 /// Browser time, Unix epoch milliseconds.
@@ -54,6 +69,13 @@ struct Inner {
     request: RefCell<Option<InFlight>>,
     request_ids: Cell<u64>,
     disposed: Cell<bool>,
+    share: RefCell<Option<Share>>,
+    /// Which membership the lock was granted to (each join gets a number).
+    joins: Cell<u64>,
+    leading: Cell<u64>,
+    /// The leader's latest shareable result and when its next request is
+    /// due (browser time), for tabs that join later.
+    latest: RefCell<Option<(Response, f64)>>,
 }
 
 /// Drives one [`Monitor`]: schedules polls and runs requests.
@@ -73,6 +95,10 @@ impl Driver {
                 request: RefCell::new(None),
                 request_ids: Cell::new(0),
                 disposed: Cell::new(false),
+                share: RefCell::new(None),
+                joins: Cell::new(0),
+                leading: Cell::new(0),
+                latest: RefCell::new(None),
             }),
         }
     }
@@ -89,6 +115,7 @@ impl Driver {
 
     /// Sets or replaces the token (from a host page, or a new link).
     pub fn set_token(&self, token: Option<String>) {
+        let joins = self.inner.joins.get();
         self.cancel_request();
         let now = now_ms();
         let history = self.inner.history;
@@ -100,13 +127,146 @@ impl Driver {
             })
             .flatten();
         self.apply(next.unwrap_or(Next::Idle));
+        if self.is_following() && self.inner.joins.get() == joins {
+            // A new token for the same stream: ask the leader for its latest
+            // result (a new membership asks when it joins), instead of
+            // showing "Connecting" until the next poll.
+            self.post(&Message::Hello);
+        }
     }
 
-    /// Releases the timer and aborts the request in flight. Idempotent.
+    /// Releases the timer, aborts the request in flight and leaves the
+    /// shared-polling group. Idempotent.
     pub fn shutdown(&self) {
         self.inner.disposed.set(true);
         self.inner.timer.borrow_mut().take();
         self.cancel_request();
+        self.leave();
+    }
+
+    /// Another tab of the group leads, and this one renders its results.
+    fn is_following(&self) -> bool {
+        self.inner.share.borrow().is_some() && self.inner.leading.get() == 0
+    }
+
+    fn post(&self, message: &Message) {
+        if let (Some(share), Some(text)) = (self.inner.share.borrow().as_ref(), encode(message)) {
+            share.post(&text);
+        }
+    }
+
+    fn leave(&self) {
+        self.inner.leading.set(0);
+        self.inner.latest.borrow_mut().take();
+        // Dropped outside the borrow: leaving may run browser callbacks.
+        let share = self.inner.share.borrow_mut().take();
+        drop(share);
+    }
+
+    /// Keeps the group membership in line with what the monitor watches:
+    /// the group of its share key while it polls, none otherwise.
+    fn sync_share(&self) {
+        let wanted = self
+            .inner
+            .monitor
+            .try_with_untracked(Monitor::share_key)
+            .flatten();
+        let current = self
+            .inner
+            .share
+            .borrow()
+            .as_ref()
+            .map(|s| s.key().to_string());
+        if wanted == current {
+            return;
+        }
+        self.leave();
+        let joined = wanted.and_then(|key| {
+            let join = self.inner.joins.get() + 1;
+            self.inner.joins.set(join);
+            let (on_message, on_lead) = (self.clone(), self.clone());
+            Share::join(
+                &key,
+                move |text| on_message.on_message(&text),
+                move || on_lead.on_lead(join),
+            )
+        });
+        let role = if joined.is_some() {
+            Role::Follower
+        } else {
+            Role::Solo
+        };
+        let following = joined.is_some();
+        *self.inner.share.borrow_mut() = joined;
+        self.set_role(role);
+        if following {
+            self.post(&Message::Hello);
+        }
+    }
+
+    fn set_role(&self, role: Role) {
+        let monitor = self.inner.monitor;
+        if monitor.try_with_untracked(Monitor::role) != Some(role) {
+            monitor.try_update(|m| m.set_role(role));
+        }
+    }
+
+    /// The group's lock was granted: this tab polls from now on, starting
+    /// when the last leader's next request was due.
+    fn on_lead(&self, join: u64) {
+        if self.inner.disposed.get() || self.inner.joins.get() != join {
+            return;
+        }
+        if self.inner.share.borrow().is_none() {
+            return;
+        }
+        self.inner.leading.set(join);
+        self.set_role(Role::Leader);
+        let now = now_ms();
+        let due = self
+            .inner
+            .monitor
+            .try_with_untracked(|m| m.poller().due_in_ms(now))
+            .flatten();
+        if let Some(due) = due {
+            self.apply(Next::Wake(due));
+        }
+    }
+
+    /// A message from another tab of the group.
+    fn on_message(&self, text: &str) {
+        if self.inner.disposed.get() {
+            return;
+        }
+        let leading = self.inner.leading.get() != 0;
+        match decode(text) {
+            Ok(Message::Hello) if leading => {
+                let latest = self.inner.latest.borrow().clone();
+                if let Some((response, next_at)) = latest {
+                    self.post(&Message::Result {
+                        response,
+                        next_in_ms: next_at - now_ms(),
+                    });
+                }
+            }
+            Ok(Message::Result {
+                response,
+                next_in_ms,
+            }) if !leading => {
+                let now = now_ms();
+                let outcome = response.outcome();
+                let monitor = self.inner.monitor;
+                let next = self
+                    .inner
+                    .history
+                    .try_update(|h| {
+                        monitor.try_update(|m| m.on_shared(&outcome, next_in_ms, h, now))
+                    })
+                    .flatten();
+                self.apply(next.unwrap_or(Next::Idle));
+            }
+            _ => {}
+        }
     }
 
     fn cancel_request(&self) {
@@ -126,6 +286,7 @@ impl Driver {
         if self.inner.disposed.get() {
             return;
         }
+        self.sync_share();
         if let Next::Wake(delay_ms) = next {
             let driver = self.clone();
             let delay = delay_ms.clamp(0.0, f64::from(i32::MAX)).ceil() as u32;
@@ -139,6 +300,11 @@ impl Driver {
             return;
         }
         let now = now_ms();
+        if self.is_following() {
+            let next = self.inner.monitor.try_update(|m| m.on_timer_following(now));
+            self.apply(next.unwrap_or(Next::Idle));
+            return;
+        }
         match self.inner.monitor.try_update(|m| m.on_timer(now)) {
             Some(Step::Fetch(generation)) => self.fetch(generation),
             Some(Step::Stop) | None => {}
@@ -176,7 +342,7 @@ impl Driver {
             _timeout: timeout,
         });
         let driver = self.clone();
-        leptos::task::spawn_local(async move {
+        spawn(Box::pin(async move {
             let result = request(&url, signal.as_ref()).await;
             let mine = driver
                 .inner
@@ -197,32 +363,48 @@ impl Driver {
             {
                 controller.abort();
             }
-            let outcome = match result {
-                Some(outcome) => outcome,
-                None if timed_out.get() => Outcome::Timeout,
+            let response = match result {
+                Some(response) => response,
+                None if timed_out.get() => Response::Timeout,
                 None => return,
             };
-            driver.settle(generation, outcome);
-        });
+            driver.settle(generation, response);
+        }));
     }
 
-    fn settle(&self, generation: u64, outcome: Outcome) {
+    fn settle(&self, generation: u64, response: Response) {
         let now = now_ms();
         let jitter = js_sys::Math::random();
         let monitor = self.inner.monitor;
+        let outcome = response.outcome();
         let next = self
             .inner
             .history
             .try_update(|h| {
                 monitor.try_update(|m| m.on_outcome(generation, &outcome, h, now, jitter))
             })
-            .flatten();
-        self.apply(next.unwrap_or(Next::Idle));
+            .flatten()
+            .unwrap_or(Next::Idle);
+        if self.inner.leading.get() != 0 && response.is_shareable() {
+            let next_in_ms = match next {
+                Next::Wake(delay) => delay,
+                Next::Idle => 0.0,
+            };
+            let message = Message::Result {
+                response,
+                next_in_ms,
+            };
+            self.post(&message);
+            if let Message::Result { response, .. } = message {
+                *self.inner.latest.borrow_mut() = Some((response, now + next_in_ms));
+            }
+        }
+        self.apply(next);
     }
 }
 
 /// One request. `None` means it was aborted (by its timeout or a cleanup).
-async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Outcome> {
+async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Response> {
     let aborted = || signal.is_some_and(AbortSignal::aborted);
     let response = Request::get(url)
         .abort_signal(signal)
@@ -235,7 +417,7 @@ async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Outcome> {
     let response = match response {
         Ok(response) => response,
         Err(_) if aborted() => return None,
-        Err(_) => return Some(Outcome::Network),
+        Err(_) => return Some(Response::Network),
     };
     let status = response.status();
     if !(200..300).contains(&status) {
@@ -243,7 +425,7 @@ async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Outcome> {
             .headers()
             .get("retry-after")
             .and_then(|value| parse_retry_after_ms(&value, now_ms()));
-        return Some(Outcome::Http {
+        return Some(Response::Http {
             status,
             retry_after_ms,
         });
@@ -253,14 +435,11 @@ async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Outcome> {
         .get("content-length")
         .and_then(|v| v.trim().parse::<usize>().ok());
     if let Some(bytes) = declared.filter(|b| *b > MAX_BODY_BYTES) {
-        return Some(Outcome::BadBody(ResponseError::TooLarge { bytes }));
+        return Some(Response::TooLarge { bytes });
     }
     match response.text().await {
-        Ok(body) => Some(match parse_report(&body) {
-            Ok(report) => Outcome::Report(report),
-            Err(error) => Outcome::BadBody(error),
-        }),
+        Ok(body) => Some(Response::Body(body)),
         Err(_) if aborted() => None,
-        Err(_) => Some(Outcome::Network),
+        Err(_) => Some(Response::Network),
     }
 }

@@ -9,6 +9,7 @@ pub mod host;
 pub mod listener;
 pub mod location;
 pub mod persist;
+pub mod share;
 pub mod summary_panel;
 pub mod widget;
 

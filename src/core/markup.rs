@@ -10,7 +10,7 @@
 //! URL, which anyone can write), so markup can only come from this module.
 
 use crate::core::format::{format_ms, format_value};
-use crate::core::monitor::View;
+use crate::core::monitor::{Role, View};
 use crate::core::params::Notice;
 use crate::core::status::Status;
 use crate::core::trend::Trend;
@@ -147,6 +147,19 @@ pub fn connection(view: &View) -> String {
     if view.stale {
         out.push_str("<span class=\"lsh-stale-tag\" data-stale-tag>stale</span>");
     }
+    // Who polls for this tab (`data-poller`); a follower says so, or a
+    // streamer would wonder why this tab's network panel stays quiet.
+    out.push_str("<span class=\"lsh-poller\" data-poller=\"");
+    out.push_str(view.role.as_str());
+    if view.role == Role::Follower {
+        out.push_str(
+            "\" title=\"Another tab or dock showing this stream fetches the data and shares \
+             it with this one\">shared",
+        );
+    } else {
+        out.push_str("\">");
+    }
+    out.push_str("</span>");
     out
 }
 
@@ -304,5 +317,20 @@ mod tests {
         let html = connection(&view);
         assert!(html.contains("data-stale-tag>stale"), "{html}");
         assert!(html.contains("&lt;b&gt;"), "{html}");
+    }
+
+    #[test]
+    fn the_connection_line_says_who_polls() {
+        use crate::core::monitor::Monitor;
+        use crate::core::params::parse;
+        let (config, notices) = parse("", "");
+        let mut view = Monitor::new(config, notices).view(0.0);
+        assert!(connection(&view).contains("data-poller=\"solo\"></span>"));
+        view.role = Role::Leader;
+        assert!(connection(&view).contains("data-poller=\"leader\"></span>"));
+        view.role = Role::Follower;
+        let html = connection(&view);
+        assert!(html.contains("data-poller=\"follower\""), "{html}");
+        assert!(html.contains(">shared</span>"), "{html}");
     }
 }

@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod params;
 pub mod poll;
 pub mod protocol;
+pub mod share;
 pub mod status;
 pub mod storage;
 pub mod summary;

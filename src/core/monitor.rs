@@ -12,6 +12,7 @@ use crate::core::params::{Config, Notice};
 use crate::core::poll::{
     ConnState, Failure, Next, Outcome, Poller, Rejection, Step, REQUEST_TIMEOUT_MS,
 };
+use crate::core::share::share_key;
 use crate::core::status::Status;
 use crate::core::token::read_claims;
 
@@ -29,6 +30,30 @@ pub struct Monitor {
     token: Option<String>,
     stream_id: Option<String>,
     latest: Option<HealthReport>,
+    role: Role,
+}
+
+/// Who makes the requests for this tab (see [`crate::core::share`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Role {
+    /// This tab polls for itself: sharing is unavailable or not wanted.
+    #[default]
+    Solo,
+    /// This tab polls, and shares the results with other tabs.
+    Leader,
+    /// Another tab polls and this one renders its results.
+    Follower,
+}
+
+impl Role {
+    /// The `data-poller` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Solo => "solo",
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+        }
+    }
 }
 
 /// What the page shows, derived from a [`Monitor`] at a given time.
@@ -58,6 +83,8 @@ pub struct View {
     pub expiry_text: Option<String>,
     /// What the status or state means for the streamer and what to do.
     pub advice: &'static str,
+    /// Who polls for this tab.
+    pub role: Role,
 }
 
 impl Monitor {
@@ -70,6 +97,7 @@ impl Monitor {
             token: None,
             stream_id: None,
             latest: None,
+            role: Role::Solo,
         }
     }
 
@@ -150,9 +178,55 @@ impl Monitor {
     ) -> Next {
         let current = generation == self.poller.generation() && self.poller.state().is_polling();
         let next = self.poller.on_outcome(generation, outcome, now_ms, jitter);
-        if !current {
-            return next;
+        if current {
+            self.record(outcome, history, now_ms);
         }
+        next
+    }
+
+    /// Another tab's request settled (shared polling): the same as this
+    /// tab's own, with the leader's time for the next request.
+    pub fn on_shared(
+        &mut self,
+        outcome: &Outcome,
+        next_in_ms: f64,
+        history: &mut History,
+        now_ms: f64,
+    ) -> Next {
+        if !self.poller.state().is_polling() {
+            return Next::Idle;
+        }
+        let next = self.poller.on_shared(outcome, next_in_ms, now_ms);
+        self.record(outcome, history, now_ms);
+        next
+    }
+
+    /// The timer fired while another tab polls for this one.
+    pub fn on_timer_following(&mut self, now_ms: f64) -> Next {
+        self.poller.on_timer_following(now_ms)
+    }
+
+    /// Who polls for this tab.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Records who polls for this tab.
+    pub fn set_role(&mut self, role: Role) {
+        self.role = role;
+    }
+
+    /// The shared-polling key for what this tab watches, while it polls:
+    /// tabs with the same key share one poller.
+    pub fn share_key(&self) -> Option<String> {
+        if !self.poller.state().is_polling() {
+            return None;
+        }
+        let stream_id = self.stream_id.as_deref()?;
+        Some(share_key(self.config.endpoint.base(), stream_id))
+    }
+
+    fn record(&mut self, outcome: &Outcome, history: &mut History, now_ms: f64) {
         match outcome {
             Outcome::Report(report) if self.poller.state() == ConnState::Live => {
                 history.push(Sample {
@@ -168,7 +242,6 @@ impl Monitor {
             _ => {}
         }
         history.prune(now_ms);
-        next
     }
 
     /// What to show at `now_ms`.
@@ -254,6 +327,7 @@ impl Monitor {
             _ => advice::for_status(status),
         };
         View {
+            role: self.role,
             advice,
             status,
             state,
@@ -354,6 +428,39 @@ mod tests {
         let view = monitor.view(0.0);
         assert_eq!(view.state, ConnState::TokenExpired);
         assert!(view.message.is_some_and(|m| m.contains("has expired")));
+    }
+
+    #[test]
+    fn a_follower_records_shared_results_like_its_own() {
+        let (mut monitor, mut history) = monitor_with(Some(r#"{"sub":"s"}"#));
+        assert_eq!(
+            monitor.share_key().as_deref(),
+            Some("live-stream-health:v1:poll:https://stats.mux.com:s")
+        );
+        monitor.set_role(Role::Follower);
+        let next = monitor.on_shared(
+            &report(Status::Poor, 1500.0, 1000),
+            4000.0,
+            &mut history,
+            1000.0,
+        );
+        assert_eq!(next, Next::Wake(4000.0));
+        let view = monitor.view(1000.0);
+        assert_eq!((view.state, view.status), (ConnState::Live, Status::Poor));
+        assert_eq!(view.role, Role::Follower);
+        assert_eq!(history.sample_count(), 1);
+        // A shared failure breaks the line, as this tab's own would.
+        monitor.on_shared(&Outcome::Network, 8000.0, &mut history, 5000.0);
+        assert_eq!(monitor.view(5000.0).state, ConnState::Retrying);
+        assert!(history.entries().iter().any(|e| e.sample().is_none()));
+        // Another token for another stream: another key.
+        monitor.set_token(Some(token_with(r#"{"sub":"t"}"#)), &mut history, 6000.0);
+        assert!(monitor.share_key().is_some_and(|k| k.ends_with(":t")));
+        // Nothing to share without a stream, or once polling stopped.
+        let (monitor, _) = monitor_with(Some(r#"{"exp":1}"#));
+        assert_eq!(monitor.share_key(), None);
+        let (monitor, _) = monitor_with(None);
+        assert_eq!(monitor.share_key(), None);
     }
 
     #[test]

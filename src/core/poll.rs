@@ -334,6 +334,48 @@ impl Poller {
         }
     }
 
+    /// A result another tab's request brought (shared polling, see
+    /// [`crate::core::share`]): the state follows it as if this tab had
+    /// made the request, and the next request is due when the leader said.
+    pub fn on_shared(&mut self, outcome: &Outcome, next_in_ms: f64, now_ms: f64) -> Next {
+        if !self.state.is_polling() {
+            return Next::Idle;
+        }
+        // The jitter is irrelevant: the leader's delay replaces the backoff.
+        let next = self.on_outcome(self.generation, outcome, now_ms, 0.5);
+        if !self.state.is_polling() {
+            return next;
+        }
+        self.schedule(next_in_ms, now_ms)
+    }
+
+    /// The timer fired while another tab polls. Only this tab's token
+    /// expiry matters then; the time the next request is due stays, for
+    /// the moment this tab takes over. Wakes again at the expiry.
+    pub fn on_timer_following(&mut self, now_ms: f64) -> Next {
+        if !self.state.is_polling() {
+            return Next::Idle;
+        }
+        if self.is_expired(now_ms) {
+            self.state = ConnState::TokenExpired;
+            self.next_at_ms = None;
+            return Next::Idle;
+        }
+        match self.expires_at_ms {
+            Some(exp) => Next::Wake((exp - now_ms).max(0.0)),
+            None => Next::Idle,
+        }
+    }
+
+    /// The wait until the next request is due, for a tab that takes over
+    /// the polling: at once if nothing was scheduled.
+    pub fn due_in_ms(&self, now_ms: f64) -> Option<f64> {
+        if !self.state.is_polling() {
+            return None;
+        }
+        Some(self.next_at_ms.map_or(0.0, |at| (at - now_ms).max(0.0)))
+    }
+
     fn fail(&mut self, failure: Failure, delay_ms: f64, now_ms: f64) -> Next {
         self.state = ConnState::Retrying;
         self.last_failure = Some(failure);
@@ -421,6 +463,58 @@ mod tests {
         assert_eq!(poller.state(), ConnState::Live);
         assert_eq!(poller.next_at_ms(), Some(5700.0));
         assert_eq!(poller.last_success_ms(), Some(700.0));
+    }
+
+    #[test]
+    fn a_follower_takes_the_leaders_result_and_pace() {
+        let mut poller = Poller::new(5000.0);
+        poller.set_token(claims(None), 0.0);
+        // The leader's request succeeded; its next one is in 3 s.
+        assert_eq!(
+            poller.on_shared(&report(), 3000.0, 100.0),
+            Next::Wake(3000.0)
+        );
+        assert_eq!(poller.state(), ConnState::Live);
+        assert_eq!(poller.last_success_ms(), Some(100.0));
+        // A failure shared by the leader: retrying, at the leader's pace,
+        // not at a backoff of this tab's own.
+        assert_eq!(
+            poller.on_shared(&http(503), 8000.0, 3100.0),
+            Next::Wake(8000.0)
+        );
+        assert_eq!(poller.state(), ConnState::Retrying);
+        assert_eq!(poller.last_failure(), Some(&Failure::Http(503)));
+        assert_eq!(poller.due_in_ms(5100.0), Some(6000.0));
+        // The follower's timer leaves the due time for a take-over.
+        assert_eq!(poller.on_timer_following(11_200.0), Next::Idle);
+        assert_eq!(poller.due_in_ms(11_200.0), Some(0.0));
+        assert_eq!(poller.state(), ConnState::Retrying);
+    }
+
+    #[test]
+    fn a_follower_still_expires_on_its_own_token() {
+        let mut poller = Poller::new(5000.0);
+        poller.set_token(claims(Some(10_000.0)), 0.0);
+        assert_eq!(
+            poller.on_shared(&report(), 5000.0, 1000.0),
+            Next::Wake(5000.0)
+        );
+        // Between leader messages the follower wakes for its expiry.
+        assert_eq!(poller.on_timer_following(6000.0), Next::Wake(4000.0));
+        assert_eq!(poller.on_timer_following(10_000.0), Next::Idle);
+        assert_eq!(poller.state(), ConnState::TokenExpired);
+        assert_eq!(poller.due_in_ms(10_000.0), None);
+        // Results from the leader no longer move it.
+        assert_eq!(poller.on_shared(&report(), 5000.0, 10_500.0), Next::Idle);
+        assert_eq!(poller.state(), ConnState::TokenExpired);
+    }
+
+    #[test]
+    fn without_a_token_shared_results_are_ignored() {
+        let mut poller = Poller::new(5000.0);
+        assert_eq!(poller.on_shared(&report(), 5000.0, 0.0), Next::Idle);
+        assert_eq!(poller.state(), ConnState::WaitingToken);
+        assert_eq!(poller.due_in_ms(0.0), None);
     }
 
     #[test]

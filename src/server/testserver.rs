@@ -41,7 +41,8 @@
 //! faster than once a second.
 //!
 //! `GET /s/{run}/{steps}/stats` reports `{"requests":N,"max_in_flight":M,
-//! "in_flight":K}` summed over every steps list used with that `run` (the
+//! "in_flight":K,"arrivals_ms":[..]}` (arrivals: when each request came,
+//! in ms after the run's first; the newest 10,000) summed over every steps list used with that `run` (the
 //! `{steps}` segment of the stats path is ignored); only
 //! `live-stream-health` requests count. A request stops being in flight when
 //! its response has been written or its client has gone away. `GET /health`
@@ -189,16 +190,24 @@ struct Sequence {
     last_body: Option<String>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct RunStats {
     requests: u64,
     in_flight: u64,
     max_in_flight: u64,
+    /// When the run's first request arrived.
+    first: Option<std::time::Instant>,
+    /// Arrival of each request, milliseconds after the first (the newest
+    /// [`MAX_ARRIVALS`]).
+    arrivals_ms: std::collections::VecDeque<u64>,
 }
+
+/// Arrival times kept per run.
+const MAX_ARRIVALS: usize = 10_000;
 
 impl State {
     fn stats(&self, run: &str) -> RunStats {
-        lock(&self.runs).get(run).copied().unwrap_or_default()
+        lock(&self.runs).get(run).cloned().unwrap_or_default()
     }
 
     /// Counts a request as started; the guard counts it finished when dropped.
@@ -206,6 +215,15 @@ impl State {
         let mut runs = lock(&self.runs);
         let stats = runs.entry(run.to_owned()).or_default();
         stats.requests += 1;
+        let now = std::time::Instant::now();
+        let first = *stats.first.get_or_insert(now);
+        if stats.arrivals_ms.len() == MAX_ARRIVALS {
+            stats.arrivals_ms.pop_front();
+        }
+        let since_first = now.duration_since(first).as_millis();
+        stats
+            .arrivals_ms
+            .push_back(u64::try_from(since_first).unwrap_or(u64::MAX));
         stats.in_flight += 1;
         stats.max_in_flight = stats.max_in_flight.max(stats.in_flight);
         InFlight {
@@ -321,6 +339,7 @@ async fn handle_connection(mut stream: TcpStream, state: Arc<State>) -> io::Resu
                 "requests": stats.requests,
                 "max_in_flight": stats.max_in_flight,
                 "in_flight": stats.in_flight,
+                "arrivals_ms": stats.arrivals_ms,
             });
             write_response(&mut stream, &Response::json(200, body.to_string())).await
         }

@@ -1,0 +1,140 @@
+//! Shared polling across tabs: the browser side of [`crate::core::share`].
+//!
+//! A [`Share`] is this tab's membership of one share key: a Web Lock
+//! request of that name (granted to one tab at a time, in request order,
+//! and released by the browser when the holding tab closes, navigates or
+//! crashes) and a `BroadcastChannel` of the same name. The tab holding the
+//! lock polls and posts; the others listen. Dropping the `Share` leaves:
+//! it aborts a lock request still waiting, releases a lock held, closes the
+//! channel and removes the listener, so it is the one cleanup for all four.
+//!
+//! Where the browser has no Web Locks (before Chromium 69, or a page that
+//! is not a secure context, e.g. plain http on a LAN address) or no
+//! `BroadcastChannel`, [`Share::join`] returns `None` and the tab polls for
+//! itself, as it would alone. Storage partitioning applies: a widget framed
+//! by another site shares only with frames of that same site.
+//!
+//! Web Locks are bound by hand below: web-sys has them only behind its
+//! unstable-APIs flag.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object, Promise, Reflect};
+use leptos::prelude::window;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, BroadcastChannel, MessageEvent};
+
+use crate::app::driver::{spawn, timeout};
+use crate::app::listener::Listener;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `navigator.locks`.
+    type LockManager;
+
+    /// `locks.request(name, options, callback)`: calls `callback` once the
+    /// lock is granted and holds it until the promise it returns settles.
+    #[wasm_bindgen(method)]
+    fn request(this: &LockManager, name: &str, options: &Object, callback: &Function) -> Promise;
+}
+
+/// This tab's place in one share key's group; dropping it leaves the group.
+pub struct Share {
+    key: String,
+    channel: BroadcastChannel,
+    waiting: AbortController,
+    release: Rc<RefCell<Option<Function>>>,
+    _lead_timer: Rc<RefCell<Option<Timeout>>>,
+    _granted: Closure<dyn FnMut(JsValue) -> Promise>,
+    _listener: Listener,
+}
+
+impl Share {
+    /// Joins the group for `key`: `on_message` gets every message other
+    /// tabs post, `on_lead` runs (from a microtask) once this tab holds the
+    /// lock. `None` when the browser cannot share.
+    pub fn join(
+        key: &str,
+        mut on_message: impl FnMut(String) + 'static,
+        on_lead: impl FnOnce() + 'static,
+    ) -> Option<Share> {
+        let navigator = Reflect::get(&window(), &JsValue::from_str("navigator")).ok()?;
+        let locks = Reflect::get(&navigator, &JsValue::from_str("locks")).ok()?;
+        if !locks.is_object() {
+            return None;
+        }
+        let locks: LockManager = locks.unchecked_into();
+        let channel = BroadcastChannel::new(key).ok()?;
+        let waiting = AbortController::new().ok()?;
+        let options = Object::new();
+        Reflect::set(&options, &JsValue::from_str("signal"), &waiting.signal()).ok()?;
+
+        let release = Rc::new(RefCell::new(None::<Function>));
+        let held = Rc::clone(&release);
+        let mut on_lead = Some(on_lead);
+        let lead_timer = Rc::new(RefCell::new(None::<Timeout>));
+        let owned_lead_timer = Rc::clone(&lead_timer);
+        let granted = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
+            // The lock is held until this promise resolves, which only
+            // `Drop` does (or the browser, when the tab goes away).
+            let holding = Promise::new(&mut |resolve, _reject| {
+                *held.borrow_mut() = Some(resolve);
+            });
+            if let Some(lead) = on_lead.take() {
+                // Outside the browser's callback, so that whatever leading
+                // starts (a request, perhaps leaving this very group) does
+                // not run inside it. The group owns that timer.
+                *lead_timer.borrow_mut() = Some(timeout(0, lead));
+            }
+            holding
+        });
+        let request = locks.request(key, &options, granted.as_ref().unchecked_ref());
+        // It settles when the lock is released, or rejects with an
+        // AbortError when `Drop` withdraws a request still waiting; both
+        // are expected, and awaiting here keeps the rejection handled.
+        spawn(Box::pin(async move {
+            let _ = JsFuture::from(request).await;
+        }));
+
+        let listener = Listener::new(channel.clone().into(), &["message"], move |event| {
+            let text = event
+                .dyn_ref::<MessageEvent>()
+                .and_then(|event| event.data().as_string());
+            if let Some(text) = text {
+                on_message(text);
+            }
+        });
+        Some(Share {
+            key: key.to_string(),
+            channel,
+            waiting,
+            release,
+            _lead_timer: owned_lead_timer,
+            _granted: granted,
+            _listener: listener,
+        })
+    }
+
+    /// The share key of this group.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Posts to the other tabs of the group (never to this one).
+    pub fn post(&self, text: &str) {
+        let _ = self.channel.post_message(&JsValue::from_str(text));
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        self.waiting.abort();
+        if let Some(resolve) = self.release.borrow_mut().take() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+        self.channel.close();
+    }
+}
