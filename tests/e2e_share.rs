@@ -223,8 +223,14 @@ async fn measure(
     for row in &rows {
         println!("{row}");
     }
-    println!("hand-over gaps between requests (interval {INTERVAL_MS} ms): {gaps:?} ms");
     let stats = stats(addr, run).await?;
+    let mut steady: Vec<u64> = arrivals(&stats).windows(2).map(|w| w[1] - w[0]).collect();
+    steady.sort_unstable();
+    let median = steady.get(steady.len() / 2).copied().unwrap_or(0);
+    println!(
+        "gap between requests (interval {INTERVAL_MS} ms): median {median} ms over the run; \
+         at each hand-over {gaps:?} ms"
+    );
     if stats["max_in_flight"].as_u64() != Some(1) {
         problems.push(format!("more than one request in flight: {stats}"));
     }
