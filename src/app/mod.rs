@@ -4,6 +4,8 @@
 
 pub mod alerting;
 pub mod driver;
+#[cfg(target_arch = "wasm32")]
+pub mod heap;
 pub mod history_chart;
 pub mod host;
 pub mod listener;
@@ -16,6 +18,10 @@ use leptos::prelude::*;
 
 use crate::core::params;
 pub use widget::Widget;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
 
 /// Runs `sync` once and again whenever a signal it read changes, for as
 /// long as the current owner lives.
