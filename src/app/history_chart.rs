@@ -47,8 +47,8 @@ use leptos::svg::Svg;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
-use crate::app::effect;
 use crate::app::listener::Listener;
+use crate::app::{derived, effect};
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
 use crate::core::chart_svg::{
     aria_label, hover_mark, hover_markup, plot_markup, plot_width_for, plot_x_from_client, spoken,
@@ -74,7 +74,7 @@ pub fn HistoryChart(
     let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
     let hovered = RwSignal::new(None::<Sample>);
 
-    let plot_width = Signal::derive(move || plot_width_for(view_width.get()));
+    let plot_width = derived(move || plot_width_for(view_width.get()));
     let geometry = Memo::new(move |_| {
         let (now_ms, interval_ms, width) = (now_ms.get(), interval_ms.get(), plot_width.get());
         history.with(|h| {
@@ -180,13 +180,12 @@ pub fn HistoryChart(
     let listeners = SendWrapper::new(listeners);
     on_cleanup(move || listeners.take().borrow_mut().clear());
 
-    let samples = Signal::derive(move || history.with(History::sample_count).to_string());
-    let label =
-        Signal::derive(move || history.with(|h| aria_label(h.window_ms(), h.sample_count())));
-    let view_box = Signal::derive(move || view_box(view_width.get()));
-    let plot = Signal::derive(move || geometry.with(plot_markup));
-    let cursor = Signal::derive(move || hover_markup(hover().as_ref(), plot_width.get()));
-    let readout = Signal::derive(move || hover().as_ref().map(spoken).unwrap_or_default());
+    let samples = derived(move || history.with(History::sample_count).to_string());
+    let label = derived(move || history.with(|h| aria_label(h.window_ms(), h.sample_count())));
+    let view_box = derived(move || view_box(view_width.get()));
+    let plot = derived(move || geometry.with(plot_markup));
+    let cursor = derived(move || hover_markup(hover().as_ref(), plot_width.get()));
+    let readout = derived(move || hover().as_ref().map(spoken).unwrap_or_default());
 
     view! {
         <div class="lsh-chart">

@@ -18,8 +18,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, ResizeObserver};
 
 use crate::app::driver::{now_ms, timeout, Driver};
-use crate::app::effect;
 use crate::app::listener::Listener;
+use crate::app::{effect, on_change};
 use crate::core::monitor::{Monitor, View};
 use crate::core::params::{Layout, Theme};
 use crate::core::poll::{ConnState, Rejection};
@@ -110,11 +110,10 @@ impl Embedding {
 
         // lsh:status on every change of status, state or the drift warning.
         let falling_behind = move || trend.with(|t| t.is_some_and(|t| t.falling_behind));
-        let key = Memo::new(move |_| (view.with(|v| (v.status, v.state)), falling_behind()));
         {
             let origin = origin.clone();
-            effect(move || {
-                let _ = key.get();
+            let key = move || (view.with(|v| (v.status, v.state)), falling_behind());
+            on_change(key, move |_| {
                 let (text, rejected) = view.with_untracked(|v| {
                     let updated_at_ms =
                         monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
@@ -146,11 +145,9 @@ impl Embedding {
         {
             let origin = origin.clone();
             let timer = Rc::clone(&expiry_timer);
-            let expiry = Memo::new(move |_| {
-                monitor.with(|m| (m.poller().generation(), m.poller().expires_at_ms()))
-            });
-            effect(move || {
-                let (_, expires_at) = expiry.get();
+            let expiry =
+                move || monitor.with(|m| (m.poller().generation(), m.poller().expires_at_ms()));
+            on_change(expiry, move |&(_, expires_at)| {
                 timer.borrow_mut().take();
                 let Some(expires_at) = expires_at else {
                     return;

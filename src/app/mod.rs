@@ -4,6 +4,8 @@
 
 pub mod alerting;
 pub mod driver;
+#[cfg(target_arch = "wasm32")]
+pub mod heap;
 pub mod history_chart;
 pub mod host;
 pub mod listener;
@@ -18,6 +20,10 @@ use leptos::prelude::*;
 use crate::core::params;
 pub use widget::Widget;
 
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
+
 /// Runs `sync` once and again whenever a signal it read changes, for as
 /// long as the current owner lives.
 ///
@@ -28,6 +34,46 @@ pub use widget::Widget;
 pub fn effect(sync: impl FnMut() + 'static) {
     let mut sync: Box<dyn FnMut()> = Box::new(sync);
     Effect::new(move |_| sync());
+}
+
+/// Runs `act` with what `watch` gives, once now and again whenever that
+/// value changes, for as long as the current owner lives. Signals read in
+/// `watch` are tracked; `act` should read untracked.
+///
+/// It stands for a `Memo` read by an `Effect`: a memo compiles its
+/// recompute-and-compare machinery once per value type (about 1 KB each),
+/// while this is one more closure behind [`effect`].
+pub fn on_change<K: PartialEq + 'static>(
+    watch: impl Fn() -> K + 'static,
+    mut act: impl FnMut(&K) + 'static,
+) {
+    let mut last = None;
+    effect(move || {
+        let value = watch();
+        if last.as_ref() != Some(&value) {
+            act(&value);
+            last = Some(value);
+        }
+    });
+}
+
+/// A memo of `compute`. Every memo of one value type shares one boxed
+/// closure type, so Leptos compiles its memo code once per value type, not
+/// once per call site.
+pub fn memo<T: PartialEq + Send + Sync + 'static>(
+    compute: impl Fn() -> T + Send + Sync + 'static,
+) -> Memo<T> {
+    let compute: Box<dyn Fn() -> T + Send + Sync> = Box::new(compute);
+    Memo::new(move |_| compute())
+}
+
+/// A signal derived from `compute`, recomputed on each read; one boxed
+/// closure type per value type, as with [`memo`].
+pub fn derived<T: Send + Sync + 'static>(
+    compute: impl Fn() -> T + Send + Sync + 'static,
+) -> Signal<T> {
+    let compute: Box<dyn Fn() -> T + Send + Sync> = Box::new(compute);
+    Signal::derive(compute)
 }
 
 /// Reads the configuration from the page's URL.

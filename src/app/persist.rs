@@ -12,8 +12,8 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
 use crate::app::driver::now_ms;
-use crate::app::effect;
 use crate::app::listener::Listener;
+use crate::app::on_change;
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
 use crate::core::storage;
@@ -69,14 +69,16 @@ pub struct Persistence {
 impl Persistence {
     /// Starts restoring and saving for the monitor's stream.
     pub fn start(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> Persistence {
-        let stream = Memo::new(move |_| monitor.with(|m| m.stream_id().map(str::to_owned)));
-        effect(move || {
-            if let Some(id) = stream.get() {
-                if history.with_untracked(|h| h.sample_count() == 0) {
-                    restore(&id, history);
+        on_change(
+            move || monitor.with(|m| m.stream_id().map(str::to_owned)),
+            move |stream| {
+                if let Some(id) = stream {
+                    if history.with_untracked(|h| h.sample_count() == 0) {
+                        restore(id, history);
+                    }
                 }
-            }
-        });
+            },
+        );
         let pagehide = Listener::new(window().into(), &["pagehide"], move |_| {
             save(monitor, history)
         });

@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::app::memo;
 use crate::core::history::History;
 use crate::core::summary::{changes_csv, render_html, summarise, Summary};
 
@@ -50,7 +51,7 @@ pub fn download_csv(history: RwSignal<History>, interval_ms: f64) {
 /// The summary panel (full layout).
 pub fn summary_panel(history: RwSignal<History>, interval_ms: Signal<f64>) -> impl IntoView {
     let offset = zone_offset_minutes();
-    let markup = Memo::new(move |_| {
+    let markup = memo(move || {
         let interval = interval_ms.get();
         history.with(|h| render_html(&summary_of(h, interval), offset))
     });

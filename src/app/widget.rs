@@ -29,13 +29,13 @@ use wasm_bindgen::JsCast;
 
 use crate::app::alerting::{notifications_need_permission, request_notifications, Alerter};
 use crate::app::driver::{now_ms, Driver};
-use crate::app::effect;
 use crate::app::history_chart::HistoryChart;
 use crate::app::host::{Adjustable, Embedding};
 use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
 use crate::app::summary_panel::{download_csv, summary_panel};
+use crate::app::{derived, effect, memo, on_change};
 use crate::core::chart::{chart_geometry, ChartFrame};
 use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::history::History;
@@ -80,7 +80,7 @@ pub fn Widget(
     let fragment_listener = follow_location.then(|| follow_fragment(monitor, driver.clone()));
 
     let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
-    let interval_ms = Signal::derive(move || monitor.with(|m| m.poller().interval_ms()));
+    let interval_ms = derived(move || monitor.with(|m| m.poller().interval_ms()));
     let notices = monitor.with_untracked(|m| notice_items(m.notices()));
     // The drift trend changes with the history, not with the clock.
     let trend = Memo::new(move |_| {
@@ -110,16 +110,16 @@ pub fn Widget(
     let sound_locked = RwSignal::new(channels.sound);
     let notify_needed = RwSignal::new(channels.notify && notifications_need_permission());
     if channels.any() {
-        let latest = Memo::new(move |_| {
-            history.with(|h| h.latest_sample().map(|s| (s.received_ms as i64, s.status)))
-        });
         let on_sample = Rc::clone(&alerter);
-        effect(move || match latest.get() {
-            Some((at, status)) => {
-                on_sample.borrow_mut().on_sample(status, at as f64);
-            }
-            None => on_sample.borrow_mut().reset(),
-        });
+        on_change(
+            move || history.with(|h| h.latest_sample().map(|s| (s.received_ms as i64, s.status))),
+            move |latest| match *latest {
+                Some((at, status)) => {
+                    on_sample.borrow_mut().on_sample(status, at as f64);
+                }
+                None => on_sample.borrow_mut().reset(),
+            },
+        );
         let title = Rc::clone(&alerter);
         effect(move || title.borrow_mut().show_in_title(view.with(|v| v.status)));
     }
@@ -185,7 +185,7 @@ pub fn Widget(
     // the summary; both are always there and CSS shows one (one view type
     // instead of two conditional ones keeps the WebAssembly smaller). The
     // sparkline only draws while compact.
-    let sparkline = Memo::new(move |_| {
+    let sparkline = memo(move || {
         if layout.get() != Layout::Compact {
             return String::new();
         }
@@ -202,8 +202,8 @@ pub fn Widget(
         })
     });
     let samples = move || history.with(|h| h.sample_count().to_string());
-    let metrics = Memo::new(move |_| trend.with(|t| view.with(|v| markup::metrics(v, t.as_ref()))));
-    let extras = Memo::new(move |_| {
+    let metrics = memo(move || trend.with(|t| view.with(|v| markup::metrics(v, t.as_ref()))));
+    let extras = memo(move || {
         markup::extras(&Extras {
             advice: view.with(|v| v.advice),
             falling_behind: trend.with(|t| t.is_some_and(|t| t.falling_behind)),
@@ -278,7 +278,7 @@ fn derive<T>(view: Memo<View>, pick: fn(&View) -> T) -> Signal<T>
 where
     T: Send + Sync + 'static,
 {
-    Signal::derive(move || view.with(pick))
+    derived(move || view.with(pick))
 }
 
 /// An element that exists only while `pick` gives it text (`[data-message]`
