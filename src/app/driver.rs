@@ -288,6 +288,12 @@ impl Driver {
         }
         self.sync_share();
         if let Next::Wake(delay_ms) = next {
+            if delay_ms <= 0.0 {
+                // Due now (a new token): no timer, so the first request goes
+                // out before the browser's first render instead of after it.
+                self.fire();
+                return;
+            }
             let driver = self.clone();
             let delay = delay_ms.clamp(0.0, f64::from(i32::MAX)).ceil() as u32;
             *self.inner.timer.borrow_mut() = Some(timeout(delay, move || driver.fire()));

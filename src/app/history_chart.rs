@@ -69,6 +69,11 @@ pub fn HistoryChart(
     /// The current poll interval in ms, to tell a late poll from an outage.
     #[prop(into)]
     interval_ms: Signal<f64>,
+    /// False while the chart is hidden (the compact layout): then nothing is
+    /// laid out, since at a day of history that is the costliest part of an
+    /// update.
+    #[prop(into)]
+    drawn: Signal<bool>,
 ) -> impl IntoView {
     let svg_ref = NodeRef::<Svg>::new();
     let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
@@ -76,6 +81,9 @@ pub fn HistoryChart(
 
     let plot_width = derived(move || plot_width_for(view_width.get()));
     let geometry = Memo::new(move |_| {
+        if !drawn.get() {
+            return None;
+        }
         let (now_ms, interval_ms, width) = (now_ms.get(), interval_ms.get(), plot_width.get());
         history.with(|h| {
             let frame = ChartFrame {
@@ -85,7 +93,7 @@ pub fn HistoryChart(
                 height: PLOT_HEIGHT,
                 interval_ms,
             };
-            chart_geometry(h, &frame)
+            Some(chart_geometry(h, &frame))
         })
     });
     let hover = move || {
@@ -93,12 +101,13 @@ pub fn HistoryChart(
         let now = now_ms.get();
         let window = history.with(History::window_ms);
         let clock = clock_time(sample.received_ms);
+        let geometry = geometry.read();
         hover_mark(
             &sample,
             now,
             window,
             plot_width.get(),
-            &geometry.read(),
+            geometry.as_ref()?,
             clock,
         )
     };
@@ -183,7 +192,7 @@ pub fn HistoryChart(
     let samples = derived(move || history.with(History::sample_count).to_string());
     let label = derived(move || history.with(|h| aria_label(h.window_ms(), h.sample_count())));
     let view_box = derived(move || view_box(view_width.get()));
-    let plot = derived(move || geometry.with(plot_markup));
+    let plot = derived(move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default()));
     let cursor = derived(move || hover_markup(hover().as_ref(), plot_width.get()));
     let readout = derived(move || hover().as_ref().map(spoken).unwrap_or_default());
 

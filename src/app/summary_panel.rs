@@ -48,10 +48,18 @@ pub fn download_csv(history: RwSignal<History>, interval_ms: f64) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-/// The summary panel (full layout).
-pub fn summary_panel(history: RwSignal<History>, interval_ms: Signal<f64>) -> impl IntoView {
+/// The summary panel (full layout). While `drawn` is false (the compact
+/// layout hides the panel) its content is not computed.
+pub fn summary_panel(
+    history: RwSignal<History>,
+    interval_ms: Signal<f64>,
+    drawn: Signal<bool>,
+) -> impl IntoView {
     let offset = zone_offset_minutes();
     let markup = memo(move || {
+        if !drawn.get() {
+            return String::new();
+        }
         let interval = interval_ms.get();
         history.with(|h| render_html(&summary_of(h, interval), offset))
     });

@@ -60,13 +60,32 @@ pub fn Widget(
     #[prop(default = false)]
     follow_location: bool,
 ) -> impl IntoView {
-    let layout = RwSignal::new(config.layout);
-    let theme = RwSignal::new(config.theme);
-    let origin = config.origin.clone();
-    let embedded_flag = origin.is_some().then_some("");
-    let channels = config.alerts;
     let history = RwSignal::new(History::new(config.history_minutes));
     let monitor = RwSignal::new(Monitor::new(config, notices));
+    widget_with(monitor, history, follow_location)
+}
+
+/// The widget around state its caller holds: everything [`Widget`] does,
+/// with the monitor and history signals created outside, so a caller can
+/// mount it over a history it built (the update-cost benchmark mounts it
+/// over a full day of samples and feeds reports the way a poll does).
+pub fn widget_with(
+    monitor: RwSignal<Monitor>,
+    history: RwSignal<History>,
+    follow_location: bool,
+) -> impl IntoView {
+    let (layout, theme, origin, channels) = monitor.with_untracked(|m| {
+        let config = m.config();
+        (
+            config.layout,
+            config.theme,
+            config.origin.clone(),
+            config.alerts,
+        )
+    });
+    let layout = RwSignal::new(layout);
+    let theme = RwSignal::new(theme);
+    let embedded_flag = origin.is_some().then_some("");
     let now = RwSignal::new(now_ms());
     let root = NodeRef::<leptos::html::Main>::new();
 
@@ -202,6 +221,9 @@ pub fn Widget(
         })
     });
     let samples = move || history.with(|h| h.sample_count().to_string());
+    // The chart and the summary are hidden in the compact layout (CSS), so
+    // they are not computed there either.
+    let full = derived(move || layout.get() == Layout::Full);
     let metrics = memo(move || trend.with(|t| view.with(|v| markup::metrics(v, t.as_ref()))));
     let extras = memo(move || {
         markup::extras(&Extras {
@@ -264,8 +286,8 @@ pub fn Widget(
                 aria-label="Deviation over the history window"
                 inner_html=sparkline
             ></svg>
-            <HistoryChart history=history now_ms=now interval_ms=interval_ms />
-            {summary_panel(history, interval_ms)}
+            <HistoryChart history=history now_ms=now interval_ms=interval_ms drawn=full />
+            {summary_panel(history, interval_ms, full)}
         </main>
     }
 }

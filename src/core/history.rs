@@ -74,6 +74,10 @@ pub enum PushResult {
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
     entries: VecDeque<Entry>,
+    /// How many of `entries` are samples, kept as entries come and go: the
+    /// chart's label and `data-samples` read it on every render, and a full
+    /// day is 86,400 entries to count.
+    samples: usize,
     window_ms: f64,
     capacity: usize,
 }
@@ -93,6 +97,7 @@ impl History {
     pub fn with_capacity(window_ms: f64, capacity: usize) -> History {
         History {
             entries: VecDeque::new(),
+            samples: 0,
             window_ms: window_ms.max(1.0),
             capacity: capacity.max(1),
         }
@@ -128,8 +133,15 @@ impl History {
 
     fn push_entry(&mut self, entry: Entry) {
         let now = entry.at_ms();
+        self.samples += usize::from(entry.sample().is_some());
         self.entries.push_back(entry);
         self.prune(now);
+    }
+
+    fn pop_oldest(&mut self) {
+        if let Some(entry) = self.entries.pop_front() {
+            self.samples -= usize::from(entry.sample().is_some());
+        }
     }
 
     /// Drops entries older than the window before `now_ms`, and the oldest
@@ -137,18 +149,18 @@ impl History {
     pub fn prune(&mut self, now_ms: f64) {
         let oldest_kept = now_ms - self.window_ms;
         while self.entries.len() > self.capacity {
-            self.entries.pop_front();
+            self.pop_oldest();
         }
         while self
             .entries
             .front()
             .is_some_and(|e| e.at_ms() < oldest_kept)
         {
-            self.entries.pop_front();
+            self.pop_oldest();
         }
         // A gap at the front breaks nothing: drop it.
         while matches!(self.entries.front(), Some(Entry::Gap { .. })) {
-            self.entries.pop_front();
+            self.pop_oldest();
         }
     }
 
@@ -164,7 +176,7 @@ impl History {
 
     /// Number of samples held (gaps not counted).
     pub fn sample_count(&self) -> usize {
-        self.entries.iter().filter(|e| e.sample().is_some()).count()
+        self.samples
     }
 
     /// True when nothing is held.
@@ -175,6 +187,7 @@ impl History {
     /// Forgets everything (a different stream).
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.samples = 0;
     }
 }
 
@@ -244,6 +257,30 @@ mod tests {
         history.push(sample(4_000.0, Some(4)));
         assert_eq!(history.entries().len(), 3);
         assert!(matches!(history.entries()[1], Entry::Gap { at_ms } if at_ms == 2_000.0));
+    }
+
+    #[test]
+    fn the_sample_count_follows_every_change() {
+        let counted = |h: &History| h.entries().iter().filter(|e| e.sample().is_some()).count();
+        let mut history = History::with_capacity(30_000.0, 20);
+        let mut state = 7u32;
+        for step in 0..2_000u32 {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let at = f64::from(step) * 700.0;
+            match state >> 28 {
+                0..=2 => history.mark_gap(at),
+                3 => history.prune(at + 40_000.0),
+                4 if step % 50 == 0 => history.clear(),
+                // Some repeat the newest `updated_at`: duplicates add nothing.
+                5 => {
+                    history.push(sample(at, Some(i64::from(step / 2))));
+                }
+                _ => {
+                    history.push(sample(at, Some(i64::from(step))));
+                }
+            }
+            assert_eq!(history.sample_count(), counted(&history), "step {step}");
+        }
     }
 
     #[test]

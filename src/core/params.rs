@@ -5,6 +5,13 @@
 //! when both carry a key, the fragment wins. Every invalid value falls back
 //! to its default and produces a [`Notice`] the widget shows without
 //! blocking, so a typo never leaves a streamer with a dead page.
+//!
+//! `interval` is whole seconds in 1..=300, except for a loopback endpoint
+//! (`127.0.0.0/8`, `localhost`, `[::1]`: a local stand-in or test server),
+//! where it may go down to [`LOOPBACK_MIN_INTERVAL_MS`] and keeps its
+//! milliseconds (`interval=0.02` polls every 20 ms). That is a test aid for
+//! soak and benchmark runs, which need thousands of poll cycles in minutes;
+//! a real stats service never sees more than one request a second.
 
 use std::fmt;
 
@@ -16,6 +23,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://stats.mux.com";
 /// Seconds between polls by default, and the allowed range.
 pub const DEFAULT_INTERVAL_S: u32 = 5;
 const INTERVAL_RANGE_S: (u32, u32) = (1, 300);
+/// The shortest interval accepted for a loopback endpoint, milliseconds.
+pub const LOOPBACK_MIN_INTERVAL_MS: f64 = 10.0;
 /// Minutes of history by default, and the allowed range.
 pub const DEFAULT_HISTORY_MIN: u32 = 60;
 const HISTORY_RANGE_MIN: (u32, u32) = (1, 1440);
@@ -288,6 +297,7 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
     }
     let mut config = Config::default();
     let mut notices = Vec::new();
+    let mut interval = None;
     for (key, value) in pairs {
         match key.as_str() {
             "token" => {
@@ -301,17 +311,8 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
                     format!("Ignored endpoint: {why}. Using {DEFAULT_ENDPOINT}."),
                 )),
             },
-            "interval" => {
-                let seconds = clamped_number(
-                    "interval",
-                    &value,
-                    DEFAULT_INTERVAL_S,
-                    INTERVAL_RANGE_S,
-                    "s",
-                    &mut notices,
-                );
-                config.interval_ms = f64::from(seconds) * 1000.0;
-            }
+            // Read once the endpoint is known: its host sets the range.
+            "interval" => interval = Some(value),
             "history" => {
                 config.history_minutes = clamped_number(
                     "history",
@@ -371,7 +372,42 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
             _ => {}
         }
     }
+    if let Some(value) = interval {
+        config.interval_ms = interval_ms(&value, config.endpoint.is_loopback(), &mut notices);
+    }
     (config, notices)
+}
+
+/// The `interval` parameter in milliseconds: whole seconds in 1..=300, or
+/// for a loopback endpoint milliseconds from [`LOOPBACK_MIN_INTERVAL_MS`].
+fn interval_ms(value: &str, loopback: bool, notices: &mut Vec<Notice>) -> f64 {
+    let seconds = decimal_number(value.trim()).filter(|v| v.is_finite());
+    match seconds {
+        Some(s) if loopback && s < f64::from(INTERVAL_RANGE_S.1) => {
+            let ms = (s * 1000.0).round();
+            if ms < LOOPBACK_MIN_INTERVAL_MS {
+                // A literal: formatting an f64 would bring float printing into
+                // the WebAssembly.
+                notices.push(notice(
+                    "interval",
+                    "interval raised to the minimum, 0.01 s.".into(),
+                ));
+                return LOOPBACK_MIN_INTERVAL_MS;
+            }
+            ms
+        }
+        _ => {
+            let seconds = clamped_number(
+                "interval",
+                value,
+                DEFAULT_INTERVAL_S,
+                INTERVAL_RANGE_S,
+                "s",
+                notices,
+            );
+            f64::from(seconds) * 1000.0
+        }
+    }
 }
 
 fn clamped_number(
@@ -592,6 +628,54 @@ mod tests {
             assert_eq!(config.history_minutes, history, "{fragment}");
             assert_eq!(notices, vec![param.to_string()], "{fragment}");
         }
+    }
+
+    #[test]
+    fn sub_second_intervals_only_for_loopback_endpoints() {
+        let loopback = [
+            "http%3A%2F%2F127.0.0.1%3A8787",
+            "http%3A%2F%2Flocalhost%3A3000",
+            "http%3A%2F%2F%5B%3A%3A1%5D%3A8787",
+        ];
+        for endpoint in loopback {
+            // The endpoint may come before or after the interval.
+            for fragment in [
+                format!("interval=0.02&endpoint={endpoint}"),
+                format!("endpoint={endpoint}&interval=0.02"),
+            ] {
+                let (config, notices) = parsed("", &fragment);
+                assert_eq!(config.interval_ms, 20.0, "{fragment}");
+                assert!(notices.is_empty(), "{fragment}: {notices:?}");
+            }
+        }
+        let cases = [
+            ("interval=2.5", 2500.0, false),
+            ("interval=0.0001", LOOPBACK_MIN_INTERVAL_MS, true),
+            ("interval=0", LOOPBACK_MIN_INTERVAL_MS, true),
+            ("interval=-1", LOOPBACK_MIN_INTERVAL_MS, true),
+            ("interval=301", 300_000.0, true),
+            ("interval=abc", 5000.0, true),
+        ];
+        for (interval, ms, notice) in cases {
+            let fragment = format!("endpoint=http%3A%2F%2F127.0.0.1%3A8787&{interval}");
+            let (config, notices) = parsed("", &fragment);
+            assert_eq!(config.interval_ms, ms, "{fragment}");
+            assert_eq!(
+                notices.len(),
+                usize::from(notice),
+                "{fragment}: {notices:?}"
+            );
+        }
+        // Anywhere else it stays whole seconds, at least one.
+        for endpoint in ["", "endpoint=https%3A%2F%2Fstats.example.com&"] {
+            let fragment = format!("{endpoint}interval=0.02");
+            let (config, notices) = parsed("", &fragment);
+            assert_eq!(config.interval_ms, 1000.0, "{fragment}");
+            assert_eq!(notices, vec!["interval".to_string()], "{fragment}");
+        }
+        // A refused loopback-looking endpoint gives no exception either.
+        let (config, _) = parsed("", "endpoint=http%3A%2F%2F127.0.0.1.evil.com&interval=0.02");
+        assert_eq!(config.interval_ms, 1000.0);
     }
 
     #[test]

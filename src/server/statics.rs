@@ -7,12 +7,18 @@
 //! Paths are resolved segment by segment and anything that could leave the
 //! directory (`..`, backslashes, NUL, absolute components) is refused with 404.
 //! Responses carry `Cache-Control: no-cache` so a rebuilt widget is picked up
-//! on reload. Only `GET` and `HEAD` are served.
+//! on reload, with an `ETag` and a `Last-Modified` so that the check is a
+//! `304 Not Modified` (as on any real static host or CDN) instead of the
+//! whole bundle again: a reloaded monitor then starts from the browser's
+//! cache, including its compiled WebAssembly. `If-None-Match` wins over
+//! `If-Modified-Since` when a request carries both. Only `GET` and `HEAD` are
+//! served.
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::UNIX_EPOCH;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -20,6 +26,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use super::background::Background;
+use super::utc::format_http_date;
+use crate::core::time::parse_http_date_ms;
 
 /// A running static server; stops on [`StaticServer::shutdown`] or drop.
 #[derive(Debug)]
@@ -79,19 +87,86 @@ async fn serve_file(State(root): State<Arc<PathBuf>>, request: Request) -> Respo
         }
         path = root.join("index.html");
     }
+    // Owned: a borrow of the request may not live across an await.
+    let if_none_match = header_text(&request, header::IF_NONE_MATCH);
+    let if_modified_since = header_text(&request, header::IF_MODIFIED_SINCE);
+    let Ok(metadata) = tokio::fs::metadata(&path).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let validators = Validators::of(&metadata);
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(&path)),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::ETAG, header_value(&validators.etag)),
+        (
+            header::LAST_MODIFIED,
+            header_value(&validators.last_modified),
+        ),
+    ];
+    if validators.not_modified(if_none_match.as_deref(), if_modified_since.as_deref()) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
     match tokio::fs::read(&path).await {
-        Ok(bytes) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(content_type(&path)),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => (headers, bytes).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn header_text(request: &Request, name: header::HeaderName) -> Option<String> {
+    let value = request.headers().get(name)?;
+    value.to_str().ok().map(str::to_owned)
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A file's cache validators: an `ETag` from its size and modification time
+/// (a rebuild rewrites the file, so both change together with the content)
+/// and its `Last-Modified` date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Validators {
+    etag: String,
+    last_modified: String,
+    /// Modification time in whole Unix seconds (HTTP dates have no finer unit).
+    modified_secs: i64,
+}
+
+impl Validators {
+    fn of(metadata: &std::fs::Metadata) -> Validators {
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        Validators::new(metadata.len(), modified.as_secs(), modified.subsec_nanos())
+    }
+
+    fn new(len: u64, secs: u64, nanos: u32) -> Validators {
+        let modified_secs = i64::try_from(secs).unwrap_or(i64::MAX);
+        Validators {
+            etag: format!("\"{len:x}-{secs:x}-{nanos:x}\""),
+            last_modified: format_http_date(modified_secs),
+            modified_secs,
+        }
+    }
+
+    /// True when a conditional request's copy is current (RFC 9110 13.2.2:
+    /// `If-None-Match` is evaluated, with weak comparison, instead of
+    /// `If-Modified-Since` when present).
+    fn not_modified(&self, if_none_match: Option<&str>, if_modified_since: Option<&str>) -> bool {
+        if let Some(tags) = if_none_match {
+            return tags
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag);
+        }
+        if_modified_since
+            .and_then(parse_http_date_ms)
+            .is_some_and(|since_ms| self.modified_secs.saturating_mul(1000) <= since_ms)
     }
 }
 
@@ -146,6 +221,83 @@ fn content_type(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validators_answer_conditional_requests() {
+        let file = Validators::new(51_093, 1_668_447_143, 250);
+        assert_eq!(file.etag, "\"c795-63727ba7-fa\"");
+        assert_eq!(file.last_modified, "Mon, 14 Nov 2022 17:32:23 GMT");
+        // Unconditional: send the file.
+        assert!(!file.not_modified(None, None));
+        // If-None-Match: any listed tag, weak or strong, or `*`.
+        assert!(file.not_modified(Some("\"c795-63727ba7-fa\""), None));
+        assert!(file.not_modified(Some("\"x\", W/\"c795-63727ba7-fa\""), None));
+        assert!(file.not_modified(Some("*"), None));
+        assert!(!file.not_modified(Some("\"c795-63727ba7-fb\""), None));
+        assert!(!file.not_modified(Some(""), None));
+        // If-Modified-Since: not modified at or after the date.
+        let at = Some("Mon, 14 Nov 2022 17:32:23 GMT");
+        assert!(file.not_modified(None, at));
+        assert!(file.not_modified(None, Some("Tue, 15 Nov 2022 00:00:00 GMT")));
+        assert!(!file.not_modified(None, Some("Mon, 14 Nov 2022 17:32:22 GMT")));
+        assert!(!file.not_modified(None, Some("yesterday")));
+        // If-None-Match wins: a stale tag means send, whatever the date.
+        assert!(!file.not_modified(Some("\"old\""), at));
+    }
+
+    #[tokio::test]
+    async fn a_conditional_get_of_an_unchanged_file_is_304(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let dir = std::env::temp_dir().join(format!("lsh-statics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("index.html"), "<p>widget</p>")?;
+        std::fs::write(dir.join("app.wasm"), [0u8, 97, 115, 109])?;
+        let server = spawn(&dir, SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let get = |extra: String| {
+            let addr = server.addr();
+            async move {
+                let mut stream = tokio::net::TcpStream::connect(addr).await?;
+                let head = format!(
+                    "GET /app.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
+                );
+                stream.write_all(head.as_bytes()).await?;
+                let mut response = String::new();
+                stream.read_to_string(&mut response).await.map(|_| response)
+            }
+        };
+        let first = get(String::new()).await?;
+        assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+        let header = |response: &str, name: &str| {
+            response
+                .lines()
+                .find_map(|l| {
+                    let (key, value) = l.split_once(':')?;
+                    key.eq_ignore_ascii_case(name)
+                        .then(|| value.trim().to_owned())
+                })
+                .unwrap_or_default()
+        };
+        let etag = header(&first, "etag");
+        let modified = header(&first, "last-modified");
+        assert!(etag.starts_with('"') && etag.len() > 2, "{first}");
+        assert!(parse_http_date_ms(&modified).is_some(), "{first}");
+        assert_eq!(header(&first, "cache-control"), "no-cache");
+
+        let by_tag = get(format!("If-None-Match: {etag}\r\n")).await?;
+        assert!(by_tag.starts_with("HTTP/1.1 304"), "{by_tag}");
+        assert_eq!(header(&by_tag, "etag"), etag);
+        assert!(by_tag.ends_with("\r\n\r\n"), "a 304 has no body: {by_tag}");
+        let by_date = get(format!("If-Modified-Since: {modified}\r\n")).await?;
+        assert!(by_date.starts_with("HTTP/1.1 304"), "{by_date}");
+        let changed = get("If-None-Match: \"other\"\r\n".into()).await?;
+        assert!(changed.starts_with("HTTP/1.1 200"), "{changed}");
+
+        server.shutdown()?;
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
 
     #[test]
     fn paths_that_could_escape_are_refused() {

@@ -31,9 +31,53 @@ pub fn format_api_time(unix_secs: i64) -> String {
     text
 }
 
+/// Formats Unix seconds as an HTTP date (IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`), e.g. for `Last-Modified`.
+pub fn format_http_date(unix_secs: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    // `YYYY-MM-DDTHH:MM:SS`, taken apart rather than computed twice.
+    let iso = format_api_time(unix_secs);
+    let weekday = WEEKDAYS[unix_secs.div_euclid(86_400).rem_euclid(7) as usize];
+    let (date, clock) = iso.split_once('T').unwrap_or((&iso, "00:00:00"));
+    let mut fields = date.rsplitn(3, '-');
+    let (day, month, year) = (fields.next(), fields.next(), fields.next());
+    let month = month
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| MONTHS.get(m.wrapping_sub(1)))
+        .unwrap_or(&"Jan");
+    format!(
+        "{weekday}, {} {month} {} {clock} GMT",
+        day.unwrap_or("01"),
+        year.unwrap_or("1970")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::time::parse_http_date_ms;
+
+    #[test]
+    fn formats_http_dates_that_read_back() {
+        assert_eq!(
+            format_http_date(784_111_777),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            format_http_date(951_782_400),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
+        for secs in [0, 784_111_777, 1_668_447_143, 4_102_444_800] {
+            assert_eq!(
+                parse_http_date_ms(&format_http_date(secs)),
+                Some(secs * 1000)
+            );
+        }
+    }
 
     #[test]
     fn formats_known_instants() {

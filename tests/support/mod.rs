@@ -51,37 +51,60 @@ pub struct Browser {
     pub client: Client,
 }
 
+/// Starts chromedriver on a free port and waits until it listens.
+async fn spawn_chromedriver() -> Result<(Child, u16), Box<dyn std::error::Error>> {
+    let port = free_port();
+    let mut driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start chromedriver (is it installed?): {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            return Err("chromedriver did not listen within 20 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((driver, port))
+}
+
+/// A new headless Chromium session with a fresh profile directory (so
+/// nothing is cached), plus any `extra_args`.
+async fn new_session(
+    port: u16,
+    profile: &std::path::Path,
+    extra_args: &[&str],
+) -> Result<Client, Box<dyn std::error::Error>> {
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--window-size=1000,800".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(extra_args.iter().map(|a| a.to_string()));
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), json!({ "args": args }));
+    Ok(ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await?)
+}
+
 impl Browser {
     pub async fn start() -> Result<Browser, Box<dyn std::error::Error>> {
-        let port = free_port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start chromedriver (is it installed?): {e}"))?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                return Err("chromedriver did not listen within 20 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let profile = temp_dir("profile");
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({ "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1000,800",
-                format!("--user-data-dir={}", profile.display()),
-            ]}),
-        );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await?;
+        let (driver, port) = spawn_chromedriver().await?;
+        let client = new_session(port, &temp_dir("profile"), &[]).await?;
         Ok(Browser { driver, client })
     }
 
@@ -140,6 +163,92 @@ impl Browser {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// One chromedriver for many sessions: the benchmarks open a fresh browser
+/// (a new session with a new profile) for every cold load.
+pub struct Chromedriver {
+    driver: Child,
+    port: u16,
+}
+
+impl Chromedriver {
+    pub async fn start() -> Result<Chromedriver, Box<dyn std::error::Error>> {
+        let (driver, port) = spawn_chromedriver().await?;
+        Ok(Chromedriver { driver, port })
+    }
+
+    /// A new browser with an empty profile and `extra_args`. Close it with
+    /// [`Session::close`].
+    pub async fn session(
+        &self,
+        extra_args: &[&str],
+    ) -> Result<Session, Box<dyn std::error::Error>> {
+        let profile = temp_dir("profile");
+        let client = new_session(self.port, &profile, extra_args).await?;
+        Ok(Session { client, profile })
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// One browser of a [`Chromedriver`].
+pub struct Session {
+    pub client: Client,
+    profile: PathBuf,
+}
+
+impl Session {
+    /// Sends a Chrome DevTools Protocol command through chromedriver
+    /// (`POST /session/{id}/goog/cdp/execute`) and returns its result.
+    pub async fn cdp(
+        &self,
+        command: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let command = CdpCommand {
+            command: command.to_owned(),
+            params,
+        };
+        Ok(self.client.issue_cmd(command).await?)
+    }
+
+    /// Quits the browser and removes its profile.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// chromedriver's passthrough to the DevTools Protocol, as a WebDriver
+/// extension command.
+#[derive(Debug)]
+struct CdpCommand {
+    command: String,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for CdpCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

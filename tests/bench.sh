@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmarks of the widget, printed as one block of figures:
+#   - time to first status, cold and warm, for the widget and for the
+#     hand-written reference page (tests/reference/index.html), with where
+#     the widget's time goes (tests/bench.rs);
+#   - the main-thread cost of one poll at a full day of history, both
+#     layouts (tests/bench_update.rs, in Chromium, release build);
+#   - a memory soak of thousands of poll cycles (tests/bench.rs).
+# Installs what is missing first (tests/setup.sh), builds the release bundle,
+# starts everything it needs on loopback and stops it again. Exits non-zero
+# only if the harness breaks, never because of a figure.
+#
+# Usage: bash tests/bench.sh
+# Counts: LSH_BENCH_LOADS (20 cold and 20 warm loads per page),
+#   LSH_SOAK_CYCLES (20000), LSH_SOAK_EVERY (1000), LSH_SOAK_INTERVAL (0.02 s),
+#   LSH_SOAK_HISTORY (1 min), LSH_UPDATE_ITERATIONS (200),
+#   LSH_UPDATE_SAMPLES (86400); LSH_BENCH_PARTS=load,update,soak picks parts.
+# Figures also go to tests/out/bench.json and tests/out/bench-*.log.
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+# shellcheck source=tests/setup.sh
+. tests/setup.sh
+
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*" >&2; }
+started=$SECONDS
+
+export LSH_BENCH_LOADS="${LSH_BENCH_LOADS:-20}"
+export LSH_SOAK_CYCLES="${LSH_SOAK_CYCLES:-20000}"
+export LSH_SOAK_EVERY="${LSH_SOAK_EVERY:-1000}"
+export LSH_UPDATE_ITERATIONS="${LSH_UPDATE_ITERATIONS:-200}"
+export LSH_UPDATE_SAMPLES="${LSH_UPDATE_SAMPLES:-86400}"
+parts="${LSH_BENCH_PARTS:-load,update,soak}"
+has_part() { [[ ",$parts," == *",$1,"* ]]; }
+mkdir -p tests/out
+
+step "release bundle (trunk build --release)"
+trunk build --release
+
+update_log="tests/out/bench-update.log"
+: >"$update_log"
+if has_part update; then
+  step "update cost at full history: tests/bench_update.rs in Chromium (release wasm)"
+  CHROMEDRIVER="$(command -v chromedriver)" \
+    WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+    WASM_BINDGEN_TEST_TIMEOUT=600 \
+    cargo test --release --target wasm32-unknown-unknown --features csr \
+    --test bench_update -- --nocapture 2>&1 | tee "$update_log"
+fi
+
+native_log="tests/out/bench-load-soak.log"
+: >"$native_log"
+native_parts=""
+has_part load && native_parts="load"
+has_part soak && native_parts="${native_parts:+$native_parts,}soak"
+if [ -n "$native_parts" ]; then
+  step "time to first status and memory soak: tests/bench.rs ($native_parts)"
+  LSH_DIST="$ROOT/dist" LSH_BENCH_PARTS="$native_parts" \
+    LSH_BENCH_JSON="$ROOT/tests/out/bench.json" \
+    cargo test --features e2e --test bench 2>&1 | tee "$native_log"
+fi
+
+step "benchmark figures"
+{
+  echo "live-stream-health benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')," \
+    "$(nproc) cores, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)," \
+    "$(chromium --version 2>/dev/null | head -1)"
+  echo "bundle: $(for f in dist/*.wasm dist/*.js; do printf '%s %s B  ' "$(basename "$f")" "$(wc -c <"$f")"; done)"
+  if [ -s "$update_log" ]; then
+    echo
+    echo "Cost of one update at full history (main thread: parse, state update, render flush):"
+    sed -n '/LSH-BENCH/,/^test /p' "$update_log" | grep -v '^test ' | sed 's/^LSH-BENCH update /  /'
+    echo "  targets: median under 4 ms, no long task over 50 ms"
+  fi
+  if [ -s "$native_log" ]; then
+    sed -n '/^Time to first status/,$p;' "$native_log" | grep -v '^figures written' || true
+    if ! grep -q '^Time to first status' "$native_log"; then
+      sed -n '/^Memory soak/,$p' "$native_log"
+    fi
+  fi
+  echo
+  echo "(whole run: $((SECONDS - started)) s)"
+} | tee tests/out/bench-report.txt
