@@ -73,6 +73,8 @@ struct Inner {
     /// Which membership the lock was granted to (each join gets a number).
     joins: Cell<u64>,
     leading: Cell<u64>,
+    /// A leader's result has arrived since joining: this tab follows.
+    heard_leader: Cell<bool>,
     /// The leader's latest shareable result and when its next request is
     /// due (browser time), for tabs that join later.
     latest: RefCell<Option<(Response, f64)>>,
@@ -98,6 +100,7 @@ impl Driver {
                 share: RefCell::new(None),
                 joins: Cell::new(0),
                 leading: Cell::new(0),
+                heard_leader: Cell::new(false),
                 latest: RefCell::new(None),
             }),
         }
@@ -145,8 +148,13 @@ impl Driver {
     }
 
     /// Another tab of the group leads, and this one renders its results.
+    /// Until a leader is heard from (or the lock is granted) a tab that
+    /// joined polls for itself: the browser takes tens of milliseconds to
+    /// grant even a free lock, and the first status must not wait for it.
     fn is_following(&self) -> bool {
-        self.inner.share.borrow().is_some() && self.inner.leading.get() == 0
+        self.inner.heard_leader.get()
+            && self.inner.leading.get() == 0
+            && self.inner.share.borrow().is_some()
     }
 
     fn post(&self, message: &Message) {
@@ -157,6 +165,7 @@ impl Driver {
 
     fn leave(&self) {
         self.inner.leading.set(0);
+        self.inner.heard_leader.set(false);
         self.inner.latest.borrow_mut().take();
         // Dropped outside the borrow: leaving may run browser callbacks.
         let share = self.inner.share.borrow_mut().take();
@@ -191,15 +200,10 @@ impl Driver {
                 move || on_lead.on_lead(join),
             )
         });
-        let role = if joined.is_some() {
-            Role::Follower
-        } else {
-            Role::Solo
-        };
-        let following = joined.is_some();
+        let joined_now = joined.is_some();
         *self.inner.share.borrow_mut() = joined;
-        self.set_role(role);
-        if following {
+        self.set_role(Role::Solo);
+        if joined_now {
             self.post(&Message::Hello);
         }
     }
@@ -222,6 +226,11 @@ impl Driver {
         }
         self.inner.leading.set(join);
         self.set_role(Role::Leader);
+        if self.inner.request.borrow().is_some() {
+            // This tab's own first request is out; its answer schedules the
+            // next one, and is shared.
+            return;
+        }
         let now = now_ms();
         let due = self
             .inner
@@ -253,6 +262,8 @@ impl Driver {
                 response,
                 next_in_ms,
             }) if !leading => {
+                self.inner.heard_leader.set(true);
+                self.set_role(Role::Follower);
                 let now = now_ms();
                 let outcome = response.outcome();
                 let monitor = self.inner.monitor;

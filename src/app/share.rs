@@ -20,14 +20,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Object, Promise, Reflect};
 use leptos::prelude::window;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, BroadcastChannel, MessageEvent};
 
-use crate::app::driver::{spawn, timeout};
+use crate::app::driver::spawn;
 use crate::app::listener::Listener;
 
 #[wasm_bindgen]
@@ -47,15 +46,13 @@ pub struct Share {
     channel: BroadcastChannel,
     waiting: AbortController,
     release: Rc<RefCell<Option<Function>>>,
-    _lead_timer: Rc<RefCell<Option<Timeout>>>,
     _granted: Closure<dyn FnMut(JsValue) -> Promise>,
     _listener: Listener,
 }
 
 impl Share {
     /// Joins the group for `key`: `on_message` gets every message other
-    /// tabs post, `on_lead` runs (from a microtask) once this tab holds the
-    /// lock. `None` when the browser cannot share.
+    /// tabs post, `on_lead` runs once this tab holds the lock. `None` when the browser cannot share.
     pub fn join(
         key: &str,
         mut on_message: impl FnMut(String) + 'static,
@@ -75,8 +72,6 @@ impl Share {
         let release = Rc::new(RefCell::new(None::<Function>));
         let held = Rc::clone(&release);
         let mut on_lead = Some(on_lead);
-        let lead_timer = Rc::new(RefCell::new(None::<Timeout>));
-        let owned_lead_timer = Rc::clone(&lead_timer);
         let granted = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
             // The lock is held until this promise resolves, which only
             // `Drop` does (or the browser, when the tab goes away).
@@ -84,10 +79,11 @@ impl Share {
                 *held.borrow_mut() = Some(resolve);
             });
             if let Some(lead) = on_lead.take() {
-                // Outside the browser's callback, so that whatever leading
-                // starts (a request, perhaps leaving this very group) does
-                // not run inside it. The group owns that timer.
-                *lead_timer.borrow_mut() = Some(timeout(0, lead));
+                // Straight away: the first request of a lone tab waits for
+                // this. Leading may drop this very `Share` (and this
+                // closure); wasm-bindgen frees a closure only once its last
+                // call has returned, and the lock is released by `Drop`.
+                lead();
             }
             holding
         });
@@ -112,7 +108,6 @@ impl Share {
             channel,
             waiting,
             release,
-            _lead_timer: owned_lead_timer,
             _granted: granted,
             _listener: listener,
         })
