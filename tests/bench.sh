@@ -75,6 +75,7 @@ step "benchmark figures"
     echo "  targets: median under 4 ms, no long task over 50 ms"
   fi
   if [ -s "$native_log" ]; then
+    echo
     sed -n '/^Time to first status/,$p;' "$native_log" | grep -v '^figures written' || true
     if ! grep -q '^Time to first status' "$native_log"; then
       sed -n '/^Memory soak/,$p' "$native_log"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, lints, native unit
 # and API tests, the widget's browser tests in headless Chromium against a
-# real test server on 127.0.0.1, the release build and its size report.
+# real test server on 127.0.0.1, the release build and its size report, the
+# end-to-end tests and a smoke run of the benchmarks (tests/bench.sh has the
+# full ones).
 # Installs what is missing first (tests/setup.sh). Usage: bash tests/run-all.sh
 
 set -euo pipefail
@@ -55,5 +57,14 @@ bash tests/size-report.sh dist
 
 step "end-to-end: the built widget in Chromium against the real stand-in"
 LSH_DIST="$ROOT/dist" cargo test --features e2e --test e2e --test e2e_embed --test e2e_encoder --test e2e_faults --test e2e_share
+
+step "benchmark smoke: the harness still runs (tiny counts; figures printed, not asserted)"
+LSH_DIST="$ROOT/dist" LSH_BENCH_LOADS=2 LSH_SOAK_CYCLES=300 LSH_SOAK_EVERY=100 \
+  cargo test --features e2e --test bench
+LSH_UPDATE_ITERATIONS=5 \
+  CHROMEDRIVER="$(command -v chromedriver)" \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+  WASM_BINDGEN_TEST_TIMEOUT=300 \
+  cargo test --target wasm32-unknown-unknown --features csr --test bench_update
 
 step "all checks passed in $((SECONDS - started)) s"
