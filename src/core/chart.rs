@@ -42,9 +42,7 @@
 //!   readout; axis labels drop a trailing `.0` ("1 s") and time ticks use one
 //!   unit per axis ("60 min ago" … "10 min ago", "now").
 
-use std::fmt::Write as _;
-
-use crate::core::format::format_ms;
+use crate::core::format::{format_ms, push_integer};
 use crate::core::history::{Entry, History, Sample};
 use crate::core::status::{Status, EXCELLENT_MAX_MS, GOOD_MAX_MS};
 
@@ -287,6 +285,8 @@ pub fn chart_geometry(history: &History, frame: &ChartFrame) -> ChartGeometry {
 
     // The newest sample still joinable to the next one.
     let mut previous: Option<f64> = None;
+    // Its x: the start of the next sample's stretch when they join.
+    let mut previous_x = 0.0;
     // Start of an outage that has not yet been closed by a sample.
     let mut outage_since: Option<f64> = None;
     let mut ended_with_gap = false;
@@ -326,22 +326,29 @@ pub fn chart_geometry(history: &History, frame: &ChartFrame) -> ChartGeometry {
                 };
                 outage_since = None;
 
-                let (x0, x1) = (scale.x(start), scale.x(t));
-                match finite(sample.deviation_ms) {
-                    Some(_) => strip.add(x0, x1, sample.status),
-                    None => gaps.add(x0, x1, GapKind::NoData),
-                }
-
+                let x0 = if continuous {
+                    previous_x
+                } else {
+                    scale.x(start)
+                };
+                let x1 = scale.x(t);
                 let column = scale.column(x1, columns);
                 match finite(sample.deviation_ms) {
-                    Some(value) => deviation.push(column, index, x1, dev_scale.y(value)),
-                    None => deviation.brk(),
+                    Some(value) => {
+                        strip.add(x0, x1, sample.status);
+                        deviation.push(column, index, x1, dev_scale.y(value));
+                    }
+                    None => {
+                        gaps.add(x0, x1, GapKind::NoData);
+                        deviation.brk();
+                    }
                 }
                 match finite(sample.session_avg_ms) {
                     Some(value) => session_avg.push(column, index, x1, avg_scale.y(value)),
                     None => session_avg.brk(),
                 }
                 previous = Some(t);
+                previous_x = x1;
             }
         }
     }
@@ -1136,9 +1143,10 @@ pub fn push_number(out: &mut String, value: f64) {
         out.push('-');
     }
     let magnitude = tenths.unsigned_abs();
-    let _ = write!(out, "{}", magnitude / 10);
+    push_integer(out, (magnitude / 10) as i64);
     if magnitude % 10 != 0 {
-        let _ = write!(out, ".{}", magnitude % 10);
+        out.push('.');
+        out.push(char::from(b'0' + (magnitude % 10) as u8));
     }
 }
 
