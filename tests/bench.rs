@@ -16,9 +16,9 @@
 //! `Page.addScriptToEvaluateOnNewDocument`) records `performance.now()` when
 //! a MutationObserver first sees `[data-state="live"]`. For the widget, the
 //! same script and the resource timings split the time into phases: the
-//! document, the bundle (.js and .wasm) fetched, the app started (trunk's
-//! `TrunkApplicationStarted`: compiled, instantiated and mounted), the
-//! first health request sent and answered, and live on screen.
+//! document, the bundle (.js and .wasm) fetched, the module instantiated
+//! (the injected script wraps `WebAssembly.instantiate*`), the widget
+//! mounted, the first health request sent and answered, and live on screen.
 //!
 //! **Memory soak.** Thousands of poll cycles through the real app against
 //! the scripted test server (every answer has a fresh `updated_at`, so each
@@ -28,7 +28,8 @@
 //! `LSH_SOAK_EVERY` cycles (counted by the server): JS heap after a forced
 //! garbage collection (DevTools `HeapProfiler.collectGarbage`,
 //! `Runtime.getHeapUsage`), the wasm linear memory (`memory.buffer.
-//! byteLength` of the module trunk reports in `TrunkApplicationStarted`),
+//! byteLength` of the instance the page's `WebAssembly.instantiate*` call
+//! returned, caught by the injected script),
 //! DOM nodes and JS event listeners (`Memory.getDOMCounters`), and live
 //! timers (the injected script wraps `setTimeout`/`setInterval` and their
 //! `clear` functions before the page runs).
@@ -57,10 +58,10 @@ use support::{Chromedriver, Session, Stack};
 type Error = Box<dyn std::error::Error>;
 
 /// Runs in every page before its own scripts: records when the page first
-/// shows `data-state="live"`, when trunk's app has started, and keeps count
+/// shows `data-state="live"`, when the module was instantiated, and keeps count
 /// of live timers.
 const PROBE: &str = r#"(() => {
-  const probe = { live: null, started: null, compiled: null, mounted: null };
+  const probe = { live: null, compiled: null, mounted: null, memory: null };
   window.__lshProbe = probe;
   const seeLive = () => {
     if (probe.mounted === null && document.querySelector(".lsh")) {
@@ -75,16 +76,18 @@ const PROBE: &str = r#"(() => {
     WebAssembly[name] = function (...args) {
       return original.apply(this, args).then((result) => {
         if (probe.compiled === null) probe.compiled = performance.now();
+        // instantiateStreaming and instantiate(bytes) give { module,
+        // instance }, instantiate(module) the instance itself.
+        const instance = result && (result.instance || result);
+        if (instance && instance.exports && instance.exports.memory) {
+          probe.memory = instance.exports.memory;
+        }
         return result;
       });
     };
   }
   new MutationObserver(seeLive).observe(document, {
     subtree: true, childList: true, attributes: true, attributeFilter: ["data-state"],
-  });
-  addEventListener("TrunkApplicationStarted", (event) => {
-    probe.started = performance.now();
-    probe.wasm = event.detail && event.detail.wasm;
   });
   const timeouts = new Set();
   const intervals = new Set();
@@ -213,7 +216,7 @@ async fn load(session: &Session, url: &str) -> Result<Load, Error> {
                  const res = performance.getEntriesByType('resource').map(e => ({\
                    name: e.name.split('?')[0].split('/').pop(), start: e.startTime,\
                    end: e.responseEnd, transfer: e.transferSize }));\
-                 return { live: p.live, started: p.started, compiled: p.compiled, mounted: p.mounted,\
+                 return { live: p.live, compiled: p.compiled, mounted: p.mounted,\
                    document: nav ? nav.responseEnd : null, resources: res };",
                 vec![],
             )
@@ -494,7 +497,7 @@ async fn memory_sample(session: &Session, cycles: u64) -> Result<MemorySample, E
              const t = p && p.timers ? p.timers() : null;\
              const svg = document.querySelector('[data-samples]');\
              return {\
-               wasm: p && p.wasm && p.wasm.memory ? p.wasm.memory.buffer.byteLength : null,\
+               wasm: p && p.memory ? p.memory.buffer.byteLength : null,\
                timers: t ? t.timeouts + t.intervals : null,\
                samples: svg ? Number(svg.getAttribute('data-samples')) : null,\
                state: (document.querySelector('.lsh') || {}).dataset?.state };",
