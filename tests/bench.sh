@@ -5,7 +5,10 @@
 #     the widget's time goes (tests/bench.rs);
 #   - the main-thread cost of one poll at a full day of history, both
 #     layouts (tests/bench_update.rs, in Chromium, release build);
-#   - a memory soak of thousands of poll cycles (tests/bench.rs).
+#   - a memory soak of thousands of poll cycles (tests/bench.rs);
+#   - requests per minute to the endpoint with 1, 3 and 10 tabs sharing one
+#     poller, and the gap when the polling tab closes (tests/e2e_share.rs,
+#     60 s per tab count).
 # Installs what is missing first (tests/setup.sh), builds the release bundle,
 # starts everything it needs on loopback and stops it again. Exits non-zero
 # only if the harness breaks, never because of a figure.
@@ -14,7 +17,8 @@
 # Counts: LSH_BENCH_LOADS (20 cold and 20 warm loads per page),
 #   LSH_SOAK_CYCLES (20000), LSH_SOAK_EVERY (1000), LSH_SOAK_INTERVAL (0.02 s),
 #   LSH_SOAK_HISTORY (1 min), LSH_UPDATE_ITERATIONS (200),
-#   LSH_UPDATE_SAMPLES (86400); LSH_BENCH_PARTS=load,update,soak picks parts.
+#   LSH_UPDATE_SAMPLES (86400), LSH_SHARE_WINDOW_S (60);
+#   LSH_BENCH_PARTS=load,update,soak,share picks parts.
 # Figures also go to tests/out/bench.json and tests/out/bench-*.log.
 
 set -euo pipefail
@@ -31,7 +35,7 @@ export LSH_SOAK_CYCLES="${LSH_SOAK_CYCLES:-20000}"
 export LSH_SOAK_EVERY="${LSH_SOAK_EVERY:-1000}"
 export LSH_UPDATE_ITERATIONS="${LSH_UPDATE_ITERATIONS:-200}"
 export LSH_UPDATE_SAMPLES="${LSH_UPDATE_SAMPLES:-86400}"
-parts="${LSH_BENCH_PARTS:-load,update,soak}"
+parts="${LSH_BENCH_PARTS:-load,update,soak,share}"
 has_part() { [[ ",$parts," == *",$1,"* ]]; }
 mkdir -p tests/out
 
@@ -61,6 +65,14 @@ if [ -n "$native_parts" ]; then
     cargo test --features e2e --test bench 2>&1 | tee "$native_log"
 fi
 
+share_log="tests/out/bench-share.log"
+: >"$share_log"
+if has_part share; then
+  step "shared polling across tabs: tests/e2e_share.rs (${LSH_SHARE_WINDOW_S:-60} s per tab count)"
+  LSH_DIST="$ROOT/dist" LSH_SHARE_WINDOW_S="${LSH_SHARE_WINDOW_S:-60}" \
+    cargo test --features e2e --test e2e_share -- --nocapture 2>&1 | tee "$share_log"
+fi
+
 step "benchmark figures"
 {
   echo "live-stream-health benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -80,6 +92,11 @@ step "benchmark figures"
     if ! grep -q '^Time to first status' "$native_log"; then
       sed -n '/^Memory soak/,$p' "$native_log"
     fi
+  fi
+  if [ -s "$share_log" ]; then
+    echo
+    echo "Shared polling across tabs (requests reaching the endpoint, interval=1):"
+    sed -n '/^| tabs open/,/^gap between/p' "$share_log" | sed 's/^/  /'
   fi
   echo
   echo "(whole run: $((SECONDS - started)) s)"
