@@ -43,12 +43,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos::svg::Svg;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
 use crate::app::listener::Listener;
-use crate::app::{derived, effect};
+use crate::app::widget::Root;
+use crate::app::{bind, bound, derived, effect, html, put, text, Put};
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
 use crate::core::chart_svg::{
     aria_label, hover_mark, hover_markup, plot_markup, plot_width_for, plot_x_from_client, spoken,
@@ -75,7 +75,7 @@ pub fn HistoryChart(
     #[prop(into)]
     drawn: Signal<bool>,
 ) -> impl IntoView {
-    let svg_ref = NodeRef::<Svg>::new();
+    let svg_ref: Root = Rc::default();
     let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
     let hovered = RwSignal::new(None::<Sample>);
 
@@ -112,10 +112,7 @@ pub fn HistoryChart(
         )
     };
 
-    let on_pointer = move |event: &web_sys::PointerEvent| {
-        let Some(svg) = svg_ref.get_untracked() else {
-            return;
-        };
+    let on_pointer = move |svg: &web_sys::Element, event: &web_sys::PointerEvent| {
         let rect = svg.get_bounding_client_rect();
         let plot_x = plot_x_from_client(
             f64::from(event.client_x()),
@@ -160,26 +157,26 @@ pub fn HistoryChart(
     // and start listening.
     let listeners = Rc::new(RefCell::new(Vec::<Listener>::new()));
     let slot = Rc::clone(&listeners);
+    let mounted = Rc::clone(&svg_ref);
     effect(move || {
-        if let Some(svg) = svg_ref.get() {
-            measure(&svg, view_width);
+        if let Some(svg) = mounted.get() {
+            measure(svg, view_width);
             if slot.borrow().is_empty() {
+                let target = svg.clone();
                 let on_event = move |event: web_sys::Event| match event.type_().as_str() {
-                    "pointermove" | "pointerdown" => on_pointer(event.unchecked_ref()),
+                    "pointermove" | "pointerdown" => on_pointer(&target, event.unchecked_ref()),
                     "keydown" => on_key(event.unchecked_ref()),
-                    "resize" => {
-                        if let Some(svg) = svg_ref.get_untracked() {
-                            measure(&svg, view_width);
-                        }
-                    }
+                    "resize" => measure(&target, view_width),
                     _ => hovered.set(None),
                 };
                 let on_event = Rc::new(RefCell::new(on_event));
                 let to_window = Rc::clone(&on_event);
                 let mut slot = slot.borrow_mut();
-                slot.push(Listener::new(svg.into(), &SVG_EVENTS, move |event| {
-                    (on_event.borrow_mut())(event)
-                }));
+                slot.push(Listener::new(
+                    svg.clone().into(),
+                    &SVG_EVENTS,
+                    move |event| (on_event.borrow_mut())(event),
+                ));
                 slot.push(Listener::new(window().into(), &["resize"], move |event| {
                     (to_window.borrow_mut())(event)
                 }));
@@ -189,37 +186,51 @@ pub fn HistoryChart(
     let listeners = SendWrapper::new(listeners);
     on_cleanup(move || listeners.take().borrow_mut().clear());
 
-    let samples = derived(move || history.with(History::sample_count).to_string());
-    let label = derived(move || history.with(|h| aria_label(h.window_ms(), h.sample_count())));
-    let view_box = derived(move || view_box(view_width.get()));
-    let plot = derived(move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default()));
-    let cursor = derived(move || hover_markup(hover().as_ref(), plot_width.get()));
-    let readout = derived(move || hover().as_ref().map(spoken).unwrap_or_default());
+    // The SVG's own attributes: one binding, which also keeps the element
+    // for the listeners and the measurement.
+    let svg_attributes = {
+        let mut last: [Option<String>; 3] = Default::default();
+        bind(move |svg| {
+            let _ = svg_ref.set(svg.clone());
+            let (count, window_ms) = history.with(|h| (h.sample_count(), h.window_ms()));
+            let values = [
+                count.to_string(),
+                aria_label(window_ms, count),
+                view_box(view_width.get()),
+            ];
+            for ((name, value), last) in SVG_ATTRIBUTES.iter().zip(values).zip(&mut last) {
+                put(svg, Put::Attr(name), value, last);
+            }
+        })
+    };
+    let plot = html(move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default()));
+    let cursor = html(move || hover_markup(hover().as_ref(), plot_width.get()));
+    let readout = text(move || hover().as_ref().map(spoken).unwrap_or_default());
 
     view! {
         <div class="lsh-chart">
             <svg
-                node_ref=svg_ref
                 class="lsh-chart__svg"
                 data-chart="history"
-                data-samples=samples
+                use:bound=svg_attributes
                 role="img"
-                aria-label=label
                 aria-keyshortcuts="ArrowLeft ArrowRight Home End Escape"
                 tabindex="0"
-                viewBox=view_box
             >
-                <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=plot></g>
-                <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=cursor></g>
+                <g transform=PLOT_TRANSFORM pointer-events="none" use:bound=plot></g>
+                <g transform=PLOT_TRANSFORM pointer-events="none" use:bound=cursor></g>
             </svg>
             <p class="lsh-chart__legend" aria-hidden="true">
                 <span class="lsh-chart__key lsh-chart__key--deviation">"Deviation (left axis)"</span>
                 <span class="lsh-chart__key lsh-chart__key--session-avg">"Session average (right axis)"</span>
             </p>
-            <p class="lsh-chart__live" aria-live="polite">{readout}</p>
+            <p class="lsh-chart__live" aria-live="polite" use:bound=readout></p>
         </div>
     }
 }
+
+/// The SVG attributes that change, in the order they are written.
+const SVG_ATTRIBUTES: [&str; 3] = ["data-samples", "aria-label", "viewBox"];
 
 /// The SVG's events. They and the window's `resize` are served by one
 /// handler through [`Listener`] (see `app::listener` for why).
@@ -233,7 +244,7 @@ const SVG_EVENTS: [&str; 5] = [
 
 /// Reads the SVG's rendered width into `view_width`, ignoring unusable
 /// readings.
-fn measure(svg: &web_sys::SvgElement, view_width: RwSignal<f64>) {
+fn measure(svg: &web_sys::Element, view_width: RwSignal<f64>) {
     if let Some(width) = view_width_for(svg.get_bounding_client_rect().width()) {
         if view_width.get_untracked() != width {
             view_width.set(width);

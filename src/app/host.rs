@@ -19,6 +19,7 @@ use web_sys::{MessageEvent, ResizeObserver};
 
 use crate::app::driver::{now_ms, timeout, Driver};
 use crate::app::listener::Listener;
+use crate::app::widget::Root;
 use crate::app::{effect, on_change};
 use crate::core::monitor::{Monitor, View};
 use crate::core::params::{Layout, Theme};
@@ -76,7 +77,7 @@ impl Embedding {
         trend: Memo<Option<Trend>>,
         driver: Driver,
         adjustable: Adjustable,
-        root: NodeRef<leptos::html::Main>,
+        root: Root,
     ) -> Embedding {
         let listener = {
             let origin = origin.clone();
@@ -167,8 +168,8 @@ impl Embedding {
             });
         }
 
-        // lsh:resize whenever the content height changes. The root exists
-        // only once mounted, so it is observed from an effect.
+        // lsh:resize whenever the content height changes. The root is
+        // observed once mounted, from an effect.
         let (resize_observer, resize_callback) = {
             let origin = origin.clone();
             let last_height = Rc::new(RefCell::new(-1.0_f64));
@@ -188,7 +189,7 @@ impl Embedding {
             if let Some(observer) = observer.clone() {
                 effect(move || {
                     if let Some(element) = root.get() {
-                        observer.observe(&element);
+                        observer.observe(element);
                     }
                 });
             }

@@ -15,7 +15,12 @@ pub mod share;
 pub mod summary_panel;
 pub mod widget;
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use web_sys::Element;
 
 use crate::core::params;
 pub use widget::Widget;
@@ -74,6 +79,78 @@ pub fn derived<T: Send + Sync + 'static>(
 ) -> Signal<T> {
     let compute: Box<dyn Fn() -> T + Send + Sync> = Box::new(compute);
     Signal::derive(compute)
+}
+
+/// One piece of the DOM that the app keeps in line with signals by hand,
+/// attached to its element with `use:bound=..` in a view.
+///
+/// Leptos instantiates its attribute, text and markup bindings per value
+/// type and per attribute; these bindings share one boxed closure type and
+/// one render effect, so each costs only its own body. Like Leptos's
+/// bindings, the first write happens while the element is built (the
+/// widget's first render already carries every value) and later ones when
+/// a signal read changes.
+#[derive(Clone)]
+pub struct Bind(Rc<Cell<Option<BindFn>>>);
+
+type BindFn = Box<dyn FnMut(&Element)>;
+
+/// A binding that runs `sync` with its element.
+pub fn bind(sync: impl FnMut(&Element) + 'static) -> Bind {
+    let sync: BindFn = Box::new(sync);
+    Bind(Rc::new(Cell::new(Some(sync))))
+}
+
+/// Keeps the element's markup equal to what `markup` gives.
+pub fn html(markup: impl Fn() -> String + 'static) -> Bind {
+    let markup: Box<dyn Fn() -> String> = Box::new(markup);
+    let mut last = None;
+    bind(move |element| put(element, Put::Html, markup(), &mut last))
+}
+
+/// Keeps the element's text equal to what `text` gives.
+pub fn text(text: impl Fn() -> String + 'static) -> Bind {
+    let text: Box<dyn Fn() -> String> = Box::new(text);
+    let mut last = None;
+    bind(move |element| put(element, Put::Text, text(), &mut last))
+}
+
+/// The directive behind `use:bound=..`: runs the binding with the element
+/// just created, then again whenever a signal it read changes, until the
+/// owner is cleaned up.
+pub fn bound(element: Element, bind: Bind) {
+    if let Some(mut sync) = bind.0.take() {
+        let effect = RenderEffect::new(move |_| sync(&element));
+        let effect = SendWrapper::new(effect);
+        on_cleanup(move || drop(effect.take()));
+    }
+}
+
+/// What [`put`] writes.
+#[derive(Clone, Copy)]
+pub enum Put<'a> {
+    /// An attribute of that name.
+    Attr(&'a str),
+    /// The inner HTML.
+    Html,
+    /// The text content.
+    Text,
+}
+
+/// Writes `value` into the element unless it is what was written last, so
+/// a binding that re-runs for another reason leaves the DOM alone.
+pub fn put(element: &Element, what: Put<'_>, value: String, last: &mut Option<String>) {
+    if last.as_ref() == Some(&value) {
+        return;
+    }
+    match what {
+        Put::Attr(name) => {
+            let _ = element.set_attribute(name, &value);
+        }
+        Put::Html => element.set_inner_html(&value),
+        Put::Text => element.set_text_content(Some(&value)),
+    }
+    *last = Some(value);
 }
 
 /// Reads the configuration from the page's URL.

@@ -35,7 +35,7 @@ use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
 use crate::app::summary_panel::{download_csv, summary_panel};
-use crate::app::{derived, effect, memo, on_change};
+use crate::app::{bind, bound, derived, effect, html, memo, on_change, put, text, Put};
 use crate::core::chart::{chart_geometry, ChartFrame};
 use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::history::History;
@@ -87,7 +87,7 @@ pub fn widget_with(
     let theme = RwSignal::new(theme);
     let embedded_flag = origin.is_some().then_some("");
     let now = RwSignal::new(now_ms());
-    let root = NodeRef::<leptos::html::Main>::new();
+    let root: Root = Rc::default();
 
     let driver = Driver::new(monitor, history);
     let persistence = Persistence::start(monitor, history);
@@ -119,7 +119,7 @@ pub fn widget_with(
             trend,
             driver.clone(),
             adjustable,
-            root,
+            Rc::clone(&root),
         )
     });
 
@@ -151,6 +151,7 @@ pub fn widget_with(
         })
     });
     // One click listener for every button of the widget (`data-action`).
+    let clicked_root = Rc::clone(&root);
     let actions = Listener::new(document().into(), &["click"], move |event| {
         let Some(button) = event
             .target()
@@ -159,8 +160,8 @@ pub fn widget_with(
         else {
             return;
         };
-        let inside = root
-            .get_untracked()
+        let inside = clicked_root
+            .get()
             .is_some_and(|r| r.contains(Some(button.as_ref())));
         if !inside {
             return;
@@ -220,7 +221,6 @@ pub fn widget_with(
             sparkline_markup(&chart_geometry(h, &frame))
         })
     });
-    let samples = move || history.with(|h| h.sample_count().to_string());
     // The chart and the summary are hidden in the compact layout (CSS), so
     // they are not computed there either.
     let full = derived(move || layout.get() == Layout::Full);
@@ -234,19 +234,36 @@ pub fn widget_with(
         })
     });
 
-    let text = |pick| derive(view, pick);
+    // The root's attributes: one binding for the five that change.
+    let root_attributes = {
+        let root = Rc::clone(&root);
+        let mut last: [Option<String>; 5] = Default::default();
+        bind(move |element| {
+            let _ = root.set(element.clone());
+            let (status, state, stale) = view.with(|v| (v.status, v.state, v.stale));
+            let values = [
+                status.as_str(),
+                state.as_str(),
+                if stale { "true" } else { "false" },
+                layout.get().as_str(),
+                theme.get().as_str(),
+            ];
+            for ((name, value), last) in ROOT_ATTRIBUTES.iter().zip(values).zip(&mut last) {
+                put(element, Put::Attr(name), value.to_owned(), last);
+            }
+        })
+    };
+    let spark = {
+        let (mut samples, mut markup) = (None, None);
+        bind(move |element| {
+            let count = history.with(|h| h.sample_count().to_string());
+            put(element, Put::Attr("data-samples"), count, &mut samples);
+            put(element, Put::Html, sparkline.get(), &mut markup);
+        })
+    };
     let embedded = embedded_flag;
     view! {
-        <main
-            class="lsh"
-            data-status=text(|v| v.status.as_str().into())
-            data-state=text(|v| v.state.as_str().into())
-            data-stale=text(|v| v.stale.to_string())
-            data-layout=move || layout.get().as_str()
-            data-theme=move || theme.get().as_str()
-            data-embedded=embedded
-            node_ref=root
-        >
+        <main class="lsh" use:bound=root_attributes data-embedded=embedded>
             <header class="lsh-head">
                 <div class="lsh-badge">
                     // A shape per status, so the status reads without colour.
@@ -257,16 +274,24 @@ pub fn widget_with(
                         height="24"
                         aria-hidden="true"
                         focusable="false"
-                        inner_html=text(|v| status_icon(v.status))
+                        use:bound=html(move || view.with(|v| status_icon(v.status)))
                     ></svg>
-                    <span class="lsh-word" data-word role="status" aria-live="polite">
-                        {text(|v| v.status.label().into())}
-                    </span>
+                    <span
+                        class="lsh-word"
+                        data-word
+                        role="status"
+                        aria-live="polite"
+                        use:bound=text(move || view.with(|v| v.status.label().to_owned()))
+                    ></span>
                 </div>
-                <div class="lsh-conn" inner_html=text(markup::connection)></div>
+                <div class="lsh-conn" use:bound=html(move || view.with(markup::connection))></div>
             </header>
-            <section class="lsh-metrics" aria-label="Stream drift" inner_html=metrics></section>
-            <div class="lsh-extras" inner_html=extras></div>
+            <section
+                class="lsh-metrics"
+                aria-label="Stream drift"
+                use:bound=html(move || metrics.get())
+            ></section>
+            <div class="lsh-extras" use:bound=html(move || extras.get())></div>
             {optional(view, |v| v.message.clone(), |message| view! {
                 <p class="lsh-message" data-message>{message}</p>
             })}
@@ -279,12 +304,11 @@ pub fn widget_with(
             <svg
                 class="lsh-spark"
                 data-chart="sparkline"
-                data-samples=samples
+                use:bound=spark
                 viewBox="0 0 300 40"
                 preserveAspectRatio="none"
                 role="img"
                 aria-label="Deviation over the history window"
-                inner_html=sparkline
             ></svg>
             <HistoryChart history=history now_ms=now interval_ms=interval_ms drawn=full />
             {summary_panel(history, interval_ms, full)}
@@ -292,16 +316,17 @@ pub fn widget_with(
     }
 }
 
-/// A value derived from the view. Every text and attribute of the widget
-/// goes through this one function, so they share one closure type and
-/// Leptos's rendering code is compiled once for all of them instead of once
-/// per field (each `move ||` in a view is its own monomorphized effect).
-fn derive<T>(view: Memo<View>, pick: fn(&View) -> T) -> Signal<T>
-where
-    T: Send + Sync + 'static,
-{
-    derived(move || view.with(pick))
-}
+/// The root attributes that change, in the order they are written.
+const ROOT_ATTRIBUTES: [&str; 5] = [
+    "data-status",
+    "data-state",
+    "data-stale",
+    "data-layout",
+    "data-theme",
+];
+
+/// Where the root element is kept once built.
+pub type Root = Rc<std::cell::OnceCell<web_sys::Element>>;
 
 /// An element that exists only while `pick` gives it text (`[data-message]`
 /// is absent, not empty, when there is no message). Deliberately not an
