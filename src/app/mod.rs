@@ -8,6 +8,7 @@ pub mod driver;
 pub mod heap;
 pub mod history_chart;
 pub mod host;
+pub mod js;
 pub mod listener;
 pub mod location;
 pub mod persist;

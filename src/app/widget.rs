@@ -299,7 +299,7 @@ pub fn widget_with(
                 <p class="lsh-expiry" data-expiry>{text}</p>
             })}
             {(!notices.is_empty()).then(|| view! {
-                <ul class="lsh-notices" data-notices inner_html=notices></ul>
+                <ul class="lsh-notices" data-notices use:bound=html(move || notices.clone())></ul>
             })}
             <svg
                 class="lsh-spark"
