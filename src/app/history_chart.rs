@@ -17,10 +17,10 @@
 //!   measurement the chart lays out at [`DEFAULT_VIEW_WIDTH`] and scales
 //!   uniformly (CSS `height: auto`).
 //! - **Geometry is a `Memo`** over the signals, read with `.with()`, so the
-//!   history ring is borrowed, never cloned, on each update; the markup is
-//!   derived from it, so the plot is rewritten only when the geometry
-//!   changes. Derived strings are `Signal<String>`s, one type for every
-//!   attribute and text, which keeps the WebAssembly small.
+//!   history ring is borrowed, never cloned, on each update; the plot's
+//!   markup is written (by an [`app::bind`](crate::app::bind) binding) only
+//!   when the geometry changes. Everything else is plain closures over the
+//!   signals, which keeps Leptos's per-type code out of the WebAssembly.
 //! - **Pointer mapping uses the SVG's bounding box**, and the drawing group
 //!   is `pointer-events="none"`, so every pointer event lands on the SVG
 //!   itself whatever is drawn under the cursor.
@@ -48,13 +48,15 @@ use wasm_bindgen::JsCast;
 
 use crate::app::listener::Listener;
 use crate::app::widget::Root;
-use crate::app::{bind, bound, derived, effect, html, put, text, Put};
+use crate::app::{bind, bound, effect, html, put, text, Put};
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
 use crate::core::chart_svg::{
     aria_label, hover_mark, hover_markup, plot_markup, plot_width_for, plot_x_from_client, spoken,
     view_box, view_width_for, DEFAULT_VIEW_WIDTH, PLOT_HEIGHT, PLOT_TRANSFORM,
 };
 use crate::core::history::{History, Sample};
+use crate::core::monitor::Monitor;
+use crate::core::params::Layout;
 
 /// The history chart. Renders `<svg data-chart="history">` with
 /// `data-samples`, a `data-timeline` strip and, while a sample is under the
@@ -63,28 +65,25 @@ use crate::core::history::{History, Sample};
 pub fn HistoryChart(
     /// The history ring to draw; its window sets the time axis.
     history: RwSignal<History>,
+    /// Its poll interval tells a late poll from an outage.
+    monitor: RwSignal<Monitor>,
     /// Browser time (Unix epoch ms) at the right edge of the chart.
-    #[prop(into)]
-    now_ms: Signal<f64>,
-    /// The current poll interval in ms, to tell a late poll from an outage.
-    #[prop(into)]
-    interval_ms: Signal<f64>,
-    /// False while the chart is hidden (the compact layout): then nothing is
-    /// laid out, since at a day of history that is the costliest part of an
-    /// update.
-    #[prop(into)]
-    drawn: Signal<bool>,
+    now_ms: RwSignal<f64>,
+    /// The chart is hidden in the compact layout: then nothing is laid out,
+    /// since at a day of history that is the costliest part of an update.
+    layout: RwSignal<Layout>,
 ) -> impl IntoView {
     let svg_ref: Root = Rc::default();
     let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
     let hovered = RwSignal::new(None::<Sample>);
 
-    let plot_width = derived(move || plot_width_for(view_width.get()));
+    let plot_width = move || plot_width_for(view_width.get());
     let geometry = Memo::new(move |_| {
-        if !drawn.get() {
+        if layout.get() != Layout::Full {
             return None;
         }
-        let (now_ms, interval_ms, width) = (now_ms.get(), interval_ms.get(), plot_width.get());
+        let interval_ms = monitor.with(|m| m.poller().interval_ms());
+        let (now_ms, width) = (now_ms.get(), plot_width());
         history.with(|h| {
             let frame = ChartFrame {
                 now_ms,
@@ -106,7 +105,7 @@ pub fn HistoryChart(
             &sample,
             now,
             window,
-            plot_width.get(),
+            plot_width(),
             geometry.as_ref()?,
             clock,
         )
@@ -125,7 +124,7 @@ pub fn HistoryChart(
                 h,
                 now_ms.get_untracked(),
                 h.window_ms(),
-                plot_width.get_untracked(),
+                untrack(plot_width),
                 plot_x,
             )
         });
@@ -204,7 +203,7 @@ pub fn HistoryChart(
         })
     };
     let plot = html(move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default()));
-    let cursor = html(move || hover_markup(hover().as_ref(), plot_width.get()));
+    let cursor = html(move || hover_markup(hover().as_ref(), plot_width()));
     let readout = text(move || hover().as_ref().map(spoken).unwrap_or_default());
 
     view! {

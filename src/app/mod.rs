@@ -63,25 +63,6 @@ pub fn on_change<K: PartialEq + 'static>(
     });
 }
 
-/// A memo of `compute`. Every memo of one value type shares one boxed
-/// closure type, so Leptos compiles its memo code once per value type, not
-/// once per call site.
-pub fn memo<T: PartialEq + Send + Sync + 'static>(
-    compute: impl Fn() -> T + Send + Sync + 'static,
-) -> Memo<T> {
-    let compute: Box<dyn Fn() -> T + Send + Sync> = Box::new(compute);
-    Memo::new(move |_| compute())
-}
-
-/// A signal derived from `compute`, recomputed on each read; one boxed
-/// closure type per value type, as with [`memo`].
-pub fn derived<T: Send + Sync + 'static>(
-    compute: impl Fn() -> T + Send + Sync + 'static,
-) -> Signal<T> {
-    let compute: Box<dyn Fn() -> T + Send + Sync> = Box::new(compute);
-    Signal::derive(compute)
-}
-
 /// One piece of the DOM that the app keeps in line with signals by hand,
 /// attached to its element with `use:bound=..` in a view.
 ///

@@ -8,8 +8,10 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::app::{bound, html, js, memo};
+use crate::app::{bound, html, js};
 use crate::core::history::History;
+use crate::core::monitor::Monitor;
+use crate::core::params::Layout;
 use crate::core::summary::{changes_csv, render_html, summarise, Summary};
 
 fn zone_offset_minutes() -> i32 {
@@ -55,24 +57,24 @@ pub fn download_csv(history: RwSignal<History>, interval_ms: f64) {
     let _ = js::call(&url_api, "revokeObjectURL", &[url]);
 }
 
-/// The summary panel (full layout). While `drawn` is false (the compact
-/// layout hides the panel) its content is not computed.
+/// The summary panel (full layout). While the layout is compact (which
+/// hides the panel) its content is not computed.
 pub fn summary_panel(
     history: RwSignal<History>,
-    interval_ms: Signal<f64>,
-    drawn: Signal<bool>,
+    monitor: RwSignal<Monitor>,
+    layout: RwSignal<Layout>,
 ) -> impl IntoView {
     let offset = zone_offset_minutes();
-    let markup = memo(move || {
-        if !drawn.get() {
+    let markup = move || {
+        if layout.get() != Layout::Full {
             return String::new();
         }
-        let interval = interval_ms.get();
+        let interval = monitor.with(|m| m.poller().interval_ms());
         history.with(|h| render_html(&summary_of(h, interval), offset))
-    });
+    };
     view! {
         <section class="lsh-summary" data-summary aria-label="Session summary">
-            <div use:bound=html(move || markup.get())></div>
+            <div use:bound=html(markup)></div>
             <button type="button" class="lsh-button" data-action="download-csv" data-download-csv>
                 "Download CSV"
             </button>

@@ -8,9 +8,15 @@
 //!
 //! Shaped for a small WebAssembly bundle (every kilobyte is download time
 //! for a streamer about to go live):
-//! - every text and attribute is a `Signal` made by `derive` from the one
-//!   memo and a plain `fn` picking the field, so Leptos's rendering code is
-//!   instantiated once per value type, not once per closure;
+//! - every text, attribute and markup that changes is written by an
+//!   [`app::bind`](crate::app::bind) binding (`use:bound`), one boxed
+//!   closure type and one render effect for all of them; several
+//!   attributes of one element share a binding;
+//! - few reactive types: every signal, memo and derived signal of another
+//!   value type is its own copy of Leptos's graph code (the four string
+//!   memos and the three derived signals this widget once had cost 3.8 KB
+//!   gzip), so values computed from signals are plain closures read by the
+//!   binding that shows them;
 //! - parts that are only ever replaced whole (the status icon, the
 //!   connection line, the three metrics, the extras, the notices read once
 //!   from the URL) are markup from [`crate::core::markup`], set with
@@ -35,7 +41,7 @@ use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
 use crate::app::summary_panel::{download_csv, summary_panel};
-use crate::app::{bind, bound, derived, effect, html, memo, on_change, put, text, Put};
+use crate::app::{bind, bound, effect, html, on_change, put, text, Put};
 use crate::core::chart::{chart_geometry, ChartFrame};
 use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::history::History;
@@ -99,7 +105,7 @@ pub fn widget_with(
     let fragment_listener = follow_location.then(|| follow_fragment(monitor, driver.clone()));
 
     let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
-    let interval_ms = derived(move || monitor.with(|m| m.poller().interval_ms()));
+    let interval_ms = move || monitor.with(|m| m.poller().interval_ms());
     let notices = monitor.with_untracked(|m| notice_items(m.notices()));
     // The drift trend changes with the history, not with the clock.
     let trend = Memo::new(move |_| {
@@ -168,7 +174,7 @@ pub fn widget_with(
         }
         match button.get_attribute("data-action").as_deref() {
             Some("download-csv") => {
-                download_csv(history, interval_ms.get_untracked());
+                download_csv(history, untrack(interval_ms));
             }
             Some("enable-notifications") => {
                 request_notifications();
@@ -201,38 +207,15 @@ pub fn widget_with(
         drop(listeners);
     });
 
-    // The compact layout shows the sparkline, the full one the chart and
-    // the summary; both are always there and CSS shows one (one view type
-    // instead of two conditional ones keeps the WebAssembly smaller). The
-    // sparkline only draws while compact.
-    let sparkline = memo(move || {
-        if layout.get() != Layout::Compact {
-            return String::new();
-        }
-        let (now_ms, interval_ms) = (now.get(), interval_ms.get());
-        history.with(|h| {
-            let frame = ChartFrame {
-                now_ms,
-                window_ms: h.window_ms(),
-                width: SPARK_WIDTH,
-                height: SPARK_HEIGHT,
-                interval_ms,
-            };
-            sparkline_markup(&chart_geometry(h, &frame))
-        })
-    });
-    // The chart and the summary are hidden in the compact layout (CSS), so
-    // they are not computed there either.
-    let full = derived(move || layout.get() == Layout::Full);
-    let metrics = memo(move || trend.with(|t| view.with(|v| markup::metrics(v, t.as_ref()))));
-    let extras = memo(move || {
+    let metrics = move || trend.with(|t| view.with(|v| markup::metrics(v, t.as_ref())));
+    let extras = move || {
         markup::extras(&Extras {
             advice: view.with(|v| v.advice),
             falling_behind: trend.with(|t| t.is_some_and(|t| t.falling_behind)),
             sound_locked: sound_locked.get(),
             notify_needed: notify_needed.get(),
         })
-    });
+    };
 
     // The root's attributes: one binding for the five that change.
     let root_attributes = {
@@ -253,12 +236,32 @@ pub fn widget_with(
             }
         })
     };
+    // The compact layout shows the sparkline, the full one the chart and
+    // the summary; both are always there and CSS shows one (one view type
+    // instead of two conditional ones keeps the WebAssembly smaller). The
+    // sparkline only draws while compact, the chart and the summary only
+    // while full.
     let spark = {
         let (mut samples, mut markup) = (None, None);
         bind(move |element| {
             let count = history.with(|h| h.sample_count().to_string());
             put(element, Put::Attr("data-samples"), count, &mut samples);
-            put(element, Put::Html, sparkline.get(), &mut markup);
+            let sparkline = if layout.get() == Layout::Compact {
+                let (now_ms, interval_ms) = (now.get(), interval_ms());
+                history.with(|h| {
+                    let frame = ChartFrame {
+                        now_ms,
+                        window_ms: h.window_ms(),
+                        width: SPARK_WIDTH,
+                        height: SPARK_HEIGHT,
+                        interval_ms,
+                    };
+                    sparkline_markup(&chart_geometry(h, &frame))
+                })
+            } else {
+                String::new()
+            };
+            put(element, Put::Html, sparkline, &mut markup);
         })
     };
     let embedded = embedded_flag;
@@ -289,9 +292,9 @@ pub fn widget_with(
             <section
                 class="lsh-metrics"
                 aria-label="Stream drift"
-                use:bound=html(move || metrics.get())
+                use:bound=html(metrics)
             ></section>
-            <div class="lsh-extras" use:bound=html(move || extras.get())></div>
+            <div class="lsh-extras" use:bound=html(extras)></div>
             {optional(view, |v| v.message.clone(), |message| view! {
                 <p class="lsh-message" data-message>{message}</p>
             })}
@@ -310,8 +313,8 @@ pub fn widget_with(
                 role="img"
                 aria-label="Deviation over the history window"
             ></svg>
-            <HistoryChart history=history now_ms=now interval_ms=interval_ms drawn=full />
-            {summary_panel(history, interval_ms, full)}
+            <HistoryChart history=history monitor=monitor now_ms=now layout=layout />
+            {summary_panel(history, monitor, layout)}
         </main>
     }
 }
