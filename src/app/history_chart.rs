@@ -47,7 +47,7 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
 use crate::app::listener::Listener;
-use crate::app::widget::Root;
+use crate::app::widget::{Root, Ui};
 use crate::app::{bind, bound, effect, html, put, text, Put};
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
 use crate::core::chart_svg::{
@@ -56,7 +56,6 @@ use crate::core::chart_svg::{
 };
 use crate::core::history::{History, Sample};
 use crate::core::monitor::Monitor;
-use crate::core::params::Layout;
 
 /// The history chart. Renders `<svg data-chart="history">` with
 /// `data-samples`, a `data-timeline` strip and, while a sample is under the
@@ -71,7 +70,7 @@ pub fn HistoryChart(
     now_ms: RwSignal<f64>,
     /// The chart is hidden in the compact layout: then nothing is laid out,
     /// since at a day of history that is the costliest part of an update.
-    layout: RwSignal<Layout>,
+    ui: RwSignal<Ui>,
 ) -> impl IntoView {
     let svg_ref: Root = Rc::default();
     let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
@@ -79,7 +78,7 @@ pub fn HistoryChart(
 
     let plot_width = move || plot_width_for(view_width.get());
     let geometry = Memo::new(move |_| {
-        if layout.get() != Layout::Full {
+        if !ui.with(|ui| ui.is_full()) {
             return None;
         }
         let interval_ms = monitor.with(|m| m.poller().interval_ms());

@@ -19,25 +19,15 @@ use web_sys::{MessageEvent, ResizeObserver};
 
 use crate::app::driver::{now_ms, timeout, Driver};
 use crate::app::listener::Listener;
-use crate::app::widget::Root;
+use crate::app::widget::{change_ui, drift_trend, Root, Ui};
 use crate::app::{effect, on_change};
+use crate::core::history::History;
 use crate::core::monitor::{Monitor, View};
-use crate::core::params::{Layout, Theme};
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, HostMessage, StatusMessage};
-use crate::core::trend::Trend;
 
 /// How long before `exp` the host is asked for a fresh token.
 pub const EXPIRING_NOTICE_MS: f64 = 5.0 * 60_000.0;
-
-/// The signals a host may change at run time.
-#[derive(Clone, Copy)]
-pub struct Adjustable {
-    /// `data-layout`.
-    pub layout: RwSignal<Layout>,
-    /// `data-theme`.
-    pub theme: RwSignal<Theme>,
-}
 
 /// A live connection to the host page.
 pub struct Embedding {
@@ -74,9 +64,9 @@ impl Embedding {
         origin: String,
         monitor: RwSignal<Monitor>,
         view: Memo<View>,
-        trend: Memo<Option<Trend>>,
+        history: RwSignal<History>,
         driver: Driver,
-        adjustable: Adjustable,
+        ui: RwSignal<Ui>,
         root: Root,
     ) -> Embedding {
         let listener = {
@@ -97,12 +87,14 @@ impl Embedding {
                         if let Some(interval_ms) = change.interval_ms {
                             monitor.update(|m| m.set_interval_ms(interval_ms));
                         }
-                        if let Some(layout) = change.layout {
-                            adjustable.layout.set(layout);
-                        }
-                        if let Some(theme) = change.theme {
-                            adjustable.theme.set(theme);
-                        }
+                        change_ui(ui, &|ui| {
+                            if let Some(layout) = change.layout {
+                                ui.layout = layout;
+                            }
+                            if let Some(theme) = change.theme {
+                                ui.theme = theme;
+                            }
+                        });
                     }
                     Err(_) => {}
                 }
@@ -110,11 +102,12 @@ impl Embedding {
         };
 
         // lsh:status on every change of status, state or the drift warning.
-        let falling_behind = move || trend.with(|t| t.is_some_and(|t| t.falling_behind));
+        let falling_behind = move || drift_trend(history).is_some_and(|t| t.falling_behind);
         {
             let origin = origin.clone();
             let key = move || (view.with(|v| (v.status, v.state)), falling_behind());
             on_change(key, move |_| {
+                let trend = untrack(|| drift_trend(history));
                 let (text, rejected) = view.with_untracked(|v| {
                     let updated_at_ms =
                         monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
@@ -124,9 +117,8 @@ impl Embedding {
                         session_avg_ms: v.session_avg_ms,
                         deviation_ms: v.deviation_ms,
                         updated_at_ms,
-                        drift_trend_ms_per_min: trend.with_untracked(|t| t.map(|t| t.ms_per_min)),
-                        falling_behind: trend
-                            .with_untracked(|t| t.is_some_and(|t| t.falling_behind)),
+                        drift_trend_ms_per_min: trend.map(|t| t.ms_per_min),
+                        falling_behind: trend.is_some_and(|t| t.falling_behind),
                     });
                     (text, v.state == ConnState::TokenRejected)
                 });

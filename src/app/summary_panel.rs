@@ -8,10 +8,10 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
+use crate::app::widget::Ui;
 use crate::app::{bound, html, js};
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
-use crate::core::params::Layout;
 use crate::core::summary::{changes_csv, render_html, summarise, Summary};
 
 fn zone_offset_minutes() -> i32 {
@@ -62,11 +62,11 @@ pub fn download_csv(history: RwSignal<History>, interval_ms: f64) {
 pub fn summary_panel(
     history: RwSignal<History>,
     monitor: RwSignal<Monitor>,
-    layout: RwSignal<Layout>,
+    ui: RwSignal<Ui>,
 ) -> impl IntoView {
     let offset = zone_offset_minutes();
     let markup = move || {
-        if layout.get() != Layout::Full {
+        if !ui.with(|ui| ui.is_full()) {
             return String::new();
         }
         let interval = monitor.with(|m| m.poller().interval_ms());

@@ -36,7 +36,7 @@ use wasm_bindgen::JsCast;
 use crate::app::alerting::{notifications_need_permission, request_notifications, Alerter};
 use crate::app::driver::{now_ms, Driver};
 use crate::app::history_chart::HistoryChart;
-use crate::app::host::{Adjustable, Embedding};
+use crate::app::host::Embedding;
 use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
@@ -47,8 +47,8 @@ use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::history::History;
 use crate::core::markup::{self, notice_items, status_icon, Extras};
 use crate::core::monitor::{Monitor, View};
-use crate::core::params::{Config, Layout, Notice};
-use crate::core::trend;
+use crate::core::params::{Config, Layout, Notice, Theme};
+use crate::core::trend::{self, Trend};
 
 /// How often "updated N s ago" and countdowns refresh.
 const CLOCK_TICK_MS: u32 = 1000;
@@ -89,8 +89,12 @@ pub fn widget_with(
             config.alerts,
         )
     });
-    let layout = RwSignal::new(layout);
-    let theme = RwSignal::new(theme);
+    let ui = RwSignal::new(Ui {
+        layout,
+        theme,
+        sound_locked: channels.sound,
+        notify_needed: channels.notify && notifications_need_permission(),
+    });
     let embedded_flag = origin.is_some().then_some("");
     let now = RwSignal::new(now_ms());
     let root: Root = Rc::default();
@@ -107,24 +111,16 @@ pub fn widget_with(
     let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
     let interval_ms = move || monitor.with(|m| m.poller().interval_ms());
     let notices = monitor.with_untracked(|m| notice_items(m.notices()));
-    // The drift trend changes with the history, not with the clock.
-    let trend = Memo::new(move |_| {
-        history.with(|h| {
-            h.latest_sample()
-                .map(|s| s.received_ms)
-                .and_then(|at| trend::estimate(h, at))
-        })
-    });
+    let trend = move || drift_trend(history);
 
     let embedding = origin.map(|origin| {
-        let adjustable = Adjustable { layout, theme };
         Embedding::connect(
             origin,
             monitor,
             view,
-            trend,
+            history,
             driver.clone(),
-            adjustable,
+            ui,
             Rc::clone(&root),
         )
     });
@@ -132,8 +128,6 @@ pub fn widget_with(
     // Alerts: every new sample goes through the hysteresis; the title
     // follows the status shown.
     let alerter = Rc::new(RefCell::new(Alerter::new(channels)));
-    let sound_locked = RwSignal::new(channels.sound);
-    let notify_needed = RwSignal::new(channels.notify && notifications_need_permission());
     if channels.any() {
         let on_sample = Rc::clone(&alerter);
         on_change(
@@ -153,7 +147,7 @@ pub fn widget_with(
         let alerter = Rc::clone(&alerter);
         Listener::new(document().into(), &["pointerdown", "keydown"], move |_| {
             alerter.borrow_mut().unlock_sound();
-            let _ = sound_locked.try_set(false);
+            change_ui(ui, &|ui| ui.sound_locked = false);
         })
     });
     // One click listener for every button of the widget (`data-action`).
@@ -178,7 +172,7 @@ pub fn widget_with(
             }
             Some("enable-notifications") => {
                 request_notifications();
-                notify_needed.set(false);
+                change_ui(ui, &|ui| ui.notify_needed = false);
             }
             _ => {}
         }
@@ -207,13 +201,16 @@ pub fn widget_with(
         drop(listeners);
     });
 
-    let metrics = move || trend.with(|t| view.with(|v| markup::metrics(v, t.as_ref())));
+    let metrics = move || {
+        let trend = trend();
+        view.with(|v| markup::metrics(v, trend.as_ref()))
+    };
     let extras = move || {
         markup::extras(&Extras {
             advice: view.with(|v| v.advice),
-            falling_behind: trend.with(|t| t.is_some_and(|t| t.falling_behind)),
-            sound_locked: sound_locked.get(),
-            notify_needed: notify_needed.get(),
+            falling_behind: trend().is_some_and(|t| t.falling_behind),
+            sound_locked: ui.with(|ui| ui.sound_locked),
+            notify_needed: ui.with(|ui| ui.notify_needed),
         })
     };
 
@@ -228,8 +225,8 @@ pub fn widget_with(
                 status.as_str(),
                 state.as_str(),
                 if stale { "true" } else { "false" },
-                layout.get().as_str(),
-                theme.get().as_str(),
+                ui.with(|ui| ui.layout.as_str()),
+                ui.with(|ui| ui.theme.as_str()),
             ];
             for ((name, value), last) in ROOT_ATTRIBUTES.iter().zip(values).zip(&mut last) {
                 put(element, Put::Attr(name), value.to_owned(), last);
@@ -246,7 +243,7 @@ pub fn widget_with(
         bind(move |element| {
             let count = history.with(|h| h.sample_count().to_string());
             put(element, Put::Attr("data-samples"), count, &mut samples);
-            let sparkline = if layout.get() == Layout::Compact {
+            let sparkline = if ui.with(|ui| ui.layout) == Layout::Compact {
                 let (now_ms, interval_ms) = (now.get(), interval_ms());
                 history.with(|h| {
                     let frame = ChartFrame {
@@ -313,8 +310,8 @@ pub fn widget_with(
                 role="img"
                 aria-label="Deviation over the history window"
             ></svg>
-            <HistoryChart history=history monitor=monitor now_ms=now layout=layout />
-            {summary_panel(history, monitor, layout)}
+            <HistoryChart history=history monitor=monitor now_ms=now ui=ui />
+            {summary_panel(history, monitor, ui)}
         </main>
     }
 }
@@ -327,6 +324,49 @@ const ROOT_ATTRIBUTES: [&str; 5] = [
     "data-layout",
     "data-theme",
 ];
+
+/// The drift trend at the newest sample (tracked: it changes with the
+/// history, not with the clock). Computed where it is read rather than kept
+/// in a memo: it looks at a few minutes of samples, and a memo of another
+/// value type is another copy of Leptos's code.
+pub fn drift_trend(history: RwSignal<History>) -> Option<Trend> {
+    history.with(|h| {
+        h.latest_sample()
+            .map(|s| s.received_ms)
+            .and_then(|at| trend::estimate(h, at))
+    })
+}
+
+/// The page's own state besides the monitor: its arrangement and the
+/// buttons it offers. One signal for all of it: a signal of another value
+/// type is another copy of Leptos's code.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ui {
+    /// `data-layout`; a host may change it.
+    pub layout: Layout,
+    /// `data-theme`; a host may change it.
+    pub theme: Theme,
+    /// Sound alerts wait for a first click or key press.
+    pub sound_locked: bool,
+    /// Notifications wait for the viewer's permission.
+    pub notify_needed: bool,
+}
+
+impl Ui {
+    /// Whether the full layout (chart and summary) shows.
+    pub fn is_full(self) -> bool {
+        self.layout == Layout::Full
+    }
+}
+
+/// Changes `ui`, telling its readers only when something did change.
+pub fn change_ui(ui: RwSignal<Ui>, change: &dyn Fn(&mut Ui)) {
+    ui.try_maybe_update(|current| {
+        let before = *current;
+        change(current);
+        (*current != before, ())
+    });
+}
 
 /// Where the root element is kept once built.
 pub type Root = Rc<std::cell::OnceCell<web_sys::Element>>;
