@@ -38,7 +38,13 @@ static HEAP: heap::Heap = heap::Heap::new();
 /// |_| ..)` was its own 1 to 2.5 KB copy; behind one boxed closure type
 /// there is one copy.
 pub fn effect(sync: impl FnMut() + 'static) {
-    let mut sync: Box<dyn FnMut()> = Box::new(sync);
+    effect_boxed(Box::new(sync));
+}
+
+/// [`effect`] past the boxing: not inlined, so `Effect::new` is in the
+/// WebAssembly once rather than at every call site.
+#[inline(never)]
+fn effect_boxed(mut sync: Box<dyn FnMut()>) {
     Effect::new(move |_| sync());
 }
 
@@ -79,7 +85,11 @@ type BindFn = Box<dyn FnMut(&Element)>;
 
 /// A binding that runs `sync` with its element.
 pub fn bind(sync: impl FnMut(&Element) + 'static) -> Bind {
-    let sync: BindFn = Box::new(sync);
+    bind_boxed(Box::new(sync))
+}
+
+#[inline(never)]
+fn bind_boxed(sync: BindFn) -> Bind {
     Bind(Rc::new(Cell::new(Some(sync))))
 }
 

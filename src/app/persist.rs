@@ -11,7 +11,7 @@
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
-use crate::app::driver::now_ms;
+use crate::app::driver::{interval, now_ms};
 use crate::app::listener::Listener;
 use crate::app::on_change;
 use crate::core::history::History;
@@ -82,7 +82,7 @@ impl Persistence {
         let pagehide = Listener::new(window().into(), &["pagehide"], move |_| {
             save(monitor, history)
         });
-        let timer = Interval::new(SAVE_EVERY_MS, move || save(monitor, history));
+        let timer = interval(SAVE_EVERY_MS, move || save(monitor, history));
         Persistence {
             pagehide: Some(pagehide),
             timer: Some(timer),

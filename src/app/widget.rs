@@ -28,13 +28,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
 use crate::app::alerting::{notifications_need_permission, request_notifications, Alerter};
-use crate::app::driver::{now_ms, Driver};
+use crate::app::driver::{interval, now_ms, Driver};
 use crate::app::history_chart::HistoryChart;
 use crate::app::host::Embedding;
 use crate::app::listener::Listener;
@@ -102,7 +101,7 @@ pub fn widget_with(
     let driver = Driver::new(monitor, history);
     let persistence = Persistence::start(monitor, history);
     driver.start();
-    let clock = Interval::new(CLOCK_TICK_MS, move || {
+    let clock = interval(CLOCK_TICK_MS, move || {
         // The signal is gone once the widget is unmounted; ignore that tick.
         let _ = now.try_set(now_ms());
     });
