@@ -58,7 +58,9 @@ impl Alerter {
             channels,
             tracker: AlertTracker::new(),
             audio: None,
-            original_title: document().title(),
+            original_title: js::get(&document(), "title")
+                .as_string()
+                .unwrap_or_default(),
             favicon: None,
         }
     }
@@ -108,11 +110,8 @@ impl Alerter {
         if !self.channels.title {
             return;
         }
-        document().set_title(&format!(
-            "{} \u{b7} {}",
-            status.label(),
-            self.original_title
-        ));
+        let title = format!("{} \u{b7} {}", status.label(), self.original_title);
+        js::set(&document(), "title", &JsValue::from_str(&title));
         if self.favicon.is_none() {
             let Ok(link) = document().create_element("link") else {
                 return;
@@ -174,7 +173,11 @@ impl Alerter {
             let _ = js::call(&audio, "close", &[]);
         }
         if self.channels.title {
-            document().set_title(&self.original_title);
+            js::set(
+                &document(),
+                "title",
+                &JsValue::from_str(&self.original_title),
+            );
         }
         if let Some(link) = self.favicon.take() {
             link.remove();

@@ -44,11 +44,11 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::app::listener::Listener;
 use crate::app::widget::{Root, Ui};
-use crate::app::{bind, bound, effect, html, put, text, Put};
+use crate::app::{bind, bound, effect, html, js, put, text, Put};
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
 use crate::core::chart_svg::{
     aria_label, hover_mark, hover_markup, plot_markup, plot_width_for, plot_x_from_client, spoken,
@@ -256,11 +256,19 @@ fn clock_time(ms: f64) -> String {
     if !ms.is_finite() {
         return "--:--:--".to_owned();
     }
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    let Ok(date) = js::construct("Date", &[JsValue::from_f64(ms)]) else {
+        return "--:--:--".to_owned();
+    };
+    let field = |name| {
+        js::call(&date, name, &[])
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32
+    };
     format!(
         "{:02}:{:02}:{:02}",
-        date.get_hours(),
-        date.get_minutes(),
-        date.get_seconds()
+        field("getHours"),
+        field("getMinutes"),
+        field("getSeconds")
     )
 }

@@ -15,12 +15,11 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MessageEvent, ResizeObserver};
 
 use crate::app::driver::{now_ms, timeout, Driver};
 use crate::app::listener::Listener;
 use crate::app::widget::{change_ui, drift_trend, Root, Ui};
-use crate::app::{effect, on_change};
+use crate::app::{effect, js, on_change};
 use crate::core::history::History;
 use crate::core::monitor::{Monitor, View};
 use crate::core::poll::{ConnState, Rejection};
@@ -33,12 +32,17 @@ pub const EXPIRING_NOTICE_MS: f64 = 5.0 * 60_000.0;
 pub struct Embedding {
     listener: Option<Listener>,
     expiry_timer: Rc<RefCell<Option<Timeout>>>,
-    resize_observer: Option<ResizeObserver>,
-    _resize_callback: Option<Closure<dyn FnMut(js_sys::Array)>>,
+    /// The `ResizeObserver` on the root.
+    resize_observer: Option<JsValue>,
+    _resize_callback: Option<Closure<dyn FnMut(JsValue)>>,
+}
+
+fn json() -> JsValue {
+    js::get(&window(), "JSON")
 }
 
 fn post(origin: &str, text: &str) {
-    let Ok(message) = js_sys::JSON::parse(text) else {
+    let Ok(message) = js::call(&json(), "parse", &[JsValue::from_str(text)]) else {
         return;
     };
     if let Ok(Some(parent)) = window().parent() {
@@ -51,7 +55,7 @@ fn message_text(data: &JsValue) -> Option<String> {
         return Some(text);
     }
     if data.is_object() {
-        return js_sys::JSON::stringify(data)
+        return js::call(&json(), "stringify", std::slice::from_ref(data))
             .ok()
             .and_then(|s| s.as_string());
     }
@@ -72,13 +76,11 @@ impl Embedding {
         let listener = {
             let origin = origin.clone();
             Listener::new(window().into(), &["message"], move |event| {
-                let Ok(event) = event.dyn_into::<MessageEvent>() else {
-                    return;
-                };
-                if event.origin() != origin {
+                // Only a MessageEvent has an `origin` to match.
+                if js::get(&event, "origin").as_string().as_deref() != Some(origin.as_str()) {
                     return;
                 }
-                let Some(text) = message_text(&event.data()) else {
+                let Some(text) = message_text(&js::get(&event, "data")) else {
                     return;
                 };
                 match protocol::parse_host_message(&text) {
@@ -165,23 +167,22 @@ impl Embedding {
         let (resize_observer, resize_callback) = {
             let origin = origin.clone();
             let last_height = Rc::new(RefCell::new(-1.0_f64));
-            let callback =
-                Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-                    let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>()
-                    else {
-                        return;
-                    };
-                    let height = entry.target().get_bounding_client_rect().height().ceil();
-                    if (height - *last_height.borrow()).abs() >= 1.0 {
-                        *last_height.borrow_mut() = height;
-                        post(&origin, &protocol::resize(height));
-                    }
-                });
-            let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
+            let callback = Closure::<dyn FnMut(JsValue)>::new(move |entries: JsValue| {
+                let target = js::get(&js::get(&entries, "0"), "target");
+                let Some(target) = target.dyn_ref::<web_sys::Element>() else {
+                    return;
+                };
+                let height = target.get_bounding_client_rect().height().ceil();
+                if (height - *last_height.borrow()).abs() >= 1.0 {
+                    *last_height.borrow_mut() = height;
+                    post(&origin, &protocol::resize(height));
+                }
+            });
+            let observer = js::construct("ResizeObserver", &[callback.as_ref().clone()]).ok();
             if let Some(observer) = observer.clone() {
                 effect(move || {
                     if let Some(element) = root.get() {
-                        observer.observe(element);
+                        let _ = js::call(&observer, "observe", &[element.into()]);
                     }
                 });
             }
@@ -202,7 +203,7 @@ impl Embedding {
         drop(self.listener.take());
         self.expiry_timer.borrow_mut().take();
         if let Some(observer) = self.resize_observer.take() {
-            observer.disconnect();
+            let _ = js::call(&observer, "disconnect", &[]);
         }
     }
 }

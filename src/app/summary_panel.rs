@@ -15,7 +15,12 @@ use crate::core::monitor::Monitor;
 use crate::core::summary::{changes_csv, render_html, summarise, Summary};
 
 fn zone_offset_minutes() -> i32 {
-    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+    let offset = js::construct("Date", &[])
+        .and_then(|date| js::call(&date, "getTimezoneOffset", &[]))
+        .ok()
+        .and_then(|minutes| minutes.as_f64())
+        .unwrap_or(0.0);
+    -(offset as i32)
 }
 
 fn summary_of(history: &History, interval_ms: f64) -> Summary {
