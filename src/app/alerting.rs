@@ -20,7 +20,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::app::js;
+use crate::app::{append_to_head, js};
 
 use crate::core::alerts::{Alert, AlertChannels, AlertTracker};
 use crate::core::status::Status;
@@ -117,9 +117,7 @@ impl Alerter {
                 return;
             };
             let _ = link.set_attribute("rel", "icon");
-            if let Some(head) = document().head() {
-                let _ = head.append_child(&link);
-            }
+            append_to_head(&link);
             self.favicon = Some(link);
         }
         if let Some(link) = &self.favicon {

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::app::driver::{now_ms, timeout, Driver};
 use crate::app::listener::Listener;
@@ -45,8 +45,13 @@ fn post(origin: &str, text: &str) {
     let Ok(message) = js::call(&json(), "parse", &[JsValue::from_str(text)]) else {
         return;
     };
-    if let Ok(Some(parent)) = window().parent() {
-        let _ = parent.post_message(&message, origin);
+    let parent = js::get(&window(), "parent");
+    if parent.is_object() {
+        let _ = js::call(
+            &parent,
+            "postMessage",
+            &[message, JsValue::from_str(origin)],
+        );
     }
 }
 
@@ -169,10 +174,8 @@ impl Embedding {
             let last_height = Rc::new(RefCell::new(-1.0_f64));
             let callback = Closure::<dyn FnMut(JsValue)>::new(move |entries: JsValue| {
                 let target = js::get(&js::get(&entries, "0"), "target");
-                let Some(target) = target.dyn_ref::<web_sys::Element>() else {
-                    return;
-                };
-                let height = target.get_bounding_client_rect().height().ceil();
+                // NaN without a target: never 1 px away, so nothing is sent.
+                let height = js::rect(&target, "height").ceil();
                 if (height - *last_height.borrow()).abs() >= 1.0 {
                     *last_height.borrow_mut() = height;
                     post(&origin, &protocol::resize(height));

@@ -19,6 +19,17 @@ pub fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `target[key]` as a number, NaN when it is none.
+pub fn number(target: &JsValue, key: &str) -> f64 {
+    get(target, key).as_f64().unwrap_or(f64::NAN)
+}
+
+/// `element.getBoundingClientRect()[side]` (`"left"`, `"width"`,
+/// `"height"`), NaN when it cannot be read.
+pub fn rect(element: &JsValue, side: &str) -> f64 {
+    call(element, "getBoundingClientRect", &[]).map_or(f64::NAN, |rect| number(&rect, side))
+}
+
 /// `target[key] = value`, ignoring a target that refuses it.
 pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);

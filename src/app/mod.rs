@@ -171,8 +171,14 @@ fn restrict_connections(endpoint_origin: &str) {
     };
     let _ = meta.set_attribute("http-equiv", "Content-Security-Policy");
     let _ = meta.set_attribute("content", &policy);
-    if let Some(head) = document.head() {
-        let _ = head.append_child(&meta);
+    append_to_head(&meta);
+}
+
+/// Adds `element` at the end of the document's `<head>`, if it has one.
+pub fn append_to_head(element: &Element) {
+    let head = js::get(&document(), "head");
+    if head.is_object() {
+        let _ = js::call(&head, "appendChild", &[element.into()]);
     }
 }
 

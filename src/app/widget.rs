@@ -30,7 +30,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
 use crate::app::alerting::{notifications_need_permission, request_notifications, Alerter};
 use crate::app::driver::{interval, now_ms, Driver};
@@ -40,7 +40,7 @@ use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
 use crate::app::summary_panel::{download_csv, summary_panel};
-use crate::app::{bind, bound, effect, html, on_change, put, text, Put};
+use crate::app::{bind, bound, effect, html, js, on_change, put, text, Put};
 use crate::core::chart::{chart_geometry, ChartFrame};
 use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::history::History;
@@ -152,20 +152,22 @@ pub fn widget_with(
     // One click listener for every button of the widget (`data-action`).
     let clicked_root = Rc::clone(&root);
     let actions = Listener::new(document().into(), &["click"], move |event| {
-        let Some(button) = event
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|t| t.closest("[data-action]").ok().flatten())
-        else {
+        // `closest` is there on elements only; null when no button.
+        let selector = JsValue::from_str("[data-action]");
+        let button =
+            js::call(&js::get(&event, "target"), "closest", &[selector]).unwrap_or(JsValue::NULL);
+        if !button.is_object() {
             return;
-        };
-        let inside = clicked_root
-            .get()
-            .is_some_and(|r| r.contains(Some(button.as_ref())));
+        }
+        let inside = clicked_root.get().is_some_and(|root| {
+            js::call(root, "contains", std::slice::from_ref(&button))
+                .is_ok_and(|inside| inside.as_bool() == Some(true))
+        });
         if !inside {
             return;
         }
-        match button.get_attribute("data-action").as_deref() {
+        let action = js::call(&button, "getAttribute", &[JsValue::from_str("data-action")]);
+        match action.ok().and_then(|action| action.as_string()).as_deref() {
             Some("download-csv") => {
                 download_csv(history, untrack(interval_ms));
             }
