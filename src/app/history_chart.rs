@@ -49,7 +49,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::app::listener::Listener;
 use crate::app::widget::{Root, Ui};
 use crate::app::{bind, bound, effect, html, js, put, text, Put};
-use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
+use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame, ChartGeometry};
 use crate::core::chart_svg::{
     aria_label, hover_mark, hover_markup, plot_markup, plot_width_for, plot_x_from_client, spoken,
     view_box, view_width_for, DEFAULT_VIEW_WIDTH, PLOT_HEIGHT, PLOT_TRANSFORM,
@@ -77,29 +77,47 @@ pub fn HistoryChart(
     let hovered = RwSignal::new(None::<Sample>);
 
     let plot_width = move || plot_width_for(view_width.get());
-    let geometry = Memo::new(move |_| {
-        if !ui.with(|ui| ui.is_full()) {
-            return None;
-        }
-        let interval_ms = monitor.with(|m| m.poller().interval_ms());
-        let (now_ms, width) = (now_ms.get(), plot_width());
-        history.with(|h| {
-            let frame = ChartFrame {
-                now_ms,
-                window_ms: h.window_ms(),
-                width,
-                height: PLOT_HEIGHT,
-                interval_ms,
+    // The geometry is computed by the plot's binding, which keeps it here
+    // for the cursor and counts its changes in `redrawn` so the cursor
+    // follows (a memo would bring Leptos's memo code for this one value).
+    let geometry: Rc<RefCell<Option<ChartGeometry>>> = Rc::default();
+    let redrawn = RwSignal::new(0.0_f64);
+    let plot = {
+        let geometry = Rc::clone(&geometry);
+        let mut last = None;
+        bind(move |group| {
+            let next = if ui.with(|ui| ui.is_full()) {
+                let interval_ms = monitor.with(|m| m.poller().interval_ms());
+                let (now_ms, width) = (now_ms.get(), plot_width());
+                history.with(|h| {
+                    let frame = ChartFrame {
+                        now_ms,
+                        window_ms: h.window_ms(),
+                        width,
+                        height: PLOT_HEIGHT,
+                        interval_ms,
+                    };
+                    Some(chart_geometry(h, &frame))
+                })
+            } else {
+                None
             };
-            Some(chart_geometry(h, &frame))
+            if *geometry.borrow() == next {
+                return;
+            }
+            let markup = next.as_ref().map(plot_markup).unwrap_or_default();
+            *geometry.borrow_mut() = next;
+            put(group, Put::Html, markup, &mut last);
+            redrawn.set(redrawn.get_untracked() + 1.0);
         })
-    });
+    };
     let hover = move || {
         let sample = hovered.get()?;
         let now = now_ms.get();
         let window = history.with(History::window_ms);
+        redrawn.track();
         let clock = clock_time(sample.received_ms);
-        let geometry = geometry.read();
+        let geometry = geometry.borrow();
         hover_mark(
             &sample,
             now,
@@ -201,8 +219,10 @@ pub fn HistoryChart(
             }
         })
     };
-    let plot = html(move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default()));
-    let cursor = html(move || hover_markup(hover().as_ref(), plot_width()));
+    let cursor = {
+        let hover = hover.clone();
+        html(move || hover_markup(hover().as_ref(), plot_width()))
+    };
     let readout = text(move || hover().as_ref().map(spoken).unwrap_or_default());
 
     view! {

@@ -18,10 +18,10 @@ use wasm_bindgen::JsValue;
 
 use crate::app::driver::{now_ms, timeout, Driver};
 use crate::app::listener::Listener;
-use crate::app::widget::{change_ui, drift_trend, Root, Ui};
+use crate::app::widget::{change_ui, drift_trend, LiveView, Root, Ui};
 use crate::app::{effect, js, on_change};
 use crate::core::history::History;
-use crate::core::monitor::{Monitor, View};
+use crate::core::monitor::Monitor;
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, HostMessage, StatusMessage};
 
@@ -72,7 +72,7 @@ impl Embedding {
     pub fn connect(
         origin: String,
         monitor: RwSignal<Monitor>,
-        view: Memo<View>,
+        view: LiveView,
         history: RwSignal<History>,
         driver: Driver,
         ui: RwSignal<Ui>,

@@ -107,7 +107,7 @@ pub fn widget_with(
     });
     let fragment_listener = follow_location.then(|| follow_fragment(monitor, driver.clone()));
 
-    let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
+    let view = LiveView { monitor, now };
     let interval_ms = move || monitor.with(|m| m.poller().interval_ms());
     let notices = monitor.with_untracked(|m| notice_items(m.notices()));
     let trend = move || drift_trend(history);
@@ -369,6 +369,34 @@ pub fn change_ui(ui: RwSignal<Ui>, change: &dyn Fn(&mut Ui)) {
     });
 }
 
+/// What the widget shows, computed from the monitor and the clock where it
+/// is read (tracked). Not a memo: the view changes with the clock every
+/// second anyway, its readers compare what they write, and a memo of it was
+/// the last user of Leptos's memo code.
+#[derive(Clone, Copy)]
+pub struct LiveView {
+    monitor: RwSignal<Monitor>,
+    now: RwSignal<f64>,
+}
+
+impl LiveView {
+    /// Reads the current view (tracked).
+    pub fn with<U>(self, read: impl FnOnce(&View) -> U) -> U {
+        read(&self.current())
+    }
+
+    /// Reads the current view without tracking.
+    pub fn with_untracked<U>(self, read: impl FnOnce(&View) -> U) -> U {
+        read(&untrack(|| self.current()))
+    }
+
+    #[inline(never)]
+    fn current(self) -> View {
+        let now = self.now.get();
+        self.monitor.with(|m| m.view(now))
+    }
+}
+
 /// Where the root element is kept once built.
 pub type Root = Rc<std::cell::OnceCell<web_sys::Element>>;
 
@@ -378,7 +406,7 @@ pub type Root = Rc<std::cell::OnceCell<web_sys::Element>>;
 /// larger than these three small instantiations (`.into_any()` on the
 /// components cost 5 KB gzip).
 fn optional<V: IntoView + 'static>(
-    view: Memo<View>,
+    view: LiveView,
     pick: fn(&View) -> Option<String>,
     element: fn(String) -> V,
 ) -> impl IntoView {
