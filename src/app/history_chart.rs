@@ -16,11 +16,13 @@
 //!   `preserveAspectRatio="none"`: text is never stretched. Before the first
 //!   measurement the chart lays out at [`DEFAULT_VIEW_WIDTH`] and scales
 //!   uniformly (CSS `height: auto`).
-//! - **Geometry is a `Memo`** over the signals, read with `.with()`, so the
-//!   history ring is borrowed, never cloned, on each update; the plot's
-//!   markup is written (by an [`app::bind`](crate::app::bind) binding) only
-//!   when the geometry changes. Everything else is plain closures over the
-//!   signals, which keeps Leptos's per-type code out of the WebAssembly.
+//! - **Geometry is computed by the plot's binding** (an
+//!   [`app::bind`](crate::app::bind)) over the signals, read with `.with()`,
+//!   so the history ring is borrowed, never cloned, on each update; the
+//!   plot's markup is written only when the geometry changes, and the
+//!   cursor follows through a counter signal. Everything else is plain
+//!   closures over the signals, which keeps Leptos's per-type code (a memo
+//!   included) out of the WebAssembly.
 //! - **Pointer mapping uses the SVG's bounding box**, and the drawing group
 //!   is `pointer-events="none"`, so every pointer event lands on the SVG
 //!   itself whatever is drawn under the cursor.

@@ -1,5 +1,5 @@
 //! The widget: status badge, metrics, connection state, messages and the
-//! history chart, all derived from one [`View`] memo.
+//! history chart, all derived from one [`View`] (see [`LiveView`]).
 //!
 //! The root element carries the DOM contract that hosts and tests rely on:
 //! `data-status`, `data-state`, `data-stale`, `data-layout`, `data-theme`;
