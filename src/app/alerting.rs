@@ -18,10 +18,9 @@
 //! favicon back.
 
 use leptos::prelude::*;
-use web_sys::{
-    AudioContext, AudioContextState, Notification, NotificationOptions, NotificationPermission,
-    OscillatorType,
-};
+use wasm_bindgen::JsValue;
+
+use crate::app::{append_to_head, js};
 
 use crate::core::alerts::{Alert, AlertChannels, AlertTracker};
 use crate::core::status::Status;
@@ -30,7 +29,8 @@ use crate::core::status::Status;
 pub struct Alerter {
     channels: AlertChannels,
     tracker: AlertTracker,
-    audio: Option<AudioContext>,
+    /// The `AudioContext`, once a gesture allowed one.
+    audio: Option<JsValue>,
     original_title: String,
     favicon: Option<web_sys::Element>,
 }
@@ -58,7 +58,9 @@ impl Alerter {
             channels,
             tracker: AlertTracker::new(),
             audio: None,
-            original_title: document().title(),
+            original_title: js::get(&document(), "title")
+                .as_string()
+                .unwrap_or_default(),
             favicon: None,
         }
     }
@@ -70,11 +72,7 @@ impl Alerter {
 
     /// True while sound is wanted but the browser has not allowed it yet.
     pub fn sound_locked(&self) -> bool {
-        self.channels.sound
-            && self
-                .audio
-                .as_ref()
-                .is_none_or(|audio| audio.state() != AudioContextState::Running)
+        self.channels.sound && self.audio.as_ref().is_none_or(|audio| !is_running(audio))
     }
 
     /// Call from a user gesture: creates or resumes the audio context.
@@ -83,10 +81,10 @@ impl Alerter {
             return;
         }
         if self.audio.is_none() {
-            self.audio = AudioContext::new().ok();
+            self.audio = js::construct("AudioContext", &[]).ok();
         }
         if let Some(audio) = &self.audio {
-            let _ = audio.resume();
+            let _ = js::call(audio, "resume", &[]);
         }
     }
 
@@ -112,19 +110,14 @@ impl Alerter {
         if !self.channels.title {
             return;
         }
-        document().set_title(&format!(
-            "{} \u{b7} {}",
-            status.label(),
-            self.original_title
-        ));
+        let title = format!("{} \u{b7} {}", status.label(), self.original_title);
+        js::set(&document(), "title", &JsValue::from_str(&title));
         if self.favicon.is_none() {
             let Ok(link) = document().create_element("link") else {
                 return;
             };
             let _ = link.set_attribute("rel", "icon");
-            if let Some(head) = document().head() {
-                let _ = head.append_child(&link);
-            }
+            append_to_head(&link);
             self.favicon = Some(link);
         }
         if let Some(link) = &self.favicon {
@@ -136,7 +129,7 @@ impl Alerter {
         let Some(audio) = &self.audio else {
             return;
         };
-        if audio.state() != AudioContextState::Running {
+        if !is_running(audio) {
             return;
         }
         let notes: [f32; 2] = if worse {
@@ -144,33 +137,45 @@ impl Alerter {
         } else {
             [587.33, 880.0]
         };
-        let start = audio.current_time();
+        let number = JsValue::from_f64;
+        let start = js::get(audio, "currentTime").as_f64().unwrap_or(0.0);
         for (i, frequency) in notes.into_iter().enumerate() {
             let at = start + 0.18 * i as f64;
-            let (Ok(oscillator), Ok(gain)) = (audio.create_oscillator(), audio.create_gain())
-            else {
+            let (Ok(oscillator), Ok(gain)) = (
+                js::call(audio, "createOscillator", &[]),
+                js::call(audio, "createGain", &[]),
+            ) else {
                 return;
             };
-            oscillator.set_type(OscillatorType::Sine);
-            oscillator.frequency().set_value(frequency);
-            let envelope = gain.gain();
-            let _ = envelope.set_value_at_time(0.0, at);
-            let _ = envelope.linear_ramp_to_value_at_time(0.25, at + 0.02);
-            let _ = envelope.linear_ramp_to_value_at_time(0.0, at + 0.16);
-            let _ = oscillator.connect_with_audio_node(&gain);
-            let _ = gain.connect_with_audio_node(&audio.destination());
-            let _ = oscillator.start_with_when(at);
-            let _ = oscillator.stop_with_when(at + 0.17);
+            js::set(&oscillator, "type", &JsValue::from_str("sine"));
+            js::set(
+                &js::get(&oscillator, "frequency"),
+                "value",
+                &number(f64::from(frequency)),
+            );
+            let envelope = js::get(&gain, "gain");
+            let _ = js::call(&envelope, "setValueAtTime", &[number(0.0), number(at)]);
+            let ramp = "linearRampToValueAtTime";
+            let _ = js::call(&envelope, ramp, &[number(0.25), number(at + 0.02)]);
+            let _ = js::call(&envelope, ramp, &[number(0.0), number(at + 0.16)]);
+            let _ = js::call(&oscillator, "connect", std::slice::from_ref(&gain));
+            let _ = js::call(&gain, "connect", &[js::get(audio, "destination")]);
+            let _ = js::call(&oscillator, "start", &[number(at)]);
+            let _ = js::call(&oscillator, "stop", &[number(at + 0.17)]);
         }
     }
 
     /// Closes the audio context and restores the title and favicon.
     pub fn shutdown(&mut self) {
         if let Some(audio) = self.audio.take() {
-            let _ = audio.close();
+            let _ = js::call(&audio, "close", &[]);
         }
         if self.channels.title {
-            document().set_title(&self.original_title);
+            js::set(
+                &document(),
+                "title",
+                &JsValue::from_str(&self.original_title),
+            );
         }
         if let Some(link) = self.favicon.take() {
             link.remove();
@@ -178,18 +183,33 @@ impl Alerter {
     }
 }
 
+/// Whether an audio context plays (`state` is `"running"`).
+fn is_running(audio: &JsValue) -> bool {
+    js::get(audio, "state").as_string().as_deref() == Some("running")
+}
+
+/// `Notification.permission`: `"default"` (not asked yet), `"granted"` or
+/// `"denied"`; `None` without the Notifications API.
+fn notification_permission() -> Option<String> {
+    js::get(&js::get(&window(), "Notification"), "permission").as_string()
+}
+
 /// Whether desktop notifications still need the viewer's permission.
 pub fn notifications_need_permission() -> bool {
-    Notification::permission() == NotificationPermission::Default
+    notification_permission().as_deref() == Some("default")
 }
 
 /// Asks for notification permission (call from a click).
 pub fn request_notifications() {
-    let _ = Notification::request_permission();
+    let _ = js::call(
+        &js::get(&window(), "Notification"),
+        "requestPermission",
+        &[],
+    );
 }
 
 fn notify(alert: Alert) {
-    if Notification::permission() != NotificationPermission::Granted {
+    if notification_permission().as_deref() != Some("granted") {
         return;
     }
     let (title, body) = match alert {
@@ -202,8 +222,8 @@ fn notify(alert: Alert) {
             crate::core::advice::for_status(to),
         ),
     };
-    let options = NotificationOptions::new();
-    options.set_body(body);
-    options.set_tag("live-stream-health");
-    let _ = Notification::new_with_options(&title, &options);
+    let options = js_sys::Object::new();
+    js::set(&options, "body", &JsValue::from_str(body));
+    js::set(&options, "tag", &JsValue::from_str("live-stream-health"));
+    let _ = js::construct("Notification", &[JsValue::from_str(&title), options.into()]);
 }

@@ -24,7 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_net::http::Request;
-use gloo_timers::callback::Timeout;
+use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
 use web_sys::{
     AbortController, AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestMode,
@@ -41,8 +41,23 @@ use crate::core::share::{decode, encode, Message, Response};
 /// through here: gloo's `Timeout::new` is compiled once per closure type,
 /// behind one boxed type it is compiled once.
 pub fn timeout(delay_ms: u32, callback: impl FnOnce() + 'static) -> Timeout {
-    let callback: Box<dyn FnOnce()> = Box::new(callback);
+    timeout_boxed(delay_ms, Box::new(callback))
+}
+
+#[inline(never)]
+fn timeout_boxed(delay_ms: u32, callback: Box<dyn FnOnce()>) -> Timeout {
     Timeout::new(delay_ms, callback)
+}
+
+/// A repeating timer; dropping it (or `cancel`) stops it. Boxed like
+/// [`timeout`], so gloo's `Interval::new` is compiled once.
+pub fn interval(period_ms: u32, callback: impl FnMut() + 'static) -> Interval {
+    interval_boxed(period_ms, Box::new(callback))
+}
+
+#[inline(never)]
+fn interval_boxed(period_ms: u32, callback: Box<dyn FnMut()>) -> Interval {
+    Interval::new(period_ms, callback)
 }
 
 /// Runs a task on the page's event loop. Every task of the app goes

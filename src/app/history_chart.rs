@@ -16,11 +16,13 @@
 //!   `preserveAspectRatio="none"`: text is never stretched. Before the first
 //!   measurement the chart lays out at [`DEFAULT_VIEW_WIDTH`] and scales
 //!   uniformly (CSS `height: auto`).
-//! - **Geometry is a `Memo`** over the signals, read with `.with()`, so the
-//!   history ring is borrowed, never cloned, on each update; the markup is
-//!   derived from it, so the plot is rewritten only when the geometry
-//!   changes. Derived strings are `Signal<String>`s, one type for every
-//!   attribute and text, which keeps the WebAssembly small.
+//! - **Geometry is computed by the plot's binding** (an
+//!   [`app::bind`](crate::app::bind)) over the signals, read with `.with()`,
+//!   so the history ring is borrowed, never cloned, on each update; the
+//!   plot's markup is written only when the geometry changes, and the
+//!   cursor follows through a counter signal. Everything else is plain
+//!   closures over the signals, which keeps Leptos's per-type code (a memo
+//!   included) out of the WebAssembly.
 //! - **Pointer mapping uses the SVG's bounding box**, and the drawing group
 //!   is `pointer-events="none"`, so every pointer event lands on the SVG
 //!   itself whatever is drawn under the cursor.
@@ -43,18 +45,19 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos::svg::Svg;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::app::listener::Listener;
-use crate::app::{derived, effect};
-use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
+use crate::app::widget::{Root, Ui};
+use crate::app::{bind, bound, effect, html, js, put, text, Put};
+use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame, ChartGeometry};
 use crate::core::chart_svg::{
     aria_label, hover_mark, hover_markup, plot_markup, plot_width_for, plot_x_from_client, spoken,
     view_box, view_width_for, DEFAULT_VIEW_WIDTH, PLOT_HEIGHT, PLOT_TRANSFORM,
 };
 use crate::core::history::{History, Sample};
+use crate::core::monitor::Monitor;
 
 /// The history chart. Renders `<svg data-chart="history">` with
 /// `data-samples`, a `data-timeline` strip and, while a sample is under the
@@ -63,59 +66,71 @@ use crate::core::history::{History, Sample};
 pub fn HistoryChart(
     /// The history ring to draw; its window sets the time axis.
     history: RwSignal<History>,
+    /// Its poll interval tells a late poll from an outage.
+    monitor: RwSignal<Monitor>,
     /// Browser time (Unix epoch ms) at the right edge of the chart.
-    #[prop(into)]
-    now_ms: Signal<f64>,
-    /// The current poll interval in ms, to tell a late poll from an outage.
-    #[prop(into)]
-    interval_ms: Signal<f64>,
-    /// False while the chart is hidden (the compact layout): then nothing is
-    /// laid out, since at a day of history that is the costliest part of an
-    /// update.
-    #[prop(into)]
-    drawn: Signal<bool>,
+    now_ms: RwSignal<f64>,
+    /// The chart is hidden in the compact layout: then nothing is laid out,
+    /// since at a day of history that is the costliest part of an update.
+    ui: RwSignal<Ui>,
 ) -> impl IntoView {
-    let svg_ref = NodeRef::<Svg>::new();
+    let svg_ref: Root = Rc::default();
     let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
     let hovered = RwSignal::new(None::<Sample>);
 
-    let plot_width = derived(move || plot_width_for(view_width.get()));
-    let geometry = Memo::new(move |_| {
-        if !drawn.get() {
-            return None;
-        }
-        let (now_ms, interval_ms, width) = (now_ms.get(), interval_ms.get(), plot_width.get());
-        history.with(|h| {
-            let frame = ChartFrame {
-                now_ms,
-                window_ms: h.window_ms(),
-                width,
-                height: PLOT_HEIGHT,
-                interval_ms,
+    let plot_width = move || plot_width_for(view_width.get());
+    // The geometry is computed by the plot's binding, which keeps it here
+    // for the cursor and counts its changes in `redrawn` so the cursor
+    // follows (a memo would bring Leptos's memo code for this one value).
+    let geometry: Rc<RefCell<Option<ChartGeometry>>> = Rc::default();
+    let redrawn = RwSignal::new(0.0_f64);
+    let plot = {
+        let geometry = Rc::clone(&geometry);
+        let mut last = None;
+        bind(move |group| {
+            let next = if ui.with(|ui| ui.is_full()) {
+                let interval_ms = monitor.with(|m| m.poller().interval_ms());
+                let (now_ms, width) = (now_ms.get(), plot_width());
+                history.with(|h| {
+                    let frame = ChartFrame {
+                        now_ms,
+                        window_ms: h.window_ms(),
+                        width,
+                        height: PLOT_HEIGHT,
+                        interval_ms,
+                    };
+                    Some(chart_geometry(h, &frame))
+                })
+            } else {
+                None
             };
-            Some(chart_geometry(h, &frame))
+            if *geometry.borrow() == next {
+                return;
+            }
+            let markup = next.as_ref().map(plot_markup).unwrap_or_default();
+            *geometry.borrow_mut() = next;
+            put(group, Put::Html, markup, &mut last);
+            redrawn.set(redrawn.get_untracked() + 1.0);
         })
-    });
+    };
     let hover = move || {
         let sample = hovered.get()?;
         let now = now_ms.get();
         let window = history.with(History::window_ms);
+        redrawn.track();
         let clock = clock_time(sample.received_ms);
-        let geometry = geometry.read();
+        let geometry = geometry.borrow();
         hover_mark(
             &sample,
             now,
             window,
-            plot_width.get(),
+            plot_width(),
             geometry.as_ref()?,
             clock,
         )
     };
 
-    let on_pointer = move |event: &web_sys::PointerEvent| {
-        let Some(svg) = svg_ref.get_untracked() else {
-            return;
-        };
+    let on_pointer = move |svg: &web_sys::Element, event: &web_sys::PointerEvent| {
         let rect = svg.get_bounding_client_rect();
         let plot_x = plot_x_from_client(
             f64::from(event.client_x()),
@@ -128,7 +143,7 @@ pub fn HistoryChart(
                 h,
                 now_ms.get_untracked(),
                 h.window_ms(),
-                plot_width.get_untracked(),
+                untrack(plot_width),
                 plot_x,
             )
         });
@@ -160,26 +175,26 @@ pub fn HistoryChart(
     // and start listening.
     let listeners = Rc::new(RefCell::new(Vec::<Listener>::new()));
     let slot = Rc::clone(&listeners);
+    let mounted = Rc::clone(&svg_ref);
     effect(move || {
-        if let Some(svg) = svg_ref.get() {
-            measure(&svg, view_width);
+        if let Some(svg) = mounted.get() {
+            measure(svg, view_width);
             if slot.borrow().is_empty() {
+                let target = svg.clone();
                 let on_event = move |event: web_sys::Event| match event.type_().as_str() {
-                    "pointermove" | "pointerdown" => on_pointer(event.unchecked_ref()),
+                    "pointermove" | "pointerdown" => on_pointer(&target, event.unchecked_ref()),
                     "keydown" => on_key(event.unchecked_ref()),
-                    "resize" => {
-                        if let Some(svg) = svg_ref.get_untracked() {
-                            measure(&svg, view_width);
-                        }
-                    }
+                    "resize" => measure(&target, view_width),
                     _ => hovered.set(None),
                 };
                 let on_event = Rc::new(RefCell::new(on_event));
                 let to_window = Rc::clone(&on_event);
                 let mut slot = slot.borrow_mut();
-                slot.push(Listener::new(svg.into(), &SVG_EVENTS, move |event| {
-                    (on_event.borrow_mut())(event)
-                }));
+                slot.push(Listener::new(
+                    svg.clone().into(),
+                    &SVG_EVENTS,
+                    move |event| (on_event.borrow_mut())(event),
+                ));
                 slot.push(Listener::new(window().into(), &["resize"], move |event| {
                     (to_window.borrow_mut())(event)
                 }));
@@ -189,37 +204,53 @@ pub fn HistoryChart(
     let listeners = SendWrapper::new(listeners);
     on_cleanup(move || listeners.take().borrow_mut().clear());
 
-    let samples = derived(move || history.with(History::sample_count).to_string());
-    let label = derived(move || history.with(|h| aria_label(h.window_ms(), h.sample_count())));
-    let view_box = derived(move || view_box(view_width.get()));
-    let plot = derived(move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default()));
-    let cursor = derived(move || hover_markup(hover().as_ref(), plot_width.get()));
-    let readout = derived(move || hover().as_ref().map(spoken).unwrap_or_default());
+    // The SVG's own attributes: one binding, which also keeps the element
+    // for the listeners and the measurement.
+    let svg_attributes = {
+        let mut last: [Option<String>; 3] = Default::default();
+        bind(move |svg| {
+            let _ = svg_ref.set(svg.clone());
+            let (count, window_ms) = history.with(|h| (h.sample_count(), h.window_ms()));
+            let values = [
+                count.to_string(),
+                aria_label(window_ms, count),
+                view_box(view_width.get()),
+            ];
+            for ((name, value), last) in SVG_ATTRIBUTES.iter().zip(values).zip(&mut last) {
+                put(svg, Put::Attr(name), value, last);
+            }
+        })
+    };
+    let cursor = {
+        let hover = hover.clone();
+        html(move || hover_markup(hover().as_ref(), plot_width()))
+    };
+    let readout = text(move || hover().as_ref().map(spoken).unwrap_or_default());
 
     view! {
         <div class="lsh-chart">
             <svg
-                node_ref=svg_ref
                 class="lsh-chart__svg"
                 data-chart="history"
-                data-samples=samples
+                use:bound=svg_attributes
                 role="img"
-                aria-label=label
                 aria-keyshortcuts="ArrowLeft ArrowRight Home End Escape"
                 tabindex="0"
-                viewBox=view_box
             >
-                <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=plot></g>
-                <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=cursor></g>
+                <g transform=PLOT_TRANSFORM pointer-events="none" use:bound=plot></g>
+                <g transform=PLOT_TRANSFORM pointer-events="none" use:bound=cursor></g>
             </svg>
             <p class="lsh-chart__legend" aria-hidden="true">
                 <span class="lsh-chart__key lsh-chart__key--deviation">"Deviation (left axis)"</span>
                 <span class="lsh-chart__key lsh-chart__key--session-avg">"Session average (right axis)"</span>
             </p>
-            <p class="lsh-chart__live" aria-live="polite">{readout}</p>
+            <p class="lsh-chart__live" aria-live="polite" use:bound=readout></p>
         </div>
     }
 }
+
+/// The SVG attributes that change, in the order they are written.
+const SVG_ATTRIBUTES: [&str; 3] = ["data-samples", "aria-label", "viewBox"];
 
 /// The SVG's events. They and the window's `resize` are served by one
 /// handler through [`Listener`] (see `app::listener` for why).
@@ -233,7 +264,7 @@ const SVG_EVENTS: [&str; 5] = [
 
 /// Reads the SVG's rendered width into `view_width`, ignoring unusable
 /// readings.
-fn measure(svg: &web_sys::SvgElement, view_width: RwSignal<f64>) {
+fn measure(svg: &web_sys::Element, view_width: RwSignal<f64>) {
     if let Some(width) = view_width_for(svg.get_bounding_client_rect().width()) {
         if view_width.get_untracked() != width {
             view_width.set(width);
@@ -247,11 +278,19 @@ fn clock_time(ms: f64) -> String {
     if !ms.is_finite() {
         return "--:--:--".to_owned();
     }
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    let Ok(date) = js::construct("Date", &[JsValue::from_f64(ms)]) else {
+        return "--:--:--".to_owned();
+    };
+    let field = |name| {
+        js::call(&date, name, &[])
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32
+    };
     format!(
         "{:02}:{:02}:{:02}",
-        date.get_hours(),
-        date.get_minutes(),
-        date.get_seconds()
+        field("getHours"),
+        field("getMinutes"),
+        field("getSeconds")
     )
 }

@@ -14,44 +14,44 @@ use std::rc::Rc;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MessageEvent, ResizeObserver};
+use wasm_bindgen::JsValue;
 
 use crate::app::driver::{now_ms, timeout, Driver};
 use crate::app::listener::Listener;
-use crate::app::{effect, on_change};
-use crate::core::monitor::{Monitor, View};
-use crate::core::params::{Layout, Theme};
+use crate::app::widget::{change_ui, drift_trend, LiveView, Root, Ui};
+use crate::app::{effect, js, on_change};
+use crate::core::history::History;
+use crate::core::monitor::Monitor;
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, HostMessage, StatusMessage};
-use crate::core::trend::Trend;
 
 /// How long before `exp` the host is asked for a fresh token.
 pub const EXPIRING_NOTICE_MS: f64 = 5.0 * 60_000.0;
-
-/// The signals a host may change at run time.
-#[derive(Clone, Copy)]
-pub struct Adjustable {
-    /// `data-layout`.
-    pub layout: RwSignal<Layout>,
-    /// `data-theme`.
-    pub theme: RwSignal<Theme>,
-}
 
 /// A live connection to the host page.
 pub struct Embedding {
     listener: Option<Listener>,
     expiry_timer: Rc<RefCell<Option<Timeout>>>,
-    resize_observer: Option<ResizeObserver>,
-    _resize_callback: Option<Closure<dyn FnMut(js_sys::Array)>>,
+    /// The `ResizeObserver` on the root.
+    resize_observer: Option<JsValue>,
+    _resize_callback: Option<Closure<dyn FnMut(JsValue)>>,
+}
+
+fn json() -> JsValue {
+    js::get(&window(), "JSON")
 }
 
 fn post(origin: &str, text: &str) {
-    let Ok(message) = js_sys::JSON::parse(text) else {
+    let Ok(message) = js::call(&json(), "parse", &[JsValue::from_str(text)]) else {
         return;
     };
-    if let Ok(Some(parent)) = window().parent() {
-        let _ = parent.post_message(&message, origin);
+    let parent = js::get(&window(), "parent");
+    if parent.is_object() {
+        let _ = js::call(
+            &parent,
+            "postMessage",
+            &[message, JsValue::from_str(origin)],
+        );
     }
 }
 
@@ -60,7 +60,7 @@ fn message_text(data: &JsValue) -> Option<String> {
         return Some(text);
     }
     if data.is_object() {
-        return js_sys::JSON::stringify(data)
+        return js::call(&json(), "stringify", std::slice::from_ref(data))
             .ok()
             .and_then(|s| s.as_string());
     }
@@ -72,22 +72,20 @@ impl Embedding {
     pub fn connect(
         origin: String,
         monitor: RwSignal<Monitor>,
-        view: Memo<View>,
-        trend: Memo<Option<Trend>>,
+        view: LiveView,
+        history: RwSignal<History>,
         driver: Driver,
-        adjustable: Adjustable,
-        root: NodeRef<leptos::html::Main>,
+        ui: RwSignal<Ui>,
+        root: Root,
     ) -> Embedding {
         let listener = {
             let origin = origin.clone();
             Listener::new(window().into(), &["message"], move |event| {
-                let Ok(event) = event.dyn_into::<MessageEvent>() else {
-                    return;
-                };
-                if event.origin() != origin {
+                // Only a MessageEvent has an `origin` to match.
+                if js::get(&event, "origin").as_string().as_deref() != Some(origin.as_str()) {
                     return;
                 }
-                let Some(text) = message_text(&event.data()) else {
+                let Some(text) = message_text(&js::get(&event, "data")) else {
                     return;
                 };
                 match protocol::parse_host_message(&text) {
@@ -96,12 +94,14 @@ impl Embedding {
                         if let Some(interval_ms) = change.interval_ms {
                             monitor.update(|m| m.set_interval_ms(interval_ms));
                         }
-                        if let Some(layout) = change.layout {
-                            adjustable.layout.set(layout);
-                        }
-                        if let Some(theme) = change.theme {
-                            adjustable.theme.set(theme);
-                        }
+                        change_ui(ui, &|ui| {
+                            if let Some(layout) = change.layout {
+                                ui.layout = layout;
+                            }
+                            if let Some(theme) = change.theme {
+                                ui.theme = theme;
+                            }
+                        });
                     }
                     Err(_) => {}
                 }
@@ -109,11 +109,12 @@ impl Embedding {
         };
 
         // lsh:status on every change of status, state or the drift warning.
-        let falling_behind = move || trend.with(|t| t.is_some_and(|t| t.falling_behind));
+        let falling_behind = move || drift_trend(history).is_some_and(|t| t.falling_behind);
         {
             let origin = origin.clone();
             let key = move || (view.with(|v| (v.status, v.state)), falling_behind());
             on_change(key, move |_| {
+                let trend = untrack(|| drift_trend(history));
                 let (text, rejected) = view.with_untracked(|v| {
                     let updated_at_ms =
                         monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
@@ -123,9 +124,8 @@ impl Embedding {
                         session_avg_ms: v.session_avg_ms,
                         deviation_ms: v.deviation_ms,
                         updated_at_ms,
-                        drift_trend_ms_per_min: trend.with_untracked(|t| t.map(|t| t.ms_per_min)),
-                        falling_behind: trend
-                            .with_untracked(|t| t.is_some_and(|t| t.falling_behind)),
+                        drift_trend_ms_per_min: trend.map(|t| t.ms_per_min),
+                        falling_behind: trend.is_some_and(|t| t.falling_behind),
                     });
                     (text, v.state == ConnState::TokenRejected)
                 });
@@ -167,28 +167,25 @@ impl Embedding {
             });
         }
 
-        // lsh:resize whenever the content height changes. The root exists
-        // only once mounted, so it is observed from an effect.
+        // lsh:resize whenever the content height changes. The root is
+        // observed once mounted, from an effect.
         let (resize_observer, resize_callback) = {
             let origin = origin.clone();
             let last_height = Rc::new(RefCell::new(-1.0_f64));
-            let callback =
-                Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-                    let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>()
-                    else {
-                        return;
-                    };
-                    let height = entry.target().get_bounding_client_rect().height().ceil();
-                    if (height - *last_height.borrow()).abs() >= 1.0 {
-                        *last_height.borrow_mut() = height;
-                        post(&origin, &protocol::resize(height));
-                    }
-                });
-            let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
+            let callback = Closure::<dyn FnMut(JsValue)>::new(move |entries: JsValue| {
+                let target = js::get(&js::get(&entries, "0"), "target");
+                // NaN without a target: never 1 px away, so nothing is sent.
+                let height = js::rect(&target, "height").ceil();
+                if (height - *last_height.borrow()).abs() >= 1.0 {
+                    *last_height.borrow_mut() = height;
+                    post(&origin, &protocol::resize(height));
+                }
+            });
+            let observer = js::construct("ResizeObserver", &[callback.as_ref().clone()]).ok();
             if let Some(observer) = observer.clone() {
                 effect(move || {
                     if let Some(element) = root.get() {
-                        observer.observe(&element);
+                        let _ = js::call(&observer, "observe", &[element.into()]);
                     }
                 });
             }
@@ -209,7 +206,7 @@ impl Embedding {
         drop(self.listener.take());
         self.expiry_timer.borrow_mut().take();
         if let Some(observer) = self.resize_observer.take() {
-            observer.disconnect();
+            let _ = js::call(&observer, "disconnect", &[]);
         }
     }
 }

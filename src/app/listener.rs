@@ -28,7 +28,17 @@ impl Listener {
         events: &'static [&'static str],
         handle: impl FnMut(Event) + 'static,
     ) -> Listener {
-        let callback = Closure::<dyn FnMut(Event)>::new(handle);
+        Listener::new_boxed(target, events, Box::new(handle))
+    }
+
+    /// [`Listener::new`] past the boxing, compiled once.
+    #[inline(never)]
+    fn new_boxed(
+        target: EventTarget,
+        events: &'static [&'static str],
+        handle: Box<dyn FnMut(Event)>,
+    ) -> Listener {
+        let callback = Closure::wrap(handle);
         for name in events {
             let _ =
                 target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());

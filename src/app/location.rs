@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use crate::app::config_from_location;
 use crate::app::driver::Driver;
+use crate::app::js;
 use crate::app::listener::Listener;
 use crate::core::monitor::Monitor;
 
@@ -29,7 +30,7 @@ pub fn follow_fragment(monitor: RwSignal<Monitor>, driver: Driver) -> Listener {
             driver.set_token(config.token);
         } else {
             // Other settings changed: apply the new link as a whole.
-            let _ = window().location().reload();
+            let _ = js::call(&window().location(), "reload", &[]);
         }
     })
 }

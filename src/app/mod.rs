@@ -8,6 +8,7 @@ pub mod driver;
 pub mod heap;
 pub mod history_chart;
 pub mod host;
+pub mod js;
 pub mod listener;
 pub mod location;
 pub mod persist;
@@ -15,7 +16,12 @@ pub mod share;
 pub mod summary_panel;
 pub mod widget;
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use web_sys::Element;
 
 use crate::core::params;
 pub use widget::Widget;
@@ -32,7 +38,13 @@ static HEAP: heap::Heap = heap::Heap::new();
 /// |_| ..)` was its own 1 to 2.5 KB copy; behind one boxed closure type
 /// there is one copy.
 pub fn effect(sync: impl FnMut() + 'static) {
-    let mut sync: Box<dyn FnMut()> = Box::new(sync);
+    effect_boxed(Box::new(sync));
+}
+
+/// [`effect`] past the boxing: not inlined, so `Effect::new` is in the
+/// WebAssembly once rather than at every call site.
+#[inline(never)]
+fn effect_boxed(mut sync: Box<dyn FnMut()>) {
     Effect::new(move |_| sync());
 }
 
@@ -57,23 +69,80 @@ pub fn on_change<K: PartialEq + 'static>(
     });
 }
 
-/// A memo of `compute`. Every memo of one value type shares one boxed
-/// closure type, so Leptos compiles its memo code once per value type, not
-/// once per call site.
-pub fn memo<T: PartialEq + Send + Sync + 'static>(
-    compute: impl Fn() -> T + Send + Sync + 'static,
-) -> Memo<T> {
-    let compute: Box<dyn Fn() -> T + Send + Sync> = Box::new(compute);
-    Memo::new(move |_| compute())
+/// One piece of the DOM that the app keeps in line with signals by hand,
+/// attached to its element with `use:bound=..` in a view.
+///
+/// Leptos instantiates its attribute, text and markup bindings per value
+/// type and per attribute; these bindings share one boxed closure type and
+/// one render effect, so each costs only its own body. Like Leptos's
+/// bindings, the first write happens while the element is built (the
+/// widget's first render already carries every value) and later ones when
+/// a signal read changes.
+#[derive(Clone)]
+pub struct Bind(Rc<Cell<Option<BindFn>>>);
+
+type BindFn = Box<dyn FnMut(&Element)>;
+
+/// A binding that runs `sync` with its element.
+pub fn bind(sync: impl FnMut(&Element) + 'static) -> Bind {
+    bind_boxed(Box::new(sync))
 }
 
-/// A signal derived from `compute`, recomputed on each read; one boxed
-/// closure type per value type, as with [`memo`].
-pub fn derived<T: Send + Sync + 'static>(
-    compute: impl Fn() -> T + Send + Sync + 'static,
-) -> Signal<T> {
-    let compute: Box<dyn Fn() -> T + Send + Sync> = Box::new(compute);
-    Signal::derive(compute)
+#[inline(never)]
+fn bind_boxed(sync: BindFn) -> Bind {
+    Bind(Rc::new(Cell::new(Some(sync))))
+}
+
+/// Keeps the element's markup equal to what `markup` gives.
+pub fn html(markup: impl Fn() -> String + 'static) -> Bind {
+    let markup: Box<dyn Fn() -> String> = Box::new(markup);
+    let mut last = None;
+    bind(move |element| put(element, Put::Html, markup(), &mut last))
+}
+
+/// Keeps the element's text equal to what `text` gives.
+pub fn text(text: impl Fn() -> String + 'static) -> Bind {
+    let text: Box<dyn Fn() -> String> = Box::new(text);
+    let mut last = None;
+    bind(move |element| put(element, Put::Text, text(), &mut last))
+}
+
+/// The directive behind `use:bound=..`: runs the binding with the element
+/// just created, then again whenever a signal it read changes, until the
+/// owner is cleaned up.
+pub fn bound(element: Element, bind: Bind) {
+    if let Some(mut sync) = bind.0.take() {
+        let effect = RenderEffect::new(move |_| sync(&element));
+        let effect = SendWrapper::new(effect);
+        on_cleanup(move || drop(effect.take()));
+    }
+}
+
+/// What [`put`] writes.
+#[derive(Clone, Copy)]
+pub enum Put<'a> {
+    /// An attribute of that name.
+    Attr(&'a str),
+    /// The inner HTML.
+    Html,
+    /// The text content.
+    Text,
+}
+
+/// Writes `value` into the element unless it is what was written last, so
+/// a binding that re-runs for another reason leaves the DOM alone.
+pub fn put(element: &Element, what: Put<'_>, value: String, last: &mut Option<String>) {
+    if last.as_ref() == Some(&value) {
+        return;
+    }
+    match what {
+        Put::Attr(name) => {
+            let _ = element.set_attribute(name, &value);
+        }
+        Put::Html => element.set_inner_html(&value),
+        Put::Text => element.set_text_content(Some(&value)),
+    }
+    *last = Some(value);
 }
 
 /// Reads the configuration from the page's URL.
@@ -102,8 +171,14 @@ fn restrict_connections(endpoint_origin: &str) {
     };
     let _ = meta.set_attribute("http-equiv", "Content-Security-Policy");
     let _ = meta.set_attribute("content", &policy);
-    if let Some(head) = document.head() {
-        let _ = head.append_child(&meta);
+    append_to_head(&meta);
+}
+
+/// Adds `element` at the end of the document's `<head>`, if it has one.
+pub fn append_to_head(element: &Element) {
+    let head = js::get(&document(), "head");
+    if head.is_object() {
+        let _ = js::call(&head, "appendChild", &[element.into()]);
     }
 }
 

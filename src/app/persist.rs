@@ -10,8 +10,10 @@
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
+use wasm_bindgen::JsValue;
 
-use crate::app::driver::now_ms;
+use crate::app::driver::{interval, now_ms};
+use crate::app::js;
 use crate::app::listener::Listener;
 use crate::app::on_change;
 use crate::core::history::History;
@@ -21,15 +23,18 @@ use crate::core::storage;
 /// How often the history is written while the page is open.
 pub const SAVE_EVERY_MS: u32 = 30_000;
 
-fn session_storage() -> Option<web_sys::Storage> {
-    window().session_storage().ok().flatten()
+/// `sessionStorage`, through [`js`] (it is touched on restore, every
+/// 30 s and on pagehide); `None` where the browser refuses it.
+fn session_storage() -> Option<JsValue> {
+    Some(js::get(&window(), "sessionStorage")).filter(JsValue::is_object)
 }
 
 /// Restores the stored history of `stream_id` into `history`.
 pub fn restore(stream_id: &str, history: RwSignal<History>) -> usize {
-    let Some(text) =
-        session_storage().and_then(|s| s.get_item(&storage::history_key(stream_id)).ok().flatten())
-    else {
+    let Some(text) = session_storage().and_then(|s| {
+        let key = JsValue::from_str(&storage::history_key(stream_id));
+        js::call(&s, "getItem", &[key]).ok()?.as_string()
+    }) else {
         return 0;
     };
     history
@@ -52,10 +57,11 @@ pub fn save(monitor: RwSignal<Monitor>, history: RwSignal<History>) {
         return;
     };
     if let Some(storage) = session_storage() {
-        let key = storage::history_key(&stream_id);
-        if storage.set_item(&key, &text).is_err() {
+        let key = JsValue::from_str(&storage::history_key(&stream_id));
+        let item = [key.clone(), JsValue::from_str(&text)];
+        if js::call(&storage, "setItem", &item).is_err() {
             // Over quota: a stale copy would be worse than none.
-            let _ = storage.remove_item(&key);
+            let _ = js::call(&storage, "removeItem", &[key]);
         }
     }
 }
@@ -82,7 +88,7 @@ impl Persistence {
         let pagehide = Listener::new(window().into(), &["pagehide"], move |_| {
             save(monitor, history)
         });
-        let timer = Interval::new(SAVE_EVERY_MS, move || save(monitor, history));
+        let timer = interval(SAVE_EVERY_MS, move || save(monitor, history));
         Persistence {
             pagehide: Some(pagehide),
             timer: Some(timer),

@@ -14,36 +14,27 @@
 //! itself, as it would alone. Storage partitioning applies: a widget framed
 //! by another site shares only with frames of that same site.
 //!
-//! Web Locks are bound by hand below: web-sys has them only behind its
-//! unstable-APIs flag.
+//! Web Locks (which web-sys has only behind its unstable-APIs flag) and
+//! the channel are called by name through [`crate::app::js`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise};
 use leptos::prelude::window;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, BroadcastChannel, MessageEvent};
+use web_sys::AbortController;
 
 use crate::app::driver::spawn;
+use crate::app::js;
 use crate::app::listener::Listener;
-
-#[wasm_bindgen]
-extern "C" {
-    /// `navigator.locks`.
-    type LockManager;
-
-    /// `locks.request(name, options, callback)`: calls `callback` once the
-    /// lock is granted and holds it until the promise it returns settles.
-    #[wasm_bindgen(method)]
-    fn request(this: &LockManager, name: &str, options: &Object, callback: &Function) -> Promise;
-}
 
 /// This tab's place in one share key's group; dropping it leaves the group.
 pub struct Share {
     key: String,
-    channel: BroadcastChannel,
+    /// The `BroadcastChannel`.
+    channel: JsValue,
     waiting: AbortController,
     release: Rc<RefCell<Option<Function>>>,
     _granted: Closure<dyn FnMut(JsValue) -> Promise>,
@@ -58,16 +49,14 @@ impl Share {
         mut on_message: impl FnMut(String) + 'static,
         on_lead: impl FnOnce() + 'static,
     ) -> Option<Share> {
-        let navigator = Reflect::get(&window(), &JsValue::from_str("navigator")).ok()?;
-        let locks = Reflect::get(&navigator, &JsValue::from_str("locks")).ok()?;
+        let locks = js::get(&js::get(&window(), "navigator"), "locks");
         if !locks.is_object() {
             return None;
         }
-        let locks: LockManager = locks.unchecked_into();
-        let channel = BroadcastChannel::new(key).ok()?;
+        let channel = js::construct("BroadcastChannel", &[JsValue::from_str(key)]).ok()?;
         let waiting = AbortController::new().ok()?;
         let options = Object::new();
-        Reflect::set(&options, &JsValue::from_str("signal"), &waiting.signal()).ok()?;
+        js::set(&options, "signal", &waiting.signal());
 
         let release = Rc::new(RefCell::new(None::<Function>));
         let held = Rc::clone(&release);
@@ -87,7 +76,25 @@ impl Share {
             }
             holding
         });
-        let request = locks.request(key, &options, granted.as_ref().unchecked_ref());
+        // `locks.request(name, options, callback)` calls `callback` once the
+        // lock is granted and holds it until the promise it returns settles.
+        let request = js::call(
+            &locks,
+            "request",
+            &[
+                JsValue::from_str(key),
+                options.into(),
+                granted.as_ref().clone(),
+            ],
+        );
+        let request = match request {
+            Ok(request) => Promise::from(request),
+            Err(_) => {
+                // No lock manager after all: this tab polls alone.
+                let _ = js::call(&channel, "close", &[]);
+                return None;
+            }
+        };
         // It settles when the lock is released, or rejects with an
         // AbortError when `Drop` withdraws a request still waiting; both
         // are expected, and awaiting here keeps the rejection handled.
@@ -95,14 +102,15 @@ impl Share {
             let _ = JsFuture::from(request).await;
         }));
 
-        let listener = Listener::new(channel.clone().into(), &["message"], move |event| {
-            let text = event
-                .dyn_ref::<MessageEvent>()
-                .and_then(|event| event.data().as_string());
-            if let Some(text) = text {
-                on_message(text);
-            }
-        });
+        let listener = Listener::new(
+            channel.clone().unchecked_into(),
+            &["message"],
+            move |event| {
+                if let Some(text) = js::get(&event, "data").as_string() {
+                    on_message(text);
+                }
+            },
+        );
         Some(Share {
             key: key.to_string(),
             channel,
@@ -120,7 +128,7 @@ impl Share {
 
     /// Posts to the other tabs of the group (never to this one).
     pub fn post(&self, text: &str) {
-        let _ = self.channel.post_message(&JsValue::from_str(text));
+        let _ = js::call(&self.channel, "postMessage", &[JsValue::from_str(text)]);
     }
 }
 
@@ -130,6 +138,6 @@ impl Drop for Share {
         if let Some(resolve) = self.release.borrow_mut().take() {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
-        self.channel.close();
+        let _ = js::call(&self.channel, "close", &[]);
     }
 }

@@ -6,14 +6,21 @@
 //! `data-action="download-csv"`).
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
-use crate::app::memo;
+use crate::app::widget::Ui;
+use crate::app::{bound, html, js};
 use crate::core::history::History;
+use crate::core::monitor::Monitor;
 use crate::core::summary::{changes_csv, render_html, summarise, Summary};
 
 fn zone_offset_minutes() -> i32 {
-    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+    let offset = js::construct("Date", &[])
+        .and_then(|date| js::call(&date, "getTimezoneOffset", &[]))
+        .ok()
+        .and_then(|minutes| minutes.as_f64())
+        .unwrap_or(0.0);
+    -(offset as i32)
 }
 
 fn summary_of(history: &History, interval_ms: f64) -> Summary {
@@ -29,43 +36,50 @@ pub fn download_csv(history: RwSignal<History>, interval_ms: f64) {
     else {
         return;
     };
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&csv));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+    let options = js_sys::Object::new();
+    js::set(
+        &options,
+        "type",
+        &JsValue::from_str("text/csv;charset=utf-8"),
+    );
+    let parts = js::array(&[JsValue::from_str(&csv)]);
+    let Ok(blob) = js::construct("Blob", &[parts.into(), options.into()]) else {
         return;
     };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+    let url_api = js::get(&window(), "URL");
+    let Ok(url) = js::call(&url_api, "createObjectURL", &[blob]) else {
         return;
     };
     if let Ok(anchor) = document().create_element("a") {
-        if let Ok(anchor) = anchor.dyn_into::<web_sys::HtmlAnchorElement>() {
-            anchor.set_href(&url);
-            anchor.set_download("stream-health-events.csv");
-            anchor.click();
-        }
+        js::set(&anchor, "href", &url);
+        js::set(
+            &anchor,
+            "download",
+            &JsValue::from_str("stream-health-events.csv"),
+        );
+        let _ = js::call(&anchor, "click", &[]);
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
+    let _ = js::call(&url_api, "revokeObjectURL", &[url]);
 }
 
-/// The summary panel (full layout). While `drawn` is false (the compact
-/// layout hides the panel) its content is not computed.
+/// The summary panel (full layout). While the layout is compact (which
+/// hides the panel) its content is not computed.
 pub fn summary_panel(
     history: RwSignal<History>,
-    interval_ms: Signal<f64>,
-    drawn: Signal<bool>,
+    monitor: RwSignal<Monitor>,
+    ui: RwSignal<Ui>,
 ) -> impl IntoView {
     let offset = zone_offset_minutes();
-    let markup = memo(move || {
-        if !drawn.get() {
+    let markup = move || {
+        if !ui.with(|ui| ui.is_full()) {
             return String::new();
         }
-        let interval = interval_ms.get();
+        let interval = monitor.with(|m| m.poller().interval_ms());
         history.with(|h| render_html(&summary_of(h, interval), offset))
-    });
+    };
     view! {
         <section class="lsh-summary" data-summary aria-label="Session summary">
-            <div inner_html=markup></div>
+            <div use:bound=html(markup)></div>
             <button type="button" class="lsh-button" data-action="download-csv" data-download-csv>
                 "Download CSV"
             </button>

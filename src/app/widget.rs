@@ -1,5 +1,5 @@
 //! The widget: status badge, metrics, connection state, messages and the
-//! history chart, all derived from one [`View`] memo.
+//! history chart, all derived from one [`View`] (see [`LiveView`]).
 //!
 //! The root element carries the DOM contract that hosts and tests rely on:
 //! `data-status`, `data-state`, `data-stale`, `data-layout`, `data-theme`;
@@ -8,9 +8,15 @@
 //!
 //! Shaped for a small WebAssembly bundle (every kilobyte is download time
 //! for a streamer about to go live):
-//! - every text and attribute is a `Signal` made by `derive` from the one
-//!   memo and a plain `fn` picking the field, so Leptos's rendering code is
-//!   instantiated once per value type, not once per closure;
+//! - every text, attribute and markup that changes is written by an
+//!   [`app::bind`](crate::app::bind) binding (`use:bound`), one boxed
+//!   closure type and one render effect for all of them; several
+//!   attributes of one element share a binding;
+//! - few reactive types: every signal, memo and derived signal of another
+//!   value type is its own copy of Leptos's graph code (the four string
+//!   memos and the three derived signals this widget once had cost 3.8 KB
+//!   gzip), so values computed from signals are plain closures read by the
+//!   binding that shows them;
 //! - parts that are only ever replaced whole (the status icon, the
 //!   connection line, the three metrics, the extras, the notices read once
 //!   from the URL) are markup from [`crate::core::markup`], set with
@@ -22,27 +28,26 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
 use crate::app::alerting::{notifications_need_permission, request_notifications, Alerter};
-use crate::app::driver::{now_ms, Driver};
+use crate::app::driver::{interval, now_ms, Driver};
 use crate::app::history_chart::HistoryChart;
-use crate::app::host::{Adjustable, Embedding};
+use crate::app::host::Embedding;
 use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
 use crate::app::summary_panel::{download_csv, summary_panel};
-use crate::app::{derived, effect, memo, on_change};
+use crate::app::{bind, bound, effect, html, js, on_change, put, text, Put};
 use crate::core::chart::{chart_geometry, ChartFrame};
 use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::history::History;
 use crate::core::markup::{self, notice_items, status_icon, Extras};
 use crate::core::monitor::{Monitor, View};
-use crate::core::params::{Config, Layout, Notice};
-use crate::core::trend;
+use crate::core::params::{Config, Layout, Notice, Theme};
+use crate::core::trend::{self, Trend};
 
 /// How often "updated N s ago" and countdowns refresh.
 const CLOCK_TICK_MS: u32 = 1000;
@@ -83,51 +88,45 @@ pub fn widget_with(
             config.alerts,
         )
     });
-    let layout = RwSignal::new(layout);
-    let theme = RwSignal::new(theme);
+    let ui = RwSignal::new(Ui {
+        layout,
+        theme,
+        sound_locked: channels.sound,
+        notify_needed: channels.notify && notifications_need_permission(),
+    });
     let embedded_flag = origin.is_some().then_some("");
     let now = RwSignal::new(now_ms());
-    let root = NodeRef::<leptos::html::Main>::new();
+    let root: Root = Rc::default();
 
     let driver = Driver::new(monitor, history);
     let persistence = Persistence::start(monitor, history);
     driver.start();
-    let clock = Interval::new(CLOCK_TICK_MS, move || {
+    let clock = interval(CLOCK_TICK_MS, move || {
         // The signal is gone once the widget is unmounted; ignore that tick.
         let _ = now.try_set(now_ms());
     });
     let fragment_listener = follow_location.then(|| follow_fragment(monitor, driver.clone()));
 
-    let view = Memo::new(move |_| monitor.with(|m| m.view(now.get())));
-    let interval_ms = derived(move || monitor.with(|m| m.poller().interval_ms()));
+    let view = LiveView { monitor, now };
+    let interval_ms = move || monitor.with(|m| m.poller().interval_ms());
     let notices = monitor.with_untracked(|m| notice_items(m.notices()));
-    // The drift trend changes with the history, not with the clock.
-    let trend = Memo::new(move |_| {
-        history.with(|h| {
-            h.latest_sample()
-                .map(|s| s.received_ms)
-                .and_then(|at| trend::estimate(h, at))
-        })
-    });
+    let trend = move || drift_trend(history);
 
     let embedding = origin.map(|origin| {
-        let adjustable = Adjustable { layout, theme };
         Embedding::connect(
             origin,
             monitor,
             view,
-            trend,
+            history,
             driver.clone(),
-            adjustable,
-            root,
+            ui,
+            Rc::clone(&root),
         )
     });
 
     // Alerts: every new sample goes through the hysteresis; the title
     // follows the status shown.
     let alerter = Rc::new(RefCell::new(Alerter::new(channels)));
-    let sound_locked = RwSignal::new(channels.sound);
-    let notify_needed = RwSignal::new(channels.notify && notifications_need_permission());
     if channels.any() {
         let on_sample = Rc::clone(&alerter);
         on_change(
@@ -147,31 +146,34 @@ pub fn widget_with(
         let alerter = Rc::clone(&alerter);
         Listener::new(document().into(), &["pointerdown", "keydown"], move |_| {
             alerter.borrow_mut().unlock_sound();
-            let _ = sound_locked.try_set(false);
+            change_ui(ui, &|ui| ui.sound_locked = false);
         })
     });
     // One click listener for every button of the widget (`data-action`).
+    let clicked_root = Rc::clone(&root);
     let actions = Listener::new(document().into(), &["click"], move |event| {
-        let Some(button) = event
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|t| t.closest("[data-action]").ok().flatten())
-        else {
+        // `closest` is there on elements only; null when no button.
+        let selector = JsValue::from_str("[data-action]");
+        let button =
+            js::call(&js::get(&event, "target"), "closest", &[selector]).unwrap_or(JsValue::NULL);
+        if !button.is_object() {
             return;
-        };
-        let inside = root
-            .get_untracked()
-            .is_some_and(|r| r.contains(Some(button.as_ref())));
+        }
+        let inside = clicked_root.get().is_some_and(|root| {
+            js::call(root, "contains", std::slice::from_ref(&button))
+                .is_ok_and(|inside| inside.as_bool() == Some(true))
+        });
         if !inside {
             return;
         }
-        match button.get_attribute("data-action").as_deref() {
+        let action = js::call(&button, "getAttribute", &[JsValue::from_str("data-action")]);
+        match action.ok().and_then(|action| action.as_string()).as_deref() {
             Some("download-csv") => {
-                download_csv(history, interval_ms.get_untracked());
+                download_csv(history, untrack(interval_ms));
             }
             Some("enable-notifications") => {
                 request_notifications();
-                notify_needed.set(false);
+                change_ui(ui, &|ui| ui.notify_needed = false);
             }
             _ => {}
         }
@@ -200,53 +202,69 @@ pub fn widget_with(
         drop(listeners);
     });
 
+    let metrics = move || {
+        let trend = trend();
+        view.with(|v| markup::metrics(v, trend.as_ref()))
+    };
+    let extras = move || {
+        markup::extras(&Extras {
+            advice: view.with(|v| v.advice),
+            falling_behind: trend().is_some_and(|t| t.falling_behind),
+            sound_locked: ui.with(|ui| ui.sound_locked),
+            notify_needed: ui.with(|ui| ui.notify_needed),
+        })
+    };
+
+    // The root's attributes: one binding for the five that change.
+    let root_attributes = {
+        let root = Rc::clone(&root);
+        let mut last: [Option<String>; 5] = Default::default();
+        bind(move |element| {
+            let _ = root.set(element.clone());
+            let (status, state, stale) = view.with(|v| (v.status, v.state, v.stale));
+            let values = [
+                status.as_str(),
+                state.as_str(),
+                if stale { "true" } else { "false" },
+                ui.with(|ui| ui.layout.as_str()),
+                ui.with(|ui| ui.theme.as_str()),
+            ];
+            for ((name, value), last) in ROOT_ATTRIBUTES.iter().zip(values).zip(&mut last) {
+                put(element, Put::Attr(name), value.to_owned(), last);
+            }
+        })
+    };
     // The compact layout shows the sparkline, the full one the chart and
     // the summary; both are always there and CSS shows one (one view type
     // instead of two conditional ones keeps the WebAssembly smaller). The
-    // sparkline only draws while compact.
-    let sparkline = memo(move || {
-        if layout.get() != Layout::Compact {
-            return String::new();
-        }
-        let (now_ms, interval_ms) = (now.get(), interval_ms.get());
-        history.with(|h| {
-            let frame = ChartFrame {
-                now_ms,
-                window_ms: h.window_ms(),
-                width: SPARK_WIDTH,
-                height: SPARK_HEIGHT,
-                interval_ms,
+    // sparkline only draws while compact, the chart and the summary only
+    // while full.
+    let spark = {
+        let (mut samples, mut markup) = (None, None);
+        bind(move |element| {
+            let count = history.with(|h| h.sample_count().to_string());
+            put(element, Put::Attr("data-samples"), count, &mut samples);
+            let sparkline = if ui.with(|ui| ui.layout) == Layout::Compact {
+                let (now_ms, interval_ms) = (now.get(), interval_ms());
+                history.with(|h| {
+                    let frame = ChartFrame {
+                        now_ms,
+                        window_ms: h.window_ms(),
+                        width: SPARK_WIDTH,
+                        height: SPARK_HEIGHT,
+                        interval_ms,
+                    };
+                    sparkline_markup(&chart_geometry(h, &frame))
+                })
+            } else {
+                String::new()
             };
-            sparkline_markup(&chart_geometry(h, &frame))
+            put(element, Put::Html, sparkline, &mut markup);
         })
-    });
-    let samples = move || history.with(|h| h.sample_count().to_string());
-    // The chart and the summary are hidden in the compact layout (CSS), so
-    // they are not computed there either.
-    let full = derived(move || layout.get() == Layout::Full);
-    let metrics = memo(move || trend.with(|t| view.with(|v| markup::metrics(v, t.as_ref()))));
-    let extras = memo(move || {
-        markup::extras(&Extras {
-            advice: view.with(|v| v.advice),
-            falling_behind: trend.with(|t| t.is_some_and(|t| t.falling_behind)),
-            sound_locked: sound_locked.get(),
-            notify_needed: notify_needed.get(),
-        })
-    });
-
-    let text = |pick| derive(view, pick);
+    };
     let embedded = embedded_flag;
     view! {
-        <main
-            class="lsh"
-            data-status=text(|v| v.status.as_str().into())
-            data-state=text(|v| v.state.as_str().into())
-            data-stale=text(|v| v.stale.to_string())
-            data-layout=move || layout.get().as_str()
-            data-theme=move || theme.get().as_str()
-            data-embedded=embedded
-            node_ref=root
-        >
+        <main class="lsh" use:bound=root_attributes data-embedded=embedded>
             <header class="lsh-head">
                 <div class="lsh-badge">
                     // A shape per status, so the status reads without colour.
@@ -257,16 +275,24 @@ pub fn widget_with(
                         height="24"
                         aria-hidden="true"
                         focusable="false"
-                        inner_html=text(|v| status_icon(v.status))
+                        use:bound=html(move || view.with(|v| status_icon(v.status)))
                     ></svg>
-                    <span class="lsh-word" data-word role="status" aria-live="polite">
-                        {text(|v| v.status.label().into())}
-                    </span>
+                    <span
+                        class="lsh-word"
+                        data-word
+                        role="status"
+                        aria-live="polite"
+                        use:bound=text(move || view.with(|v| v.status.label().to_owned()))
+                    ></span>
                 </div>
-                <div class="lsh-conn" inner_html=text(markup::connection)></div>
+                <div class="lsh-conn" use:bound=html(move || view.with(markup::connection))></div>
             </header>
-            <section class="lsh-metrics" aria-label="Stream drift" inner_html=metrics></section>
-            <div class="lsh-extras" inner_html=extras></div>
+            <section
+                class="lsh-metrics"
+                aria-label="Stream drift"
+                use:bound=html(metrics)
+            ></section>
+            <div class="lsh-extras" use:bound=html(extras)></div>
             {optional(view, |v| v.message.clone(), |message| view! {
                 <p class="lsh-message" data-message>{message}</p>
             })}
@@ -274,34 +300,105 @@ pub fn widget_with(
                 <p class="lsh-expiry" data-expiry>{text}</p>
             })}
             {(!notices.is_empty()).then(|| view! {
-                <ul class="lsh-notices" data-notices inner_html=notices></ul>
+                <ul class="lsh-notices" data-notices use:bound=html(move || notices.clone())></ul>
             })}
             <svg
                 class="lsh-spark"
                 data-chart="sparkline"
-                data-samples=samples
+                use:bound=spark
                 viewBox="0 0 300 40"
                 preserveAspectRatio="none"
                 role="img"
                 aria-label="Deviation over the history window"
-                inner_html=sparkline
             ></svg>
-            <HistoryChart history=history now_ms=now interval_ms=interval_ms drawn=full />
-            {summary_panel(history, interval_ms, full)}
+            <HistoryChart history=history monitor=monitor now_ms=now ui=ui />
+            {summary_panel(history, monitor, ui)}
         </main>
     }
 }
 
-/// A value derived from the view. Every text and attribute of the widget
-/// goes through this one function, so they share one closure type and
-/// Leptos's rendering code is compiled once for all of them instead of once
-/// per field (each `move ||` in a view is its own monomorphized effect).
-fn derive<T>(view: Memo<View>, pick: fn(&View) -> T) -> Signal<T>
-where
-    T: Send + Sync + 'static,
-{
-    derived(move || view.with(pick))
+/// The root attributes that change, in the order they are written.
+const ROOT_ATTRIBUTES: [&str; 5] = [
+    "data-status",
+    "data-state",
+    "data-stale",
+    "data-layout",
+    "data-theme",
+];
+
+/// The drift trend at the newest sample (tracked: it changes with the
+/// history, not with the clock). Computed where it is read rather than kept
+/// in a memo: it looks at a few minutes of samples, and a memo of another
+/// value type is another copy of Leptos's code.
+pub fn drift_trend(history: RwSignal<History>) -> Option<Trend> {
+    history.with(|h| {
+        h.latest_sample()
+            .map(|s| s.received_ms)
+            .and_then(|at| trend::estimate(h, at))
+    })
 }
+
+/// The page's own state besides the monitor: its arrangement and the
+/// buttons it offers. One signal for all of it: a signal of another value
+/// type is another copy of Leptos's code.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ui {
+    /// `data-layout`; a host may change it.
+    pub layout: Layout,
+    /// `data-theme`; a host may change it.
+    pub theme: Theme,
+    /// Sound alerts wait for a first click or key press.
+    pub sound_locked: bool,
+    /// Notifications wait for the viewer's permission.
+    pub notify_needed: bool,
+}
+
+impl Ui {
+    /// Whether the full layout (chart and summary) shows.
+    pub fn is_full(self) -> bool {
+        self.layout == Layout::Full
+    }
+}
+
+/// Changes `ui`, telling its readers only when something did change.
+pub fn change_ui(ui: RwSignal<Ui>, change: &dyn Fn(&mut Ui)) {
+    ui.try_maybe_update(|current| {
+        let before = *current;
+        change(current);
+        (*current != before, ())
+    });
+}
+
+/// What the widget shows, computed from the monitor and the clock where it
+/// is read (tracked). Not a memo: the view changes with the clock every
+/// second anyway, its readers compare what they write, and a memo of it was
+/// the last user of Leptos's memo code.
+#[derive(Clone, Copy)]
+pub struct LiveView {
+    monitor: RwSignal<Monitor>,
+    now: RwSignal<f64>,
+}
+
+impl LiveView {
+    /// Reads the current view (tracked).
+    pub fn with<U>(self, read: impl FnOnce(&View) -> U) -> U {
+        read(&self.current())
+    }
+
+    /// Reads the current view without tracking.
+    pub fn with_untracked<U>(self, read: impl FnOnce(&View) -> U) -> U {
+        read(&untrack(|| self.current()))
+    }
+
+    #[inline(never)]
+    fn current(self) -> View {
+        let now = self.now.get();
+        self.monitor.with(|m| m.view(now))
+    }
+}
+
+/// Where the root element is kept once built.
+pub type Root = Rc<std::cell::OnceCell<web_sys::Element>>;
 
 /// An element that exists only while `pick` gives it text (`[data-message]`
 /// is absent, not empty, when there is no message). Deliberately not an
@@ -309,7 +406,7 @@ where
 /// larger than these three small instantiations (`.into_any()` on the
 /// components cost 5 KB gzip).
 fn optional<V: IntoView + 'static>(
-    view: Memo<View>,
+    view: LiveView,
     pick: fn(&View) -> Option<String>,
     element: fn(String) -> V,
 ) -> impl IntoView {
