@@ -53,7 +53,7 @@ LSH_TEST_SERVER="http://127.0.0.1:$port" \
   cargo test --target wasm32-unknown-unknown --features csr --test browser_widget
 
 step "release bundle and its size"
-bash tests/size-report.sh dist
+LSH_SIZE_ENFORCE=1 bash tests/size-report.sh dist
 
 step "end-to-end: the built widget in Chromium against the real stand-in"
 LSH_DIST="$ROOT/dist" cargo test --features e2e --test e2e --test e2e_embed --test e2e_encoder --test e2e_faults --test e2e_share
