@@ -536,6 +536,7 @@ impl TimeScale {
         self.now - self.window
     }
 
+    #[inline(always)]
     fn x(&self, t: f64) -> f64 {
         let x = (t - self.left()) / self.window * self.width;
         if x.is_finite() {
@@ -551,6 +552,7 @@ impl TimeScale {
         (self.width.ceil() as usize).max(1)
     }
 
+    #[inline(always)]
     fn column(&self, x: f64, columns: usize) -> usize {
         (x.floor().max(0.0) as usize).min(columns - 1)
     }
@@ -578,6 +580,7 @@ struct DeviationScale {
 }
 
 impl DeviationScale {
+    #[inline(always)]
     fn y(&self, deviation_ms: f64) -> f64 {
         let half = self.height / 2.0;
         let value = within(deviation_ms, -self.extent, self.extent);
@@ -593,6 +596,7 @@ struct LinearScale {
 }
 
 impl LinearScale {
+    #[inline(always)]
     fn y(&self, value_ms: f64) -> f64 {
         let span = self.hi - self.lo;
         let fraction = (value_ms - self.lo) / span;
@@ -1085,6 +1089,7 @@ pub(crate) fn within(value: f64, lo: f64, hi: f64) -> f64 {
     }
 }
 
+#[inline(always)]
 fn finite(value: Option<f64>) -> Option<f64> {
     value.filter(|v| v.is_finite())
 }
