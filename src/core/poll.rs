@@ -234,8 +234,7 @@ impl Poller {
             }
             Some(Ok(claims)) => {
                 self.expires_at_ms = claims.expires_at_ms;
-                if self.is_expired(now_ms) {
-                    self.state = ConnState::TokenExpired;
+                if self.expire_if_due(now_ms) {
                     return Next::Idle;
                 }
                 self.state = ConnState::Connecting;
@@ -244,8 +243,15 @@ impl Poller {
         }
     }
 
-    fn is_expired(&self, now_ms: f64) -> bool {
-        self.expires_at_ms.is_some_and(|exp| now_ms >= exp)
+    /// Once the token's `exp` has passed: `TokenExpired`, nothing
+    /// scheduled, and true.
+    fn expire_if_due(&mut self, now_ms: f64) -> bool {
+        if !self.expires_at_ms.is_some_and(|exp| now_ms >= exp) {
+            return false;
+        }
+        self.state = ConnState::TokenExpired;
+        self.next_at_ms = None;
+        true
     }
 
     fn schedule(&mut self, delay_ms: f64, now_ms: f64) -> Next {
@@ -260,9 +266,7 @@ impl Poller {
         if !self.state.is_polling() {
             return Step::Stop;
         }
-        if self.is_expired(now_ms) {
-            self.state = ConnState::TokenExpired;
-            self.next_at_ms = None;
+        if self.expire_if_due(now_ms) {
             return Step::Stop;
         }
         self.next_at_ms = None;
@@ -283,9 +287,7 @@ impl Poller {
                 None => Next::Idle,
             };
         }
-        if self.is_expired(now_ms) {
-            self.state = ConnState::TokenExpired;
-            self.next_at_ms = None;
+        if self.expire_if_due(now_ms) {
             return Next::Idle;
         }
         match outcome {
@@ -356,9 +358,7 @@ impl Poller {
         if !self.state.is_polling() {
             return Next::Idle;
         }
-        if self.is_expired(now_ms) {
-            self.state = ConnState::TokenExpired;
-            self.next_at_ms = None;
+        if self.expire_if_due(now_ms) {
             return Next::Idle;
         }
         match self.expires_at_ms {
