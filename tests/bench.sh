@@ -27,7 +27,6 @@ ROOT="$PWD"
 # shellcheck source=tests/setup.sh
 . tests/setup.sh
 
-step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*" >&2; }
 started=$SECONDS
 
 export LSH_BENCH_LOADS="${LSH_BENCH_LOADS:-20}"

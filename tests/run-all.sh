@@ -12,7 +12,6 @@ ROOT="$PWD"
 # shellcheck source=tests/setup.sh
 . tests/setup.sh
 
-step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*" >&2; }
 started=$SECONDS
 declare -a pids=()
 cleanup() {

@@ -16,6 +16,8 @@ TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+# A heading for each stage of the scripts that source this file.
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*" >&2; }
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
