@@ -85,6 +85,9 @@ struct Inner {
     request_ids: Cell<u64>,
     disposed: Cell<bool>,
     share: RefCell<Option<Share>>,
+    /// The share key last joined (or tried: where the browser cannot share,
+    /// the same key is not tried again at every poll).
+    share_key: RefCell<Option<String>>,
     /// Which membership the lock was granted to (each join gets a number).
     joins: Cell<u64>,
     leading: Cell<u64>,
@@ -113,6 +116,7 @@ impl Driver {
                 request_ids: Cell::new(0),
                 disposed: Cell::new(false),
                 share: RefCell::new(None),
+                share_key: RefCell::new(None),
                 joins: Cell::new(0),
                 leading: Cell::new(0),
                 heard_leader: Cell::new(false),
@@ -195,16 +199,11 @@ impl Driver {
             .monitor
             .try_with_untracked(Monitor::share_key)
             .flatten();
-        let current = self
-            .inner
-            .share
-            .borrow()
-            .as_ref()
-            .map(|s| s.key().to_string());
-        if wanted == current {
+        if *self.inner.share_key.borrow() == wanted {
             return;
         }
         self.leave();
+        self.inner.share_key.replace(wanted.clone());
         let joined = wanted.and_then(|key| {
             let join = self.inner.joins.get() + 1;
             self.inner.joins.set(join);

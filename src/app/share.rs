@@ -32,7 +32,6 @@ use crate::app::listener::Listener;
 
 /// This tab's place in one share key's group; dropping it leaves the group.
 pub struct Share {
-    key: String,
     /// The `BroadcastChannel`.
     channel: JsValue,
     waiting: AbortController,
@@ -112,18 +111,12 @@ impl Share {
             },
         );
         Some(Share {
-            key: key.to_string(),
             channel,
             waiting,
             release,
             _granted: granted,
             _listener: listener,
         })
-    }
-
-    /// The share key of this group.
-    pub fn key(&self) -> &str {
-        &self.key
     }
 
     /// Posts to the other tabs of the group (never to this one).
