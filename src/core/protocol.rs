@@ -18,8 +18,8 @@
 //! | host → widget | `lsh:token` | `token` |
 //! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme` |
 
-use crate::core::chart::within;
 use crate::core::json::{pick, Scalar};
+use crate::core::num::within;
 
 use crate::core::params::{split_scheme, Layout, Theme};
 use crate::core::time::format_iso_utc;
