@@ -8,7 +8,7 @@ pub mod chart;
 pub mod chart_svg;
 pub mod format;
 pub mod history;
-pub mod json;
+pub mod lenient;
 pub mod markup;
 pub mod monitor;
 pub mod num;

@@ -18,9 +18,10 @@
 //! | host → widget | `lsh:token` | `token` |
 //! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme` |
 
-use crate::core::json::{pick, Scalar};
-use crate::core::num::within;
+use serde::Deserialize;
 
+use crate::core::lenient::{self, Lenient};
+use crate::core::num::within;
 use crate::core::params::{split_scheme, Layout, Theme};
 use crate::core::time::format_iso_utc;
 
@@ -59,22 +60,32 @@ pub enum Ignored {
     Invalid(&'static str),
 }
 
+/// The fields of any host message. `type` and `token` are lenient: a
+/// missing or odd one is handled like an unknown message or a missing
+/// token. The settings are `Option<Lenient<_>>`: absent or `null` leaves
+/// the setting as it is, while a value that cannot be read makes the
+/// message invalid rather than half-applied.
+#[derive(Deserialize)]
+struct Fields {
+    #[serde(rename = "type")]
+    kind: Lenient<String>,
+    token: Lenient<String>,
+    interval: Option<Lenient<f64>>,
+    layout: Option<Lenient<String>>,
+    theme: Option<Lenient<String>>,
+}
+
 /// Parses a message from the host (already checked for origin).
 pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(Ignored::NotAMessage);
     }
-    let picked = pick(text, &[], &["type", "token", "interval", "layout", "theme"])
-        .map_err(|_| Ignored::NotAMessage)?;
-    if picked.reached == 0 {
-        return Err(Ignored::NotAMessage);
-    }
-    let mut fields = picked.fields.into_iter();
-    let mut next = || fields.next().unwrap_or_default();
-    let (kind, token, interval, layout, theme) = (next(), next(), next(), next(), next());
-    match kind.text().as_deref() {
+    let fields: Option<Fields> = lenient::from_str(text).map_err(|_| Ignored::NotAMessage)?;
+    // Not an object.
+    let fields = fields.ok_or(Ignored::NotAMessage)?;
+    match fields.kind.0.as_deref() {
         Some("lsh:token") => {
-            let token = token.text().ok_or(Ignored::Invalid("token"))?;
+            let token = fields.token.0.ok_or(Ignored::Invalid("token"))?;
             let token = token.trim();
             if token.is_empty() {
                 return Err(Ignored::Invalid("token"));
@@ -83,19 +94,19 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
         }
         Some("lsh:config") => {
             let mut change = ConfigChange::default();
-            if interval != Scalar::Absent {
-                let seconds = interval.number().ok_or(Ignored::Invalid("interval"))?;
+            if let Some(Lenient(seconds)) = fields.interval {
+                let seconds = seconds.ok_or(Ignored::Invalid("interval"))?;
                 change.interval_ms = Some(within(seconds.round(), 1.0, 300.0) * 1000.0);
             }
-            if layout != Scalar::Absent {
-                change.layout = Some(match layout.text().as_deref() {
+            if let Some(Lenient(layout)) = fields.layout {
+                change.layout = Some(match layout.as_deref() {
                     Some("full") => Layout::Full,
                     Some("compact") => Layout::Compact,
                     _ => return Err(Ignored::Invalid("layout")),
                 });
             }
-            if theme != Scalar::Absent {
-                change.theme = Some(match theme.text().as_deref() {
+            if let Some(Lenient(theme)) = fields.theme {
+                change.theme = Some(match theme.as_deref() {
                     Some("auto") => Theme::Auto,
                     Some("light") => Theme::Light,
                     Some("dark") => Theme::Dark,
@@ -286,6 +297,27 @@ mod tests {
         assert_eq!(
             parse_host_message(r#"{"type":"lsh:config","interval":"5"}"#),
             Err(Ignored::Invalid("interval"))
+        );
+    }
+
+    #[test]
+    fn null_settings_are_left_as_they_are() {
+        assert_eq!(
+            parse_host_message(
+                r#"{"type":"lsh:config","layout":null,"theme":"dark","interval":null}"#
+            ),
+            Ok(HostMessage::Config(ConfigChange {
+                theme: Some(Theme::Dark),
+                ..Default::default()
+            }))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:config","theme":["dark"]}"#),
+            Err(Ignored::Invalid("theme"))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:token","token":null}"#),
+            Err(Ignored::Invalid("token"))
         );
     }
 
