@@ -22,3 +22,4 @@ pub mod summary;
 pub mod time;
 pub mod token;
 pub mod trend;
+pub mod url;

@@ -16,7 +16,7 @@
 use std::fmt;
 
 use crate::core::alerts::AlertChannels;
-use crate::core::protocol::parse_origin;
+use crate::core::url::{parse_origin, split_scheme};
 
 /// Where the widget polls when no `endpoint` is given.
 pub const DEFAULT_ENDPOINT: &str = "https://stats.mux.com";
@@ -154,22 +154,6 @@ impl Default for Endpoint {
             loopback: false,
         }
     }
-}
-
-/// Splits `scheme://rest` at the first `://`, like `split_once("://")`.
-/// Searches for a `char`, not a `&str`: the substring searcher keeps a
-/// panicking string slice alive in the WebAssembly, and with it the `char`
-/// `Debug` and Unicode tables of its message (about 3.7 KB gzip).
-pub fn split_scheme(text: &str) -> Option<(&str, &str)> {
-    let mut from = 0;
-    while let Some(found) = text.get(from..)?.find(':') {
-        let colon = from + found;
-        if let Some(rest) = text.get(colon + 1..)?.strip_prefix("//") {
-            return Some((text.get(..colon)?, rest));
-        }
-        from = colon + 1;
-    }
-    None
 }
 
 fn host_of(authority: &str) -> Option<String> {
@@ -714,19 +698,7 @@ mod tests {
     }
 
     #[test]
-    fn split_scheme_is_split_once_on_the_first_separator() {
-        for text in [
-            "https://a.b/c",
-            "HTTP://127.0.0.1:8/x",
-            "a:b://c",
-            "x:y:z",
-            "://",
-            "no scheme",
-            "",
-            "é://ü",
-        ] {
-            assert_eq!(split_scheme(text), text.split_once("://"), "{text}");
-        }
+    fn endpoint_origin_leaves_out_the_path() {
         let endpoint = Endpoint::parse("http://127.0.0.1:8787/base/");
         assert_eq!(
             endpoint.map(|e| e.origin().to_owned()).as_deref(),
