@@ -1,8 +1,30 @@
-//! Origins and URLs as the widget reads them from its parameters.
+//! Origins and endpoint URLs, written the way browsers serialise them.
 //!
-//! Both `core::params` (the endpoint, the `origin` parameter) and
-//! `core::protocol` (which talks to that origin) need them; keeping them
-//! here, using neither, keeps the core's module graph free of cycles.
+//! Two URL parameters only work when their text is exactly what the
+//! browser itself would write: `origin` is compared with `event.origin`
+//! character for character, and the endpoint's origin goes into the page's
+//! `connect-src`. So both are normalised like `new URL(text).origin`:
+//! scheme and host in lower case, the scheme's default port dropped (`:443`
+//! for https, `:80` for http), the port without leading zeros
+//! (`:018904` is `:18904`) and at most 65535, IPv6 addresses in their
+//! canonical compressed form (`[0:0:0:0:0:0:0:1]` is `[::1]`). What cannot
+//! be written that way is refused with a reason, never passed on to fail
+//! silently:
+//! - a user name or password (`user@host`), or a port that is not a
+//!   number from 1 to 65535;
+//! - a host with characters outside `a-z 0-9 - .` (international names go
+//!   in their `xn--` form);
+//! - a host that ends in a number but is not four decimal numbers from 0
+//!   to 255 (`127.1`, `0x7f.0.0.1`, `2130706433`): browsers read those as
+//!   IPv4 addresses in shorthand, and a widget that rewrote them would
+//!   surprise more than it helps.
+//!
+//! `core::params` reads the `endpoint` and `origin` parameters with it.
+//! It depends on nothing but `core::format`: the origin check used to live
+//! in `core::protocol` and the scheme split in `core::params`, and the two
+//! modules imported each other for them.
+
+use crate::core::format::push_integer;
 
 /// Splits `scheme://rest` at the first `://`, like `split_once("://")`.
 /// Searches for a `char`, not a `&str`: the substring searcher keeps a
@@ -20,46 +42,299 @@ pub fn split_scheme(text: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// Validates the `origin` parameter: `scheme://host[:port]`, nothing else.
-/// Returns the origin as browsers serialise it (lower case, no default
-/// port, no trailing slash), for exact comparison with `event.origin`.
+/// Validates an `origin` parameter: `scheme://host[:port]`, nothing else
+/// (a trailing `/` is allowed). Returns the origin as browsers serialise
+/// it, for exact comparison with `event.origin`.
 pub fn parse_origin(text: &str) -> Result<String, &'static str> {
     let text = text.trim().trim_end_matches('/');
     let (scheme, rest) = split_scheme(text).ok_or("it is not an origin")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "https" && scheme != "http" {
-        return Err("only http and https origins can embed the widget");
-    }
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '\\', '*']) {
+    let https = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => false,
+        _ => return Err("only http and https origins can embed the widget"),
+    };
+    if rest.is_empty() || rest.contains(['/', '?', '#', '\\']) {
         return Err("it must be scheme://host[:port] with no path");
     }
-    let rest = rest.to_ascii_lowercase();
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, _)) if !host.ends_with(']') && host.contains(':') => (rest.as_str(), None),
-        Some((host, port)) => (host, Some(port)),
-        None => (rest.as_str(), None),
-    };
-    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        !inner.is_empty()
-            && inner
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-    } else {
-        !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-    };
-    if !host_ok {
+    Authority::parse(https, rest).map(|authority| authority.origin())
+}
+
+/// The host part of a URL, normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// A name, in lower case.
+    Name(String),
+    /// An IPv4 address.
+    V4([u8; 4]),
+    /// An IPv6 address, as its eight 16-bit pieces.
+    V6([u16; 8]),
+}
+
+impl Host {
+    /// `localhost`, `127.0.0.0/8` or `::1`.
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Host::Name(name) => name == "localhost",
+            Host::V4([first, ..]) => *first == 127,
+            Host::V6(pieces) => *pieces == [0, 0, 0, 0, 0, 0, 0, 1],
+        }
+    }
+}
+
+/// The scheme, host and port of an http or https URL: what its origin is
+/// made of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authority {
+    /// `https`, else `http`.
+    pub https: bool,
+    /// The host.
+    pub host: Host,
+    /// The port; `None` for the scheme's default.
+    pub port: Option<u16>,
+}
+
+impl Authority {
+    /// Reads the authority of an http(s) URL (`host[:port]`, between `//`
+    /// and the path).
+    pub fn parse(https: bool, authority: &str) -> Result<Authority, &'static str> {
+        if authority.contains('@') {
+            return Err("it must not carry a user name or password");
+        }
+        if authority
+            .chars()
+            .any(|c| c.is_ascii_whitespace() || c.is_control())
+        {
+            return Err("it must not contain spaces");
+        }
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(bracketed) => {
+                let (inside, after) = bracketed.split_once(']').ok_or("its host is not valid")?;
+                let pieces = parse_ipv6(inside).ok_or("its IPv6 address is not valid")?;
+                (Host::V6(pieces), after)
+            }
+            None => {
+                // Byte searches and checked splits: a `str` slice that can
+                // panic brings the `char` formatting tables into the
+                // WebAssembly (see `split_scheme`).
+                let colon = authority.bytes().rposition(|b| b == b':');
+                let (name, after) = authority
+                    .split_at_checked(colon.unwrap_or(authority.len()))
+                    .unwrap_or((authority, ""));
+                (parse_host(name)?, after)
+            }
+        };
+        let port = match port.strip_prefix(':') {
+            Some(digits) => parse_port(digits)?,
+            None if port.is_empty() => None,
+            None => return Err("its host is not valid"),
+        };
+        let default = if https { 443 } else { 80 };
+        Ok(Authority {
+            https,
+            host,
+            port: port.filter(|port| *port != default),
+        })
+    }
+
+    /// True for a loopback host.
+    pub fn is_loopback(&self) -> bool {
+        self.host.is_loopback()
+    }
+
+    /// The origin as browsers serialise it: `https://host[:port]`.
+    pub fn origin(&self) -> String {
+        let mut out = String::from(if self.https { "https://" } else { "http://" });
+        match &self.host {
+            Host::Name(name) => out.push_str(name),
+            Host::V4(octets) => {
+                for (n, octet) in octets.iter().enumerate() {
+                    if n > 0 {
+                        out.push('.');
+                    }
+                    push_integer(&mut out, i64::from(*octet));
+                }
+            }
+            Host::V6(pieces) => push_ipv6(&mut out, pieces),
+        }
+        if let Some(port) = self.port {
+            out.push(':');
+            push_integer(&mut out, i64::from(port));
+        }
+        out
+    }
+}
+
+/// A port: digits only, leading zeros allowed, 1 to 65535. Empty means the
+/// scheme's default, as in browsers.
+fn parse_port(digits: &str) -> Result<Option<u16>, &'static str> {
+    let mut port: u32 = 0;
+    for byte in digits.bytes() {
+        if !byte.is_ascii_digit() {
+            return Err("its port is not valid");
+        }
+        port = (port * 10 + u32::from(byte - b'0')).min(1 << 20);
+    }
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    match u16::try_from(port) {
+        Ok(port) if port > 0 => Ok(Some(port)),
+        _ => Err("its port is not valid"),
+    }
+}
+
+/// A host name or an IPv4 address (not bracketed).
+fn parse_host(text: &str) -> Result<Host, &'static str> {
+    let name = text.to_ascii_lowercase();
+    let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+    if name.is_empty() || !name.chars().all(valid) {
         return Err("its host is not valid");
     }
-    let default_port = if scheme == "https" { "443" } else { "80" };
-    match port {
-        None => Ok(format!("{scheme}://{host}")),
-        Some(p) if p == default_port => Ok(format!("{scheme}://{host}")),
-        Some(p) if p.parse::<u16>().is_ok_and(|n| n > 0) => Ok(format!("{scheme}://{host}:{p}")),
-        Some(_) => Err("its port is not valid"),
+    // Like browsers: a host whose last label is a number is an IPv4 address.
+    let labels = name.strip_suffix('.').unwrap_or(&name).as_bytes();
+    let dot = labels.iter().rposition(|b| *b == b'.');
+    let last = labels.get(dot.map_or(0, |dot| dot + 1)..).unwrap_or(labels);
+    let numeric =
+        !last.is_empty() && last.iter().all(u8::is_ascii_digit) || last.starts_with(b"0x");
+    if !numeric {
+        return Ok(Host::Name(name));
     }
+    parse_ipv4(&name)
+        .map(Host::V4)
+        .ok_or("its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1")
+}
+
+/// Four decimal numbers from 0 to 255 without leading zeros: the only
+/// IPv4 form that browsers serialise as written.
+fn parse_ipv4(text: &str) -> Option<[u8; 4]> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split('.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        let canonical = !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'));
+        if !canonical {
+            return None;
+        }
+        let value = part.bytes().fold(0u32, |v, b| v * 10 + u32::from(b - b'0'));
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts.next().is_none().then_some(octets)
+}
+
+/// An IPv6 address as written between brackets: up to eight pieces of one
+/// to four hex digits, at most one `::`, optionally ending in an IPv4
+/// address.
+fn parse_ipv6(text: &str) -> Option<[u16; 8]> {
+    let mut pieces = [0u16; 8];
+    let mut count = 0;
+    let mut compress = None;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    if bytes.starts_with(b"::") {
+        compress = Some(0);
+        i = 2;
+    }
+    while i < bytes.len() {
+        if count == 8 {
+            return None;
+        }
+        if bytes[i] == b':' {
+            // A `::` after a separator; a single leading `:` is not one.
+            if compress.is_some() || i == 0 {
+                return None;
+            }
+            compress = Some(count);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut value: u16 = 0;
+        while i < bytes.len() && i - start < 4 {
+            let Some(digit) = char::from(bytes[i]).to_digit(16) else {
+                break;
+            };
+            value = value * 16 + digit as u16;
+            i += 1;
+        }
+        if bytes.get(i) == Some(&b'.') {
+            // The last 32 bits written as an IPv4 address.
+            if count > 6 {
+                return None;
+            }
+            let [a, b, c, d] = parse_ipv4(text.get(start..)?)?;
+            pieces[count] = u16::from_be_bytes([a, b]);
+            pieces[count + 1] = u16::from_be_bytes([c, d]);
+            count += 2;
+            break;
+        }
+        if i == start {
+            return None;
+        }
+        pieces[count] = value;
+        count += 1;
+        match bytes.get(i) {
+            None => {}
+            // A separator, which must be followed by a piece or a `::`.
+            Some(b':') if i + 1 < bytes.len() => i += 1,
+            Some(_) => return None,
+        }
+    }
+    match compress {
+        // Move the pieces after `::` to the end, zeros in between.
+        Some(at) if count < 8 => {
+            let gap = 8 - count;
+            for index in (at..count).rev() {
+                pieces[index + gap] = pieces[index];
+                pieces[index] = 0;
+            }
+        }
+        None if count == 8 => {}
+        _ => return None,
+    }
+    Some(pieces)
+}
+
+/// Writes `[...]` as browsers do: lower-case hex without leading zeros,
+/// the first longest run of two or more zero pieces written `::`.
+fn push_ipv6(out: &mut String, pieces: &[u16; 8]) {
+    let mut longest = (8, 1);
+    let mut run = 0;
+    for (index, piece) in pieces.iter().enumerate() {
+        run = if *piece == 0 { run + 1 } else { 0 };
+        if run > longest.1 {
+            longest = (index + 1 - run, run);
+        }
+    }
+    out.push('[');
+    let mut index = 0;
+    while index < 8 {
+        if index == longest.0 {
+            out.push_str(if index == 0 { "::" } else { ":" });
+            index += longest.1;
+            continue;
+        }
+        let piece = pieces[index];
+        let mut shift = 12;
+        while shift > 0 && piece >> shift == 0 {
+            shift -= 4;
+        }
+        loop {
+            let digit = u32::from(piece >> shift & 15);
+            out.push(char::from_digit(digit, 16).unwrap_or('0'));
+            if shift == 0 {
+                break;
+            }
+            shift -= 4;
+        }
+        index += 1;
+        if index < 8 {
+            out.push(':');
+        }
+    }
+    out.push(']');
 }
 
 #[cfg(test)]
@@ -110,6 +385,152 @@ mod tests {
         ];
         for text in refused {
             assert!(parse_origin(text).is_err(), "{text}");
+        }
+    }
+
+    /// What `new URL(text).origin` gives in Chromium, for every case a
+    /// browser normalises: the widget must write the same.
+    #[test]
+    fn origins_read_as_browsers_serialise_them() {
+        let cases = [
+            ("http://127.0.0.1:018904", "http://127.0.0.1:18904"),
+            (
+                "HTTP://Panel.Example.COM:0443",
+                "http://panel.example.com:443",
+            ),
+            (
+                "https://panel.example.com:0443",
+                "https://panel.example.com",
+            ),
+            (
+                "https://panel.example.com:00000000080",
+                "https://panel.example.com:80",
+            ),
+            ("https://panel.example.com:", "https://panel.example.com"),
+            (
+                "https://panel.example.com:65535",
+                "https://panel.example.com:65535",
+            ),
+            (
+                "https://panel.example.com.:8443",
+                "https://panel.example.com.:8443",
+            ),
+            (
+                "https://xn--bcher-kva.example",
+                "https://xn--bcher-kva.example",
+            ),
+            ("http://0.0.0.0", "http://0.0.0.0"),
+            ("http://[::1]:80", "http://[::1]"),
+            ("http://[0:0:0:0:0:0:0:1]:3000", "http://[::1]:3000"),
+            ("http://[::FFFF:1.2.3.4]", "http://[::ffff:102:304]"),
+            ("http://[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]"),
+            ("http://[0:0:1:0:0:1:0:0]", "http://[::1:0:0:1:0:0]"),
+            (
+                "http://[2001:DB8:0:0:1:0:0:1]",
+                "http://[2001:db8::1:0:0:1]",
+            ),
+            ("http://[1::]", "http://[1::]"),
+            ("http://[::]", "http://[::]"),
+            ("http://[0001:02:3::0:4]", "http://[1:2:3::4]"),
+        ];
+        for (text, origin) in cases {
+            assert_eq!(parse_origin(text).as_deref(), Ok(origin), "{text}");
+        }
+    }
+
+    /// Inputs a browser rejects or rewrites in ways the widget does not
+    /// follow: each is refused with a reason.
+    #[test]
+    fn origins_that_cannot_be_written_as_given_are_refused() {
+        let cases = [
+            ("https://panel.example.com:65536", "its port is not valid"),
+            ("https://panel.example.com:+80", "its port is not valid"),
+            ("https://panel.example.com:80a", "its port is not valid"),
+            ("https://panel.example.com:0", "its port is not valid"),
+            ("https://BÜCHER.example", "its host is not valid"),
+            ("https://pan el.example.com", "it must not contain spaces"),
+            ("http://pan\tel.example.com", "it must not contain spaces"),
+            (
+                "https://user:pw@panel.example.com",
+                "it must not carry a user name or password",
+            ),
+            (
+                "http://127.1:8080",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            (
+                "http://0x7f.0.0.1",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            (
+                "http://127.000.000.001",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            (
+                "http://2130706433",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            (
+                "http://1.2.3",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            (
+                "http://127.0.0.256",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            (
+                "http://example.123",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            ("http://[::1", "its host is not valid"),
+            ("http://[::1]x", "its host is not valid"),
+            ("http://[]", "its IPv6 address is not valid"),
+            ("http://[:::]", "its IPv6 address is not valid"),
+            ("http://[1::2::3]", "its IPv6 address is not valid"),
+            ("http://[1:2:3:4:5:6:7]", "its IPv6 address is not valid"),
+            (
+                "http://[1:2:3:4:5:6:7:8:9]",
+                "its IPv6 address is not valid",
+            ),
+            ("http://[1:2:3:4:5:6:7::8]", "its IPv6 address is not valid"),
+            ("http://[12345::]", "its IPv6 address is not valid"),
+            ("http://[:1::]", "its IPv6 address is not valid"),
+            ("http://[1:]", "its IPv6 address is not valid"),
+            ("http://[g::]", "its IPv6 address is not valid"),
+            ("http://[::1.2.3]", "its IPv6 address is not valid"),
+            (
+                "http://[1:2:3:4:5:6:7:1.2.3.4]",
+                "its IPv6 address is not valid",
+            ),
+            ("http://[::1.2.3.4:5]", "its IPv6 address is not valid"),
+            ("http://[:1:2:3:4:5:6:7]", "its IPv6 address is not valid"),
+        ];
+        for (text, why) in cases {
+            assert_eq!(parse_origin(text), Err(why), "{text}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        let loopback = |text: &str| {
+            let (_, rest) = split_scheme(text).unwrap_or(("", ""));
+            Authority::parse(false, rest).map(|a| a.is_loopback())
+        };
+        for text in [
+            "http://localhost",
+            "http://127.0.0.1",
+            "http://127.8.9.10:1",
+            "http://[::1]",
+        ] {
+            assert_eq!(loopback(text), Ok(true), "{text}");
+        }
+        for text in [
+            "http://localhost.evil.com",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://128.0.0.1",
+        ] {
+            assert_eq!(loopback(text), Ok(false), "{text}");
         }
     }
 }
