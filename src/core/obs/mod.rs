@@ -23,4 +23,7 @@
 //! sockets and timers.
 
 pub mod auth;
+pub mod encoder;
 pub mod protocol;
+
+pub use encoder::{EncoderModel, EncoderStats, FrameCount};
