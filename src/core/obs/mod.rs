@@ -23,7 +23,9 @@
 //! sockets and timers.
 
 pub mod auth;
+pub mod client;
 pub mod encoder;
 pub mod protocol;
 
+pub use client::{Action, EncoderState, ObsClient, ObsSettings, StreamMark};
 pub use encoder::{EncoderModel, EncoderStats, FrameCount};
