@@ -24,8 +24,10 @@
 
 pub mod auth;
 pub mod client;
+pub mod diagnosis;
 pub mod encoder;
 pub mod protocol;
 
 pub use client::{Action, EncoderState, ObsClient, ObsSettings, StreamMark};
+pub use diagnosis::{diagnose, Diagnosis, IngestSide};
 pub use encoder::{EncoderModel, EncoderStats, FrameCount};
