@@ -175,6 +175,49 @@ fn authentication_the_right_password_signs_in_and_a_wrong_one_is_refused() -> Te
 }
 
 #[test]
+fn obs_closed_and_reopened_is_found_again() -> TestResult {
+    in_private_network(
+        "obs_closed_and_reopened_is_found_again",
+        Network::Loopback,
+        || {
+            let dir = temp_dir("reopen")?;
+            let obs = Obs::start(&dir, &ObsOptions::default())?;
+            let mut client = Driver::start(None);
+            client.run_until("connected", Duration::from_secs(5), |d| {
+                d.state() == EncoderState::Stopped
+            })?;
+            obs.stop()?;
+            let closed_at = client.seconds();
+            let took = client.run_until("unreachable", Duration::from_secs(5), |d| {
+                d.state() == EncoderState::Unreachable
+            })?;
+            println!(
+                "OBS closed: {} after {took:.2} s (close codes {:?})",
+                client.state().as_str(),
+                client.closes
+            );
+            let obs = Obs::start(&dir, &ObsOptions::default())?;
+            let reopened_at = client.seconds();
+            client.run_until("connected again", Duration::from_secs(20), |d| {
+                d.state() == EncoderState::Stopped
+            })?;
+            println!(
+                "OBS reopened {:.1} s after it closed; the client was back {:.1} s later, \
+                 after {} attempts; states {:?}",
+                reopened_at - closed_at,
+                client.seconds() - reopened_at,
+                client.client.socket() - 1,
+                client.states
+            );
+            assert_eq!(client.client.failures(), 0);
+            obs.stop()?;
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(())
+        },
+    )
+}
+
+#[test]
 fn streaming_normally_reads_live_near_500_kbps_with_nothing_dropped() -> TestResult {
     in_private_network(
         "streaming_normally_reads_live_near_500_kbps_with_nothing_dropped",

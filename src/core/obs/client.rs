@@ -17,7 +17,7 @@
 //! 2. OBS sends `Hello`. With a challenge and a password, the client asks
 //!    the shell to hash ([`Action::Authenticate`]); without a password it
 //!    gives up at once (`refused`: asking again cannot help).
-//! 3. `Identify` (RPC 1, General and Outputs events), then `Identified`.
+//! 3. `Identify` (RPC 1, Outputs events), then `Identified`.
 //! 4. Every [`POLL_INTERVAL_MS`], one round of `GetStreamStatus` and
 //!    `GetStats`; a round still unanswered at the next tick is not
 //!    doubled, and one unanswered for [`REQUEST_TIMEOUT_MS`] ends the
@@ -354,7 +354,6 @@ impl ObsClient {
     /// The `data-encoder` value.
     pub fn state(&self) -> EncoderState {
         match &self.phase {
-            Phase::Off if self.settings.is_none() => EncoderState::Off,
             Phase::Off => EncoderState::Off,
             Phase::Refused(_) => EncoderState::Refused,
             Phase::Waiting { .. } => EncoderState::Unreachable,
@@ -840,7 +839,7 @@ mod tests {
         let actions = c.on_text(1, HELLO, 10.0);
         assert_eq!(
             sent(&actions),
-            vec![r#"{"op":1,"d":{"rpcVersion":1,"eventSubscriptions":65}}"#.to_string()]
+            vec![r#"{"op":1,"d":{"rpcVersion":1,"eventSubscriptions":64}}"#.to_string()]
         );
         assert_eq!(c.obs_websocket_version(), Some("5.1.0"));
         let actions = c.on_text(1, IDENTIFIED, 20.0);
@@ -887,7 +886,7 @@ mod tests {
         assert_eq!(
             sent(&actions),
             vec![
-                r#"{"op":1,"d":{"rpcVersion":1,"authentication":"AUTH=","eventSubscriptions":65}}"#
+                r#"{"op":1,"d":{"rpcVersion":1,"authentication":"AUTH=","eventSubscriptions":64}}"#
                     .to_string()
             ]
         );

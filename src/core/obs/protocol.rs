@@ -6,8 +6,8 @@
 //! authentication challenge when OBS has a password), `Identified` (op 2),
 //! `Event` (op 5) and `RequestResponse` (op 7). It writes two: `Identify`
 //! (op 1) and `Request` (op 6), built as text by [`identify`] and
-//! [`request`]. `Reidentify` (op 3) is never needed: the subscriptions are
-//! fixed when identifying.
+//! [`request`]. `Reidentify` (op 3) is never needed: the subscriptions (Outputs
+//! events only) are fixed when identifying.
 //!
 //! Reading is typed and tolerant, like the rest of the core: the message is
 //! deserialized into `#[derive(Deserialize)]` structs whose every leaf is read
@@ -61,9 +61,10 @@ pub mod subscription {
     pub const GENERAL: u32 = 1 << 0;
     /// `Outputs` events (`StreamStateChanged`).
     pub const OUTPUTS: u32 = 1 << 6;
-    /// What the monitor subscribes to: nothing it does not read, so OBS
-    /// does not serialize scene, input or media events for it.
-    pub const MONITOR: u32 = GENERAL | OUTPUTS;
+    /// What the monitor subscribes to: the stream's state changes only,
+    /// so OBS does not serialize scene, input or media events for it (a
+    /// quitting OBS is seen from its socket closing).
+    pub const MONITOR: u32 = OUTPUTS;
 }
 
 /// WebSocket close codes obs-websocket uses (`WebSocketCloseCode`).
@@ -886,11 +887,11 @@ mod tests {
     fn identify_carries_version_authentication_and_subscriptions() {
         assert_eq!(
             identify(None),
-            r#"{"op":1,"d":{"rpcVersion":1,"eventSubscriptions":65}}"#
+            r#"{"op":1,"d":{"rpcVersion":1,"eventSubscriptions":64}}"#
         );
         assert_eq!(
             identify(Some("1Ct943GAT+6YQUUX47Ia/ncufilbe6+oD6lY+5kaCu4=")),
-            r#"{"op":1,"d":{"rpcVersion":1,"authentication":"1Ct943GAT+6YQUUX47Ia/ncufilbe6+oD6lY+5kaCu4=","eventSubscriptions":65}}"#
+            r#"{"op":1,"d":{"rpcVersion":1,"authentication":"1Ct943GAT+6YQUUX47Ia/ncufilbe6+oD6lY+5kaCu4=","eventSubscriptions":64}}"#
         );
     }
 
