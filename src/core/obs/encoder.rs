@@ -364,10 +364,12 @@ mod tests {
     fn a_counter_going_backwards_without_notice_is_a_reset_too() {
         let mut model = EncoderModel::new();
         steady(&mut model, 0, 5, 10_000_000.0, 9_000.0);
-        steady(&mut model, 6, 5, 0.0, 0.0);
-        let now = stats_at(&model, 11);
-        assert_eq!(now.bitrate_kbps, Some(500.0));
-        assert!(now.network.total < 400, "{:?}", now.network);
+        // The output restarted between 5 s and 6 s, unannounced.
+        steady(&mut model, 6, 2, 0.0, 0.0);
+        let now = stats_at(&model, 8);
+        // 62.5 kB in each second of (3 s, 8 s] but the one with the reset.
+        assert_eq!(now.bitrate_kbps, Some(400.0));
+        assert_eq!(now.network.total, 5 * 30 + 2 * 30);
     }
 
     #[test]
