@@ -2,8 +2,8 @@
 # Runs every check and test of the project: formatting, lints, native unit
 # and API tests, the widget's browser tests in headless Chromium against a
 # real test server on 127.0.0.1, the release build and its size report, the
-# end-to-end tests and a smoke run of the benchmarks (tests/bench.sh has the
-# full ones).
+# end-to-end tests, the OBS client against a real OBS Studio, and a smoke run
+# of the benchmarks (tests/bench.sh has the full ones).
 # Installs what is missing first (tests/setup.sh). Usage: bash tests/run-all.sh
 
 set -euo pipefail
@@ -56,6 +56,9 @@ LSH_SIZE_ENFORCE=1 bash tests/size-report.sh dist
 
 step "end-to-end: the built widget in Chromium against the real stand-in"
 LSH_DIST="$ROOT/dist" cargo test --features e2e --test e2e --test e2e_embed --test e2e_encoder --test e2e_faults --test e2e_share
+
+step "real OBS: the core's obs-websocket client against OBS Studio streaming to the stand-in (root: one network namespace per test)"
+cargo test --features e2e --test obs_studio
 
 step "benchmark smoke: the harness still runs (tiny counts; figures printed, not asserted)"
 LSH_DIST="$ROOT/dist" LSH_BENCH_LOADS=2 LSH_SOAK_CYCLES=300 LSH_SOAK_EVERY=100 \

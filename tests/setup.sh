@@ -7,7 +7,8 @@
 # "Toolchain"): trunk 0.21.14 (0.22 needs a newer rustc), wasm-bindgen-cli
 # equal to the wasm-bindgen crate in Cargo.lock, wasm-opt from binaryen 132
 # (Debian's binaryen 108 produces a module that does not run), Chromium with
-# chromedriver for the browser tests, ffmpeg as a real encoder.
+# chromedriver for the browser tests, ffmpeg as a real encoder, OBS Studio
+# with Xvfb for the tests against a real OBS.
 
 set -euo pipefail
 
@@ -94,6 +95,17 @@ if ! command -v ffmpeg >/dev/null; then
   apt_install ffmpeg
 else
   say "ffmpeg: present"
+fi
+
+# 7. OBS Studio under a virtual X server, for the real-OBS tests
+# (tests/obs_studio.rs; see tests/support/obs.rs). Debian's obs-studio 29
+# already carries obs-websocket, x264 and the RTMP output; without
+# recommends it is about 25 MB. mesa-utils gives glxinfo to check the
+# software OpenGL it renders with.
+if ! command -v obs >/dev/null || ! command -v Xvfb >/dev/null || ! command -v glxinfo >/dev/null; then
+  apt_install --no-install-recommends obs-studio xvfb mesa-utils
+else
+  say "obs-studio and Xvfb: present ($(dpkg-query -W -f='${Version}' obs-studio 2>/dev/null || echo '?'))"
 fi
 
 say "toolchain ready"

@@ -11,6 +11,7 @@ pub mod history;
 pub mod json;
 pub mod markup;
 pub mod monitor;
+pub mod obs;
 pub mod params;
 pub mod poll;
 pub mod protocol;
