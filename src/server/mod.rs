@@ -9,6 +9,8 @@
 //!   drift across publishes on the real and the scaled clock (pure).
 //! - [`rtmp`]: the RTMP ingest (session glue around `rml_rtmp`): encoders
 //!   publish to `rtmp://HOST:PORT/live/<stream key>`.
+//! - [`rtmp_guard`]: what may reach `rml_rtmp` (sizes, chunk order, AMF0
+//!   depth), checked before it sees a byte.
 //! - [`store`]: persistent state with atomic writes.
 //! - [`keys`]: RSA signing-key pairs.
 //! - [`token`]: minting tokens and building monitor links (the `token` command).
@@ -32,6 +34,7 @@ pub mod drift;
 pub mod ingest;
 pub mod keys;
 pub mod rtmp;
+pub mod rtmp_guard;
 pub mod simulate;
 pub mod standin;
 pub mod statics;
