@@ -20,6 +20,8 @@
 //! - [`demo`]: the demo backend (streams per scenario, key, monitor links).
 //! - [`statics`]: a static file server for the built widget.
 //! - [`cli`]: the `live-stream-health` command line.
+//! - [`http_accept`]: how the HTTP servers take connections (request-head
+//!   deadline, connection limit).
 //!
 //! Servers run on a background thread with their own tokio runtime (see
 //! `background`), so plain and async tests can start them alike. The pure
@@ -31,6 +33,7 @@ pub mod body;
 pub mod cli;
 pub mod demo;
 pub mod drift;
+pub mod http_accept;
 pub mod ingest;
 pub mod keys;
 pub mod rtmp;

@@ -42,6 +42,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use super::background::Background;
+use super::http_accept;
 use super::utc::format_http_date;
 use crate::core::time::parse_http_date_ms;
 
@@ -80,9 +81,7 @@ pub fn spawn(dir: &Path, addr: SocketAddr) -> io::Result<StaticServer> {
     let root = Arc::new(dir.canonicalize()?);
     let inner = Background::start("static", addr, move |listener, stop| async move {
         let app = Router::new().fallback(serve_file).with_state(root);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop.wait())
-            .await
+        http_accept::serve_router(listener, app, stop).await
     })?;
     Ok(StaticServer { inner })
 }
