@@ -1,5 +1,6 @@
-//! The scripted test server, exercised over real HTTP on 127.0.0.1.
-#![cfg(feature = "server")]
+//! The scripted test server, exercised over real HTTP on 127.0.0.1 (test
+//! scaffolding: feature `testkit`).
+#![cfg(feature = "testkit")]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

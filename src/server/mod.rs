@@ -14,7 +14,8 @@
 //! - [`store`]: persistent state with atomic writes.
 //! - [`keys`]: RSA signing-key pairs.
 //! - [`token`]: minting tokens and building monitor links (the `token` command).
-//! - [`testserver`]: a scripted, misbehaving endpoint for the widget's browser tests.
+//! - `testserver` (feature `testkit` only): a scripted, misbehaving
+//!   endpoint for the widget's browser tests; test scaffolding, not shipped.
 //! - [`body`]: the JSON bodies both servers send.
 //! - [`utc`]: the API's timestamp format.
 //! - [`demo`]: the demo backend (streams per scenario, key, monitor links).
@@ -42,6 +43,7 @@ pub mod simulate;
 pub mod standin;
 pub mod statics;
 pub mod store;
+#[cfg(feature = "testkit")]
 pub mod testserver;
 pub mod token;
 pub mod utc;
