@@ -79,11 +79,12 @@ fn one_standin_per_data_directory_and_kill_9_leaves_no_stale_lock() {
 
     let mut second = serve(&dir);
     let status = wait_exit(&mut second, Duration::from_secs(15));
+    // Still running means not refused: stop it before reading what it said.
+    let _ = second.kill();
     let mut stderr = String::new();
     if let Some(mut err) = second.stderr.take() {
         let _ = err.read_to_string(&mut stderr);
     }
-    let _ = second.kill();
     assert_eq!(
         status.and_then(|s| s.code()),
         Some(2),
