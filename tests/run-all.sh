@@ -28,16 +28,20 @@ free_port() {
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
-step "lints: core (no features), native tools and e2e tests (server, e2e), browser app (csr on wasm32)"
+step "lints: core (no features), the shipped native tool (server), with the test kit and e2e tests (e2e), browser app (csr on wasm32)"
 cargo clippy --all-targets -- -D warnings
+cargo clippy --features server --all-targets -- -D warnings
 cargo clippy --features e2e --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features csr --all-targets -- -D warnings
 
-step "native tests: core rules, stand-in and API tests over HTTP"
+step "native tests: core rules, stand-in and API tests over HTTP (RTMP fuzzing included)"
 cargo test --features server
 
+step "test kit: the scripted test server and the command line that carries it (feature e2e)"
+cargo test --features e2e --lib --test api_testserver --test api_cli
+
 step "browser tests: the widget in headless Chromium against the test server"
-cargo build --features server --bin live-stream-health
+cargo build --features e2e --bin live-stream-health
 port="$(free_port)"
 "$ROOT/target/debug/live-stream-health" test-server --listen "127.0.0.1:$port" &
 pids+=("$!")
