@@ -165,8 +165,7 @@ async fn spawn_driver(engine: Engine) -> Result<(Child, u16), Box<dyn std::error
                 break;
             }
             if Instant::now() > deadline {
-                let _ = driver.kill();
-                let _ = driver.wait();
+                stop_driver(&mut driver);
                 return Err(format!("{name} did not listen within 20 s").into());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -322,8 +321,7 @@ impl Browser {
         let client = match session {
             Ok(client) => client,
             Err(e) => {
-                let _ = driver.kill();
-                let _ = driver.wait();
+                stop_driver(&mut driver);
                 return Err(format!("cannot open a {} session: {e}", engine.name()).into());
             }
         };
@@ -390,13 +388,9 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
+    /// Ends the session, then (on drop) the WebDriver server.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        if let Some(profile) = self.profile.take() {
-            let _ = std::fs::remove_dir_all(profile);
-        }
     }
 }
 
@@ -426,10 +420,32 @@ impl Chromedriver {
     }
 }
 
+/// A test that panics before [`Browser::close`] (a failed `assert!`) still
+/// stops its WebDriver server and the browser it started, instead of
+/// leaving both running after the test binary has exited.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        stop_driver(&mut self.driver);
+        if let Some(profile) = self.profile.take() {
+            let _ = std::fs::remove_dir_all(profile);
+        }
+    }
+}
+
+/// Stops a WebDriver server together with the browser it launched, its
+/// direct child (a browser outlives a killed server otherwise; its own
+/// helper processes end with it).
+fn stop_driver(driver: &mut Child) {
+    let _ = Command::new("pkill")
+        .args(["-KILL", "-P", &driver.id().to_string()])
+        .status();
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
 impl Drop for Chromedriver {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        stop_driver(&mut self.driver);
     }
 }
 
