@@ -7,6 +7,14 @@ fn main() {
     live_stream_health::app::start();
 }
 
+// The stand-in must survive a panic in one connection (see
+// `.cargo/config.toml`): never ship a native tool that aborts instead.
+#[cfg(all(not(target_arch = "wasm32"), feature = "server", panic = "abort"))]
+compile_error!(
+    "the native tool must be built with `-C panic=unwind`: .cargo/config.toml sets it for \
+     native targets, and RUSTFLAGS in the environment replaces it"
+);
+
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 fn main() -> std::process::ExitCode {
     live_stream_health::server::cli::main()

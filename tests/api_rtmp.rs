@@ -716,3 +716,43 @@ fn a_second_publish_of_the_same_key_replaces_the_first() {
         curve.table()
     );
 }
+
+#[test]
+fn idle_sockets_never_lock_a_real_encoder_out() {
+    use live_stream_health::server::rtmp::{HANDSHAKE_WITHIN, MAX_PENDING};
+    use std::io::Read as _;
+    use std::net::TcpStream;
+
+    let harness = Harness::start("crowd", 1.0);
+    let (stream, jwt) = harness.stream();
+    let rtmp = harness.server.rtmp_addr().expect("RTMP ingest is on");
+    // More idle sockets than any limit, opened before the encoder: none of
+    // them ever sends a byte.
+    let idle: Vec<TcpStream> = (0..MAX_PENDING + 40)
+        .map(|_| TcpStream::connect(rtmp).expect("connect"))
+        .collect();
+    let opened = Instant::now();
+    let mut curve = Curve::new("ffmpeg -re behind 72 idle sockets");
+    let encoder = harness.publish(&stream.stream_key, Pace::Realtime, &[]);
+    let live = curve.until(&harness, &jwt, Duration::from_secs(10), |h| {
+        h.deviation.is_some()
+    });
+    curve.print();
+    assert!(live.is_some(), "no samples: {}", encoder.log());
+    assert!(harness.server.is_active(&stream.id), "{}", encoder.log());
+
+    // The idle sockets are closed by the stand-in: the oldest to make room,
+    // the rest once the handshake deadline passes.
+    let mut last = idle.last().expect("sockets").try_clone().expect("clone");
+    last.set_read_timeout(Some(HANDSHAKE_WITHIN + Duration::from_secs(3)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    let read = last.read(&mut byte);
+    assert!(
+        matches!(read, Ok(0)),
+        "an idle socket is closed within {HANDSHAKE_WITHIN:?}: {read:?} after {:.1} s",
+        opened.elapsed().as_secs_f64()
+    );
+    assert!(harness.server.is_active(&stream.id), "{}", encoder.log());
+    drop(idle);
+}

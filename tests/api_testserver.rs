@@ -1,5 +1,6 @@
-//! The scripted test server, exercised over real HTTP on 127.0.0.1.
-#![cfg(feature = "server")]
+//! The scripted test server, exercised over real HTTP on 127.0.0.1 (test
+//! scaffolding: feature `testkit`).
+#![cfg(feature = "testkit")]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -285,4 +286,48 @@ fn concurrent_requests_are_counted() {
     drop(clients);
     assert_eq!(get(addr, "/health").2, "ok\n");
     server.shutdown().expect("clean shutdown");
+}
+
+#[test]
+fn a_request_head_that_never_completes_is_cut_off() {
+    use live_stream_health::server::http_accept::HEAD_TIMEOUT;
+    let server = start();
+    let started = Instant::now();
+    let mut half = TcpStream::connect(server.addr()).expect("connect");
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .expect("send");
+    half.set_read_timeout(Some(HEAD_TIMEOUT + Duration::from_secs(5)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    let read = half.read_to_end(&mut answer);
+    assert!(
+        read.is_ok(),
+        "still held after {:.1} s: {read:?}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    assert!(started.elapsed() >= HEAD_TIMEOUT - Duration::from_secs(1));
+}
+
+#[test]
+fn connections_beyond_the_limit_get_a_503() {
+    use live_stream_health::server::http_accept::MAX_CONNECTIONS;
+    let server = start();
+    let addr = server.addr();
+    let held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = TcpStream::connect(addr).expect("connect");
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    let _ = extra.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503 "), "{answer:?}");
+    assert!(answer.ends_with("too many connections\n"), "{answer:?}");
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(get(addr, "/health").0, 200);
 }

@@ -7,13 +7,20 @@
 # "Toolchain"): trunk 0.21.14 (0.22 needs a newer rustc), wasm-bindgen-cli
 # equal to the wasm-bindgen crate in Cargo.lock, wasm-opt from binaryen 132
 # (Debian's binaryen 108 produces a module that does not run), Chromium with
-# chromedriver for the browser tests, ffmpeg as a real encoder.
+# chromedriver for the browser tests, ffmpeg as a real encoder, Firefox ESR
+# with geckodriver for the end-to-end tests in a second engine, axe-core
+# for the accessibility audit, and OBS Studio with Xvfb for the tests
+# against a real OBS.
 
 set -euo pipefail
 
 LSH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
+GECKODRIVER_VERSION="0.37.1"
+AXE_CORE_VERSION="4.14.1"
+# axe-core lives outside the repository (it is never committed).
+AXE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/live-stream-health/axe"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 # A heading for each stage of the scripts that source this file.
@@ -94,6 +101,42 @@ if ! command -v ffmpeg >/dev/null; then
   apt_install ffmpeg
 else
   say "ffmpeg: present"
+fi
+
+# 7. Firefox ESR and geckodriver: the end-to-end tests in a second engine
+#    (LSH_BROWSER=firefox). geckodriver is not a Debian package.
+if ! command -v firefox-esr >/dev/null; then
+  apt_install firefox-esr
+else
+  say "firefox-esr: present ($(firefox-esr --version 2>/dev/null | head -1))"
+fi
+if ! geckodriver --version 2>/dev/null | head -1 | grep -q "^geckodriver $GECKODRIVER_VERSION\b"; then
+  say "installing geckodriver $GECKODRIVER_VERSION (cargo install, about 5 minutes the first time)"
+  cargo install --locked geckodriver --version "$GECKODRIVER_VERSION"
+else
+  say "geckodriver $GECKODRIVER_VERSION: present"
+fi
+
+# 8. axe-core for the accessibility audit (tests/e2e_a11y.rs), into a cache
+#    outside the repository; LSH_AXE tells the test where it is.
+export LSH_AXE="$AXE_DIR/node_modules/axe-core/axe.min.js"
+if [ "$(node -p "require('$AXE_DIR/node_modules/axe-core/package.json').version" 2>/dev/null || true)" != "$AXE_CORE_VERSION" ]; then
+  say "installing axe-core $AXE_CORE_VERSION (npm) into $AXE_DIR"
+  mkdir -p "$AXE_DIR"
+  npm install --prefix "$AXE_DIR" --no-save --no-audit --no-fund --silent "axe-core@$AXE_CORE_VERSION" >/dev/null
+else
+  say "axe-core $AXE_CORE_VERSION: present"
+fi
+
+# 9. OBS Studio under a virtual X server, for the real-OBS tests
+# (tests/obs_studio.rs; see tests/support/obs.rs). Debian's obs-studio 29
+# already carries obs-websocket, x264 and the RTMP output; without
+# recommends it is about 25 MB. mesa-utils gives glxinfo to check the
+# software OpenGL it renders with.
+if ! command -v obs >/dev/null || ! command -v Xvfb >/dev/null || ! command -v glxinfo >/dev/null; then
+  apt_install --no-install-recommends obs-studio xvfb mesa-utils
+else
+  say "obs-studio and Xvfb: present ($(dpkg-query -W -f='${Version}' obs-studio 2>/dev/null || echo '?'))"
 fi
 
 say "toolchain ready"

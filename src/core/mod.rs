@@ -12,6 +12,7 @@ pub mod lenient;
 pub mod markup;
 pub mod monitor;
 pub mod num;
+pub mod obs;
 pub mod params;
 pub mod poll;
 pub mod protocol;

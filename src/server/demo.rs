@@ -170,7 +170,7 @@ pub fn start(config: DemoConfig) -> Result<Demo, StandinError> {
                 private_key_pem: created.private_key_pem,
             };
             let text = serde_json::to_vec_pretty(&key).unwrap_or_default();
-            write_atomically(&data_dir, DEMO_KEY_FILE, &text, true)?;
+            write_atomically(&data_dir, DEMO_KEY_FILE, &text)?;
             key
         }
     };

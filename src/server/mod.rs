@@ -9,15 +9,20 @@
 //!   drift across publishes on the real and the scaled clock (pure).
 //! - [`rtmp`]: the RTMP ingest (session glue around `rml_rtmp`): encoders
 //!   publish to `rtmp://HOST:PORT/live/<stream key>`.
+//! - [`rtmp_guard`]: what may reach `rml_rtmp` (sizes, chunk order, AMF0
+//!   depth), checked before it sees a byte.
 //! - [`store`]: persistent state with atomic writes.
 //! - [`keys`]: RSA signing-key pairs.
 //! - [`token`]: minting tokens and building monitor links (the `token` command).
-//! - [`testserver`]: a scripted, misbehaving endpoint for the widget's browser tests.
+//! - `testserver` (feature `testkit` only): a scripted, misbehaving
+//!   endpoint for the widget's browser tests; test scaffolding, not shipped.
 //! - [`body`]: the JSON bodies both servers send.
 //! - [`utc`]: the API's timestamp format.
 //! - [`demo`]: the demo backend (streams per scenario, key, monitor links).
 //! - [`statics`]: a static file server for the built widget.
 //! - [`cli`]: the `live-stream-health` command line.
+//! - [`http_accept`]: how the HTTP servers take connections (request-head
+//!   deadline, connection limit).
 //!
 //! Servers run on a background thread with their own tokio runtime (see
 //! `background`), so plain and async tests can start them alike. The pure
@@ -29,13 +34,16 @@ pub mod body;
 pub mod cli;
 pub mod demo;
 pub mod drift;
+pub mod http_accept;
 pub mod ingest;
 pub mod keys;
 pub mod rtmp;
+pub mod rtmp_guard;
 pub mod simulate;
 pub mod standin;
 pub mod statics;
 pub mod store;
+#[cfg(feature = "testkit")]
 pub mod testserver;
 pub mod token;
 pub mod utc;

@@ -41,16 +41,34 @@
 //! would otherwise be locked out until the old, half-open connection hit the
 //! no-data timeout.
 //!
-//! Robustness: at most [`MAX_CONNECTIONS`] connections at once (more are
-//! closed on accept); every error on network input ends that connection and
-//! nothing else. Each connection logs one line when a publish starts and one
-//! when it ends, to stderr.
+//! **Robustness.** Every error on network input ends that connection and
+//! nothing else:
+//! - every byte after the handshake passes [`super::rtmp_guard`] before
+//!   `rml_rtmp` sees it: bounded message sizes, no interleaved or
+//!   out-of-step chunks, AMF0 nesting checked without recursion, and the
+//!   other inputs `rml_rtmp` would panic or overflow its stack on;
+//! - a panic inside `rml_rtmp` all the same is caught where input is
+//!   handed to it and closes that connection; the native tool is built to
+//!   unwind (see `.cargo/config.toml`), so even a panic elsewhere in a
+//!   connection's task ends only that task;
+//! - **room for publishers**: connections that are not publishing (yet)
+//!   are at most [`MAX_PENDING`]; when one more arrives, the oldest of them
+//!   is closed to make room, so idle or slow sockets can delay but never
+//!   lock out a real encoder, which gets from connect to publish in
+//!   milliseconds. Publishing connections have their own limit,
+//!   [`MAX_PUBLISHERS`]. A connection must finish the handshake within
+//!   [`HANDSHAKE_WITHIN`] and publish within [`PUBLISH_WITHIN`].
+//!
+//! Each connection logs one line when a publish starts and one when it
+//! ends, to stderr.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::pending;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant as StdInstant};
 
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
@@ -59,11 +77,12 @@ use rml_rtmp::sessions::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::{sleep_until, Instant, Interval, MissedTickBehavior};
 
 use super::drift::SAMPLE_INTERVAL_MS;
 use super::ingest::{classify_audio, classify_video, MediaClock, MediaKind};
+use super::rtmp_guard::ChunkGuard;
 
 /// The RTMP application encoders publish to: `rtmp://HOST:PORT/live`.
 pub const APP: &str = "live";
@@ -79,11 +98,17 @@ pub const NO_DATA_TIMEOUT: Duration = Duration::from_secs(10);
 /// (a real encoder gets from TCP connect to publish in milliseconds); this
 /// bounds connections that trickle bytes to dodge [`NO_DATA_TIMEOUT`], and
 /// closes connections that stay open after their publish ended.
-pub const PUBLISH_WITHIN: Duration = Duration::from_secs(30);
+pub const PUBLISH_WITHIN: Duration = Duration::from_secs(10);
+/// A connection that has not finished the RTMP handshake this long after it
+/// opened is closed.
+pub const HANDSHAKE_WITHIN: Duration = Duration::from_secs(5);
 /// How long a sample is held before it is recorded (see the module docs).
 pub const SETTLE: Duration = Duration::from_millis(250);
-/// Most connections served at once.
-pub const MAX_CONNECTIONS: usize = 64;
+/// Most connections open at once that are not publishing; one more closes
+/// the oldest of them.
+pub const MAX_PENDING: usize = 32;
+/// Most connections publishing at once.
+pub const MAX_PUBLISHERS: usize = 64;
 
 const SAMPLE_INTERVAL: Duration = Duration::from_millis(SAMPLE_INTERVAL_MS.unsigned_abs());
 const READ_BUFFER_BYTES: usize = 64 * 1024;
@@ -115,17 +140,25 @@ pub(crate) struct PublishTicket {
 /// Accepts RTMP connections until the task is dropped (dropping it also
 /// ends every connection it spawned).
 pub(crate) async fn serve<R: PublishRegistry>(listener: TcpListener, registry: Arc<R>) {
+    let admission = Arc::new(Mutex::new(Admission::default()));
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((socket, peer)) => {
-                    if connections.len() >= MAX_CONNECTIONS {
-                        eprintln!("rtmp {peer}: refused, {MAX_CONNECTIONS} connections already open");
-                        continue;
+                    let evicted = lock(&admission).make_room();
+                    if let Some(oldest) = evicted {
+                        oldest.abort();
+                        eprintln!(
+                            "rtmp: {MAX_PENDING} connections not publishing; closed the oldest to admit {peer}"
+                        );
                     }
                     let registry = Arc::clone(&registry);
-                    connections.spawn(handle(socket, peer, registry));
+                    // Held while spawning, so the new connection is listed
+                    // before it can ask to publish.
+                    let mut admitted = lock(&admission);
+                    let task = connections.spawn(handle(socket, peer, registry, Arc::clone(&admission)));
+                    admitted.pending.push_back(task);
                 }
                 Err(error) => {
                     // Out of descriptors and the like: wait instead of spinning.
@@ -133,7 +166,12 @@ pub(crate) async fn serve<R: PublishRegistry>(listener: TcpListener, registry: A
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
-            Some(finished) = connections.join_next(), if !connections.is_empty() => {
+            Some(finished) = connections.join_next_with_id(), if !connections.is_empty() => {
+                let id = match &finished {
+                    Ok((id, ())) => *id,
+                    Err(error) => error.id(),
+                };
+                lock(&admission).pending.retain(|task| task.id() != id);
                 if let Err(error) = finished {
                     if error.is_panic() {
                         eprintln!("rtmp: a connection task panicked: {error}");
@@ -141,6 +179,55 @@ pub(crate) async fn serve<R: PublishRegistry>(listener: TcpListener, registry: A
                 }
             }
         }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Which connections hold which kind of room.
+#[derive(Debug, Default)]
+struct Admission {
+    /// Connections not publishing, oldest first.
+    pending: VecDeque<AbortHandle>,
+    /// Connections that were admitted as publishers and are still open.
+    publishers: usize,
+}
+
+impl Admission {
+    /// The oldest pending connection, taken off the list to be closed, when
+    /// the list is full.
+    fn make_room(&mut self) -> Option<AbortHandle> {
+        (self.pending.len() >= MAX_PENDING)
+            .then(|| self.pending.pop_front())
+            .flatten()
+    }
+}
+
+/// A connection's room as a publisher; gives it back when dropped.
+struct PublisherSlot(Arc<Mutex<Admission>>);
+
+impl PublisherSlot {
+    /// Moves the current task from the pending list to the publishers, if
+    /// there is room for one more.
+    fn take(admission: &Arc<Mutex<Admission>>) -> Option<Self> {
+        let mut state = lock(admission);
+        if state.publishers >= MAX_PUBLISHERS {
+            return None;
+        }
+        if let Some(id) = tokio::task::try_id() {
+            state.pending.retain(|task| task.id() != id);
+        }
+        state.publishers += 1;
+        Some(Self(Arc::clone(admission)))
+    }
+}
+
+impl Drop for PublisherSlot {
+    fn drop(&mut self) {
+        let mut state = lock(&self.0);
+        state.publishers = state.publishers.saturating_sub(1);
     }
 }
 
@@ -155,6 +242,8 @@ enum Closed {
     Protocol(String),
     /// Nothing arrived for [`NO_DATA_TIMEOUT`].
     NoData,
+    /// The handshake took longer than [`HANDSHAKE_WITHIN`].
+    NoHandshake,
     /// Not publishing [`PUBLISH_WITHIN`] after the connection opened.
     Idle,
     /// The connection asked for something refused.
@@ -170,6 +259,11 @@ impl fmt::Display for Closed {
             Self::Io(error) => write!(f, "connection error: {error}"),
             Self::Protocol(why) => write!(f, "protocol error: {why}"),
             Self::NoData => write!(f, "no data for {} s, closed", NO_DATA_TIMEOUT.as_secs()),
+            Self::NoHandshake => write!(
+                f,
+                "no handshake {} s after connecting, closed",
+                HANDSHAKE_WITHIN.as_secs()
+            ),
             Self::Idle => write!(
                 f,
                 "not publishing {} s after connecting, closed",
@@ -191,13 +285,21 @@ fn protocol<E: fmt::Display>(error: E) -> Closed {
     Closed::Protocol(error.to_string())
 }
 
-async fn handle<R: PublishRegistry>(mut socket: TcpStream, peer: SocketAddr, registry: Arc<R>) {
+async fn handle<R: PublishRegistry>(
+    mut socket: TcpStream,
+    peer: SocketAddr,
+    registry: Arc<R>,
+    admission: Arc<Mutex<Admission>>,
+) {
     // Responses are small and each one unblocks the encoder: send at once.
     let _ = socket.set_nodelay(true);
     let now = Instant::now();
     let mut connection = Connection {
         peer,
         registry,
+        admission,
+        slot: None,
+        guard: ChunkGuard::new(),
         publish: None,
         close: None,
         opened: now,
@@ -231,6 +333,11 @@ struct HeldSample {
 struct Connection<R: PublishRegistry> {
     peer: SocketAddr,
     registry: Arc<R>,
+    admission: Arc<Mutex<Admission>>,
+    /// Held from the first accepted publish until the connection closes.
+    slot: Option<PublisherSlot>,
+    /// Checks every byte before the session sees it.
+    guard: ChunkGuard,
     publish: Option<Publish>,
     /// Set when the connection must close once pending output is written.
     close: Option<Closed>,
@@ -264,7 +371,7 @@ impl<R: PublishRegistry> Connection<R> {
         let mut output = Vec::new();
         append_packets(&mut output, initial);
         if !leftover.is_empty() {
-            let results = session.handle_input(&leftover).map_err(protocol)?;
+            let results = self.input(&mut session, &leftover)?;
             self.react(&mut session, results, &mut output)?;
         }
         self.flush(socket, &mut output).await?;
@@ -283,7 +390,7 @@ impl<R: PublishRegistry> Connection<R> {
                         return Err(Closed::ByPeer);
                     }
                     self.last_byte = Instant::now();
-                    let results = session.handle_input(&buffer[..count]).map_err(protocol)?;
+                    let results = self.input(&mut session, &buffer[..count])?;
                     self.react(&mut session, results, &mut output)?;
                     self.flush(socket, &mut output).await?;
                 }
@@ -294,6 +401,19 @@ impl<R: PublishRegistry> Connection<R> {
         }
     }
 
+    /// Hands input to the session once the guard has admitted it; a panic
+    /// inside `rml_rtmp` all the same ends this connection only.
+    fn input(
+        &mut self,
+        session: &mut ServerSession,
+        bytes: &[u8],
+    ) -> Result<Vec<ServerSessionResult>, Closed> {
+        self.guard
+            .admit(bytes, self.publish.is_some())
+            .map_err(protocol)?;
+        session_input(session, bytes)
+    }
+
     /// Runs the server side of the handshake; returns bytes that followed it.
     async fn handshake(
         &mut self,
@@ -301,10 +421,18 @@ impl<R: PublishRegistry> Connection<R> {
         buffer: &mut [u8],
     ) -> Result<Vec<u8>, Closed> {
         let mut handshake = Handshake::new(PeerType::Server);
+        let handshake_deadline = self.opened + HANDSHAKE_WITHIN;
         loop {
-            let count = tokio::time::timeout_at(self.deadline(), socket.read(buffer))
+            let deadline = self.deadline().min(handshake_deadline);
+            let count = tokio::time::timeout_at(deadline, socket.read(buffer))
                 .await
-                .map_err(|_| self.timed_out())??;
+                .map_err(|_| {
+                    if Instant::now() >= handshake_deadline {
+                        Closed::NoHandshake
+                    } else {
+                        self.timed_out()
+                    }
+                })??;
             if count == 0 {
                 return Err(Closed::ByPeer);
             }
@@ -465,6 +593,22 @@ impl<R: PublishRegistry> Connection<R> {
         let key = stream_key
             .split_once('?')
             .map_or(stream_key, |(key, _)| key);
+        if self.slot.is_none() {
+            match PublisherSlot::take(&self.admission) {
+                Some(slot) => self.slot = Some(slot),
+                None => {
+                    let why =
+                        format!("the stand-in takes at most {MAX_PUBLISHERS} publishes at once");
+                    return self.refuse(
+                        session,
+                        request_id,
+                        "NetStream.Publish.Rejected",
+                        why,
+                        output,
+                    );
+                }
+            }
+        }
         let accepted_at = StdInstant::now();
         match self.registry.begin_publish(key, accepted_at) {
             Ok(ticket) => {
@@ -583,6 +727,20 @@ impl<R: PublishRegistry> Connection<R> {
     }
 }
 
+/// `session.handle_input(bytes)`, with a panic in `rml_rtmp` turned into
+/// the end of this connection.
+fn session_input(
+    session: &mut ServerSession,
+    bytes: &[u8],
+) -> Result<Vec<ServerSessionResult>, Closed> {
+    match catch_unwind(AssertUnwindSafe(|| session.handle_input(bytes))) {
+        Ok(results) => results.map_err(protocol),
+        Err(_) => Err(Closed::Protocol(
+            "the RTMP library failed on this input".to_owned(),
+        )),
+    }
+}
+
 fn append_packets(output: &mut Vec<u8>, results: Vec<ServerSessionResult>) {
     for result in results {
         if let ServerSessionResult::OutboundResponse(packet) = result {
@@ -673,6 +831,9 @@ mod tests {
         Connection {
             peer: SocketAddr::from(([127, 0, 0, 1], 1)),
             registry: Arc::clone(registry),
+            admission: Arc::default(),
+            slot: None,
+            guard: ChunkGuard::new(),
             publish: Some(Publish {
                 ticket,
                 clock: MediaClock::new(),
@@ -692,6 +853,60 @@ mod tests {
         for frame in 0..=30 {
             connection.on_media(5_000 + frame * 100 / 3, classify_video(&[0x27, 1, 0, 0, 0]));
         }
+    }
+
+    /// A message left half-sent on chunk stream 3, then one on stream 4:
+    /// `rml_rtmp`'s deserializer subtracts with overflow on it.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn a_panic_inside_the_rtmp_library_becomes_a_closed_connection() {
+        let mut bytes = vec![0x03, 0, 0, 0, 0, 1, 0x2c, 18, 0, 0, 0, 0];
+        bytes.extend_from_slice(&[0x05; 128]);
+        bytes.extend_from_slice(&[0x04, 0, 0, 0, 0, 0, 10, 18, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0x05; 10]);
+        let Ok((mut session, _)) = ServerSession::new(ServerSessionConfig::new()) else {
+            panic!("a session");
+        };
+        let closed = session_input(&mut session, &bytes);
+        assert!(
+            matches!(&closed, Err(Closed::Protocol(why)) if why.contains("library")),
+            "{closed:?}"
+        );
+        // The guard refuses the same bytes before the library sees them.
+        assert!(ChunkGuard::new().admit(&bytes, false).is_err());
+    }
+
+    #[test]
+    fn the_oldest_pending_connection_makes_room() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let mut tasks = JoinSet::new();
+            let mut admission = Admission::default();
+            for _ in 0..MAX_PENDING {
+                assert!(admission.make_room().is_none());
+                admission.pending.push_back(tasks.spawn(pending::<()>()));
+            }
+            let first = admission.pending.front().map(AbortHandle::id);
+            let evicted = admission.make_room().map(|task| task.id());
+            assert_eq!(evicted, first);
+            assert_eq!(admission.pending.len(), MAX_PENDING - 1);
+        });
+    }
+
+    #[test]
+    fn publishers_have_their_own_limit() {
+        let admission = Arc::new(Mutex::new(Admission::default()));
+        let slots: Vec<_> = (0..MAX_PUBLISHERS)
+            .map(|_| PublisherSlot::take(&admission))
+            .collect();
+        assert!(slots.iter().all(Option::is_some));
+        assert!(PublisherSlot::take(&admission).is_none());
+        drop(slots);
+        assert_eq!(lock(&admission).publishers, 0);
+        assert!(PublisherSlot::take(&admission).is_some());
     }
 
     #[tokio::test]

@@ -73,6 +73,7 @@ use tokio::net::TcpListener;
 use super::background::{Background, StopSignal};
 use super::body::{error_json, health_json};
 use super::drift::{DriftEngine, Reading};
+use super::http_accept;
 use super::ingest::LiveIngest;
 use super::keys;
 use super::rtmp::{self, PublishRegistry, PublishTicket};
@@ -637,9 +638,7 @@ async fn serve(
             sweeper.advance_all();
         }
     });
-    let result = axum::serve(listener, router(shared))
-        .with_graceful_shutdown(stop.wait())
-        .await;
+    let result = http_accept::serve_router(listener, router(shared), stop).await;
     sweep.abort();
     if let Some(ingest) = ingest {
         // Dropping the accept loop drops every encoder connection with it.

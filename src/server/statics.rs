@@ -4,8 +4,24 @@
 //! `DIR/index.html` (client-side routes). Unknown paths *with* an extension
 //! are 404, so a missing `.wasm` fails loudly instead of returning HTML.
 //!
-//! Paths are resolved segment by segment and anything that could leave the
-//! directory (`..`, backslashes, NUL, absolute components) is refused with 404.
+//! **Only files under the root, ever.** The demo's data directory (with its
+//! private signing key) sits on the same machine, so the path is checked
+//! twice:
+//! 1. *Lexically*, after percent-decoding each `/`-separated segment once:
+//!    every segment must be a plain name. Refused (404, no fallback): a
+//!    decoded `/` or `\`, NUL or another control character, `:` (drive
+//!    prefixes), a name starting with `.` (`.`, `..`, `..;`, dotfiles), an
+//!    empty segment other than a trailing one (`//`), bad escapes and
+//!    decoded bytes that are not UTF-8 (overlong encodings such as
+//!    `%c0%ae`), and any request target that is not an absolute path.
+//!    Decoding happens exactly once, so `%252e` is the literal name `%2e`.
+//! 2. *Physically*: the file found is canonicalised (symlinks resolved) and
+//!    must still lie under the canonical root, so a symlink inside the root
+//!    that points elsewhere is refused too.
+//!
+//! Refusals and misses are a bare `404` with an empty body: no directory
+//! listing, no error text, no path is ever disclosed.
+//!
 //! Responses carry `Cache-Control: no-cache` so a rebuilt widget is picked up
 //! on reload, with an `ETag` and a `Last-Modified` so that the check is a
 //! `304 Not Modified` (as on any real static host or CDN) instead of the
@@ -26,6 +42,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use super::background::Background;
+use super::http_accept;
 use super::utc::format_http_date;
 use crate::core::time::parse_http_date_ms;
 
@@ -60,12 +77,11 @@ pub fn spawn(dir: &Path, addr: SocketAddr) -> io::Result<StaticServer> {
             format!("{} has no index.html", dir.display()),
         ));
     }
-    let root = Arc::new(dir.to_owned());
+    // Canonical once, so every served file can be compared against it.
+    let root = Arc::new(dir.canonicalize()?);
     let inner = Background::start("static", addr, move |listener, stop| async move {
         let app = Router::new().fallback(serve_file).with_state(root);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop.wait())
-            .await
+        http_accept::serve_router(listener, app, stop).await
     })?;
     Ok(StaticServer { inner })
 }
@@ -74,19 +90,9 @@ async fn serve_file(State(root): State<Arc<PathBuf>>, request: Request) -> Respo
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let Some(relative) = safe_relative_path(request.uri().path()) else {
+    let Some(path) = resolve(&root, request.uri().path()).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut path = root.join(&relative);
-    if path.is_dir() {
-        path = path.join("index.html");
-    }
-    if !path.is_file() {
-        if relative.extension().is_some() {
-            return StatusCode::NOT_FOUND.into_response();
-        }
-        path = root.join("index.html");
-    }
     // Owned: a borrow of the request may not live across an await.
     let if_none_match = header_text(&request, header::IF_NONE_MATCH);
     let if_modified_since = header_text(&request, header::IF_MODIFIED_SINCE);
@@ -113,6 +119,61 @@ async fn serve_file(State(root): State<Arc<PathBuf>>, request: Request) -> Respo
         Ok(bytes) => (headers, bytes).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The file to serve for `url_path`: a canonical path under the canonical
+/// `root`, or `None` (404) for a refused path or a miss.
+async fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let relative = safe_relative_path(url_path)?;
+    let wanted = root.join(&relative);
+    match inside(root, &wanted).await {
+        Some(Place::File(file)) => return Some(file),
+        Some(Place::Dir(dir)) => {
+            if let Some(Place::File(index)) = inside(root, &dir.join("index.html")).await {
+                return Some(index);
+            }
+        }
+        // Something is there but leads outside (or is no file): refused.
+        None if exists_at_all(&wanted).await => return None,
+        None => {}
+    }
+    // A client-side route: a missing, extensionless path gets the index.
+    if relative.extension().is_some() {
+        return None;
+    }
+    match inside(root, &root.join("index.html")).await {
+        Some(Place::File(index)) => Some(index),
+        _ => None,
+    }
+}
+
+/// What a path under the root is, once symlinks are resolved.
+enum Place {
+    File(PathBuf),
+    Dir(PathBuf),
+}
+
+/// `path` canonicalised, if it exists and stays under `root` (already
+/// canonical); `None` for a miss and for anything that leads outside.
+async fn inside(root: &Path, path: &Path) -> Option<Place> {
+    let canonical = tokio::fs::canonicalize(path).await.ok()?;
+    if !canonical.starts_with(root) {
+        return None;
+    }
+    let metadata = tokio::fs::metadata(&canonical).await.ok()?;
+    if metadata.is_file() {
+        Some(Place::File(canonical))
+    } else if metadata.is_dir() {
+        Some(Place::Dir(canonical))
+    } else {
+        None
+    }
+}
+
+/// True when something (even a dangling or outward symlink) sits at `path`:
+/// such a path is refused, not answered with the client-side route fallback.
+async fn exists_at_all(path: &Path) -> bool {
+    tokio::fs::symlink_metadata(path).await.is_ok()
 }
 
 fn header_text(request: &Request, name: header::HeaderName) -> Option<String> {
@@ -170,19 +231,36 @@ impl Validators {
     }
 }
 
-/// The URL path as a relative filesystem path, or `None` if it could escape.
+/// The URL path as a relative filesystem path of plain names, or `None`
+/// when any segment is not one (see the module docs).
 fn safe_relative_path(url_path: &str) -> Option<PathBuf> {
+    let rest = url_path.strip_prefix('/')?;
     let mut relative = PathBuf::new();
-    for segment in url_path.split('/') {
-        let segment = percent_decode(segment)?;
-        match segment.as_str() {
-            "" | "." => {}
-            ".." => return None,
-            s if s.contains(['\\', '\0', ':']) => return None,
-            s => relative.push(s),
+    let mut segments = rest.split('/').peekable();
+    while let Some(raw) = segments.next() {
+        let is_last = segments.peek().is_none();
+        let segment = percent_decode(raw)?;
+        if segment.is_empty() {
+            // Only the root itself or a trailing slash (`/dir/`).
+            if is_last {
+                break;
+            }
+            return None;
         }
+        if !is_plain_name(&segment) {
+            return None;
+        }
+        relative.push(segment);
     }
     Some(relative)
+}
+
+/// A file or directory name that cannot mean anything but itself.
+fn is_plain_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && !name
+            .chars()
+            .any(|c| matches!(c, '/' | '\\' | ':') || c.is_control())
 }
 
 /// Decodes `%XX` escapes; `None` for bad escapes or non-UTF-8 results.
@@ -303,13 +381,35 @@ mod tests {
     fn paths_that_could_escape_are_refused() {
         assert_eq!(safe_relative_path("/a/b.js"), Some(PathBuf::from("a/b.js")));
         assert_eq!(safe_relative_path("/"), Some(PathBuf::new()));
+        assert_eq!(safe_relative_path("/a/"), Some(PathBuf::from("a")));
+        assert_eq!(safe_relative_path("/%61.js"), Some(PathBuf::from("a.js")));
+        // Decoded once: a double-encoded dot is a literal (harmless) name.
+        assert_eq!(
+            safe_relative_path("/%252e%252e"),
+            Some(PathBuf::from("%2e%2e"))
+        );
         for bad in [
             "/../etc/passwd",
             "/a/%2e%2e/b",
             "/a\\b",
             "/%00",
             "/%zz",
+            "/%2",
             "/c:/x",
+            "/%2Fetc%2Fpasswd",
+            "/%2fetc",
+            "/..%2F..%2Fetc",
+            "/a%5c..%5cb",
+            "/%c0%ae%c0%ae/x",
+            "/..;/x",
+            "/.hidden",
+            "/.",
+            "//etc/passwd",
+            "/a//b",
+            "/a/%0a",
+            "",
+            "*",
+            "etc/passwd",
         ] {
             assert_eq!(safe_relative_path(bad), None, "{bad}");
         }

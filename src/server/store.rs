@@ -21,8 +21,21 @@
 //!   no other stream has it, and opening a state whose keys are empty or
 //!   shared (a hand-edited file) gives those streams fresh keys, so a publish
 //!   always finds at most one stream. Keys are compared in constant time.
-//! - The store does no locking of its own: the stand-in wraps it in a mutex,
-//!   and one data directory serves one process.
+//! - **One process per data directory.** [`Store::open`] takes an exclusive
+//!   OS advisory lock (`flock` on Unix) on `DATA_DIR/standin.lock` and holds
+//!   it as long as the store lives. Two stand-ins on one directory would
+//!   each rewrite `state.json` from their own copy and lose each other's
+//!   acknowledged writes, so a second one is refused with
+//!   [`StoreError::Locked`]. The OS drops the lock when the process ends,
+//!   however it ends (`kill -9` included): no stale lock to clean up.
+//!   Within the process, the stand-in wraps the store in a mutex.
+//! - **Private files.** Everything the stand-in writes holds a secret
+//!   (stream keys are publish secrets, `bootstrap.json` an access token, the
+//!   demo's key file a private key), so every file is created with mode
+//!   0600, temporary files included (a stale one from a crash is removed,
+//!   not reused with its old mode), files found with a looser mode are
+//!   tightened on open, and a data directory the stand-in creates is 0700.
+//!   An existing directory keeps its mode (it may be shared, like `/tmp`).
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -38,6 +51,8 @@ use super::utc;
 
 const STATE_FILE: &str = "state.json";
 const BOOTSTRAP_FILE: &str = "bootstrap.json";
+/// Held locked while a stand-in uses the directory (see the module docs).
+pub const LOCK_FILE: &str = "standin.lock";
 const STATE_VERSION: u32 = 1;
 /// Length of a stream key (alphanumeric, about 214 bits).
 const STREAM_KEY_LEN: usize = 36;
@@ -153,6 +168,8 @@ pub enum StoreError {
     Corrupt(PathBuf, String),
     /// No environment has that name.
     UnknownEnvironment(String),
+    /// Another process (another stand-in) holds the data directory.
+    Locked(PathBuf),
 }
 
 impl fmt::Display for StoreError {
@@ -161,6 +178,12 @@ impl fmt::Display for StoreError {
             Self::Io(path, error) => write!(f, "{}: {error}", path.display()),
             Self::Corrupt(path, why) => write!(f, "{}: unreadable state: {why}", path.display()),
             Self::UnknownEnvironment(name) => write!(f, "no environment named {name:?}"),
+            Self::Locked(dir) => write!(
+                f,
+                "{} is in use by another stand-in (it holds {LOCK_FILE}); \
+                 stop that one or choose another --data-dir",
+                dir.display()
+            ),
         }
     }
 }
@@ -172,14 +195,20 @@ impl std::error::Error for StoreError {}
 pub struct Store {
     dir: PathBuf,
     state: State,
+    /// The locked `standin.lock`; closing it releases the lock.
+    _lock: File,
 }
 
 impl Store {
     /// Opens the data directory, creating and bootstrapping it when empty.
     /// Returns the bootstrap credentials when they were created just now.
     pub fn open(dir: &Path) -> Result<(Self, Option<Credentials>), StoreError> {
-        fs::create_dir_all(dir).map_err(|e| StoreError::Io(dir.to_owned(), e))?;
+        create_private_dir(dir).map_err(|e| StoreError::Io(dir.to_owned(), e))?;
+        let lock = lock_dir(dir)?;
         let path = dir.join(STATE_FILE);
+        for name in [STATE_FILE, BOOTSTRAP_FILE] {
+            make_private(&dir.join(name)).map_err(|e| StoreError::Io(dir.join(name), e))?;
+        }
         match fs::read(&path) {
             Ok(bytes) => {
                 let state: State = serde_json::from_slice(&bytes)
@@ -193,6 +222,7 @@ impl Store {
                 let mut store = Self {
                     dir: dir.to_owned(),
                     state,
+                    _lock: lock,
                 };
                 if store.repair_stream_keys() {
                     store.save()?;
@@ -206,6 +236,7 @@ impl Store {
                         version: STATE_VERSION,
                         ..State::default()
                     },
+                    _lock: lock,
                 };
                 let credentials = store.bootstrap()?;
                 Ok((store, Some(credentials)))
@@ -224,7 +255,7 @@ impl Store {
         let credentials =
             self.create_access_token("development", &[Permission::System, Permission::Video])?;
         let text = serde_json::to_string_pretty(&credentials).unwrap_or_default();
-        write_atomically(&self.dir, BOOTSTRAP_FILE, text.as_bytes(), true)?;
+        write_atomically(&self.dir, BOOTSTRAP_FILE, text.as_bytes())?;
         Ok(credentials)
     }
 
@@ -242,7 +273,7 @@ impl Store {
     fn save(&self) -> Result<(), StoreError> {
         let text = serde_json::to_vec_pretty(&self.state)
             .map_err(|e| StoreError::Corrupt(self.dir.join(STATE_FILE), e.to_string()))?;
-        write_atomically(&self.dir, STATE_FILE, &text, false)
+        write_atomically(&self.dir, STATE_FILE, &text)
     }
 
     /// The environment with that name.
@@ -420,26 +451,19 @@ impl Store {
     }
 }
 
-/// Writes `dir/name` via a temporary file, fsync and rename.
-pub(crate) fn write_atomically(
-    dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    private: bool,
-) -> Result<(), StoreError> {
+/// Writes `dir/name` via a temporary file, fsync and rename; the file is
+/// private (0600 on Unix) from its first byte.
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
     let target = dir.join(name);
     let temp = dir.join(format!("{name}.tmp"));
     let io = |e| StoreError::Io(target.clone(), e);
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if private { 0o600 } else { 0o644 });
+    // A temporary file left by a crash may have another owner's mode:
+    // never write into it, start a new one.
+    match fs::remove_file(&temp) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(io(error)),
+        _ => {}
     }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options.open(&temp).map_err(io)?;
+    let mut file = private_options().open(&temp).map_err(io)?;
     file.write_all(bytes).map_err(io)?;
     file.sync_all().map_err(io)?;
     drop(file);
@@ -450,6 +474,72 @@ pub(crate) fn write_atomically(
         let _ = directory.sync_all();
     }
     Ok(())
+}
+
+/// Options that create a new file readable by its owner only.
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+/// Creates `dir` (and missing parents) for its owner only; an existing
+/// directory is left as it is.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Tightens an existing file to 0600 (written by an older version, or by
+/// hand); a missing file is fine.
+fn make_private(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match fs::metadata(path) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
+                fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            }
+            Ok(_) => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
+/// Opens `dir/standin.lock` and locks it exclusively, without waiting.
+fn lock_dir(dir: &Path) -> Result<File, StoreError> {
+    let path = dir.join(LOCK_FILE);
+    let io = |e| StoreError::Io(path.clone(), e);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&path).map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked(dir.to_owned())),
+        Err(fs::TryLockError::Error(error)) => Err(io(error)),
+    }
 }
 
 /// A random alphanumeric id of `len` characters from the OS generator.
@@ -491,6 +581,14 @@ mod tests {
         dir
     }
 
+    impl Store {
+        fn add_live_stream_for_test(&mut self) {
+            let environment = self.state.environments[0].id.clone();
+            self.add_live_stream(&environment, None, None)
+                .expect("saved");
+        }
+    }
+
     #[test]
     fn bootstrap_creates_two_environments_and_a_private_credentials_file() {
         let dir = temp_dir("boot");
@@ -521,6 +619,62 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).map_or(0, |m| m.permissions().mode() & 0o777)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn everything_written_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = temp_dir("modes");
+        let dir = parent.join("data");
+        let (mut store, _) = Store::open(&dir).expect("opens");
+        store.add_live_stream_for_test();
+        assert_eq!(mode(&dir), 0o700, "a data directory it creates");
+        assert_eq!(mode(&parent), 0o700, "and the parents it creates");
+        for name in [STATE_FILE, BOOTSTRAP_FILE, LOCK_FILE] {
+            assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+        }
+        drop(store);
+
+        // A state written world-readable (an older version, or by hand) and
+        // a stale temporary file from a crash: both end up private.
+        let loose = fs::Permissions::from_mode(0o644);
+        fs::set_permissions(dir.join(STATE_FILE), loose.clone()).expect("chmod");
+        fs::set_permissions(dir.join(BOOTSTRAP_FILE), loose.clone()).expect("chmod");
+        let temp = dir.join(format!("{STATE_FILE}.tmp"));
+        fs::write(&temp, "{}").expect("stale temp");
+        fs::set_permissions(&temp, loose).expect("chmod");
+        let (mut store, _) = Store::open(&dir).expect("reopens");
+        assert_eq!(mode(&dir.join(STATE_FILE)), 0o600);
+        assert_eq!(mode(&dir.join(BOOTSTRAP_FILE)), 0o600);
+        store.add_live_stream_for_test();
+        assert_eq!(mode(&dir.join(STATE_FILE)), 0o600, "after a save");
+        assert!(!temp.exists());
+        drop(store);
+        let _ = fs::remove_dir_all(parent);
+    }
+
+    #[test]
+    fn a_second_store_on_the_same_directory_is_refused_until_the_first_closes() {
+        let dir = temp_dir("lock");
+        let (first, _) = Store::open(&dir).expect("opens");
+        match Store::open(&dir) {
+            Err(StoreError::Locked(locked)) => assert_eq!(locked, dir),
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        let message = StoreError::Locked(dir.clone()).to_string();
+        assert!(message.contains("in use by another stand-in"), "{message}");
+        drop(first);
+        let (again, credentials) = Store::open(&dir).expect("free again");
+        assert!(credentials.is_none(), "the same state, not a new bootstrap");
+        drop(again);
         let _ = fs::remove_dir_all(dir);
     }
 
@@ -593,9 +747,11 @@ mod tests {
         assert_ne!(keys[0], keys[1]);
         assert_ne!(keys[1], keys[2]);
         assert_ne!(keys[0], keys[2]);
-        // The repair is saved.
+        // The repair is saved (one store at a time: the first one closes).
+        let repaired = store.live_streams().to_vec();
+        drop(store);
         let (again, _) = Store::open(&dir).expect("reopens");
-        assert_eq!(again.live_streams(), store.live_streams());
+        assert_eq!(again.live_streams(), repaired.as_slice());
         let _ = fs::remove_dir_all(dir);
     }
 

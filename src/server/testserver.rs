@@ -52,6 +52,10 @@
 //! carries `Access-Control-Allow-Origin: *`, `Access-Control-Allow-Headers: *`,
 //! `Access-Control-Expose-Headers: Retry-After` and `Cache-Control: no-store`.
 //!
+//! Like the stand-in, it closes a connection whose request head has not
+//! arrived within [`HEAD_TIMEOUT`] and answers `503` beyond
+//! [`MAX_CONNECTIONS`] (see [`super::http_accept`]).
+//!
 //! It speaks a minimal HTTP/1.1 directly on the socket (one request per
 //! connection, `Connection: close`) instead of going through a framework:
 //! `reset`, `hang` with disconnect detection, and `drip` need control that a
@@ -69,6 +73,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::background::{Background, StopSignal};
 use super::body::{error_json, health_json};
+use super::http_accept::{Gate, HEAD_TIMEOUT, MAX_CONNECTIONS};
 use super::utc;
 
 /// Every step name the server understands (`e429raN` takes any N).
@@ -156,6 +161,7 @@ pub fn spawn(addr: SocketAddr) -> io::Result<TestServer> {
 /// Serves on `listener` until `stop` resolves. Used by [`spawn`] and the CLI.
 pub async fn serve(listener: TcpListener, stop: StopSignal) -> io::Result<()> {
     let state = Arc::new(State::default());
+    let gate = Gate::new(MAX_CONNECTIONS);
     let stop = stop.wait();
     tokio::pin!(stop);
     loop {
@@ -163,13 +169,18 @@ pub async fn serve(listener: TcpListener, stop: StopSignal) -> io::Result<()> {
             _ = &mut stop => return Ok(()),
             accepted = listener.accept() => {
                 // Accept errors (e.g. too many open files) are transient: keep serving.
-                if let Ok((stream, _)) = accepted {
-                    let state = Arc::clone(&state);
-                    tokio::spawn(async move {
-                        // A broken connection is the client's business, not the server's.
-                        let _ = handle_connection(stream, state).await;
-                    });
-                }
+                let Ok((stream, _)) = accepted else {
+                    continue;
+                };
+                let Some((stream, permit)) = gate.admit(stream) else {
+                    continue;
+                };
+                let state = Arc::clone(&state);
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    // A broken connection is the client's business, not the server's.
+                    let _ = handle_connection(stream, state).await;
+                });
             }
         }
     }
@@ -304,7 +315,11 @@ impl Response {
 }
 
 async fn handle_connection(mut stream: TcpStream, state: Arc<State>) -> io::Result<()> {
-    let Some(head) = read_head(&mut stream).await? else {
+    // A head that does not arrive in time: closed without an answer.
+    let Ok(head) = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await else {
+        return Ok(());
+    };
+    let Some(head) = head? else {
         let response = Response::error(431, "invalid_request", "request head too large");
         return write_response(&mut stream, &response).await;
     };

@@ -1,10 +1,24 @@
-//! Shared harness for the end-to-end tests: a chromedriver-driven headless
-//! Chromium, the widget's static server and a stand-in with a signing key.
+//! Shared harness for the end-to-end tests: a WebDriver-driven headless
+//! browser, the widget's static server and a stand-in with a signing key.
+//!
+//! The browser is chosen by `LSH_BROWSER`: `chromium` (the default, through
+//! chromedriver) or `firefox` (Firefox ESR through geckodriver), so the same
+//! test code proves the widget in both engines. Each session gets a fresh
+//! profile: Chromium a `--user-data-dir` of its own, Firefox the new
+//! temporary profile geckodriver makes for every session. Both are kept off
+//! the network (this machine reaches only package registries, and a browser
+//! that phones home slows every test): Chromium by its background-networking
+//! flags, Firefox by preferences (see [`firefox_capabilities`]).
+//!
+//! [`Chromedriver`] and [`Session`] stay Chromium-only whatever
+//! `LSH_BROWSER` says: the benchmarks read heap and DOM counters and emulate
+//! networks through the DevTools protocol, which only chromedriver passes
+//! through.
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,40 +59,139 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// A chromedriver process and one headless Chromium session.
+/// The browser engine the end-to-end tests drive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's Chromium through chromedriver.
+    Chromium,
+    /// Debian's Firefox ESR through geckodriver.
+    Firefox,
+}
+
+impl Engine {
+    /// The engine named by `LSH_BROWSER` (`chromium` when unset or empty).
+    pub fn from_env() -> Result<Engine, String> {
+        let wanted = std::env::var("LSH_BROWSER").unwrap_or_default();
+        match wanted.trim().to_ascii_lowercase().as_str() {
+            "" | "chromium" | "chrome" => Ok(Engine::Chromium),
+            "firefox" | "firefox-esr" => Ok(Engine::Firefox),
+            other => Err(format!(
+                "LSH_BROWSER={other:?} is not a browser the tests know: use chromium or firefox"
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+        }
+    }
+
+    /// The WebDriver server for this engine, listening on `port`.
+    fn driver_command(self, port: u16) -> Command {
+        match self {
+            Engine::Chromium => {
+                let mut command = Command::new("chromedriver");
+                command.arg(format!("--port={port}"));
+                command
+            }
+            Engine::Firefox => {
+                // Marionette (geckodriver to Firefox) takes a port the system
+                // picks by default, so parallel test binaries never meet; the
+                // WebDriver BiDi port is only opened when a session asks for it.
+                let mut command = Command::new("geckodriver");
+                command.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+                command
+            }
+        }
+    }
+
+    /// How many times the browser sends one GET whose connection is
+    /// closed before any response, before the page sees a network error.
+    /// Firefox retries such a request by itself up to
+    /// `network.http.request.max-attempts` times in all (10, its default,
+    /// pinned in [`firefox_capabilities`]); Chromium retries only on a
+    /// reused connection, and the test servers close every connection.
+    pub fn attempts_per_reset(self) -> u32 {
+        match self {
+            Engine::Chromium => 1,
+            Engine::Firefox => FIREFOX_REQUEST_ATTEMPTS,
+        }
+    }
+
+    fn driver_name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromedriver",
+            Engine::Firefox => "geckodriver",
+        }
+    }
+}
+
+/// A WebDriver server (chromedriver or geckodriver) and one headless
+/// browser session.
 pub struct Browser {
     driver: Child,
     pub client: Client,
+    pub engine: Engine,
+    /// Chromium's profile directory, removed on close (geckodriver removes
+    /// Firefox's own).
+    profile: Option<PathBuf>,
+}
+
+/// Starts `engine`'s WebDriver server on a free port and waits until it
+/// listens. A server that exits instead (its port was taken in the
+/// meantime by another test binary) is started again on another port.
+async fn spawn_driver(engine: Engine) -> Result<(Child, u16), Box<dyn std::error::Error>> {
+    let name = engine.driver_name();
+    for _ in 0..3 {
+        let port = free_port();
+        let mut driver = engine
+            .driver_command(port)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start {name} (is it installed? tests/setup.sh installs it): {e}")
+            })?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut exited = false;
+        loop {
+            if let Ok(Some(_)) = driver.try_wait() {
+                exited = true;
+                break;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                stop_driver(&mut driver);
+                return Err(format!("{name} did not listen within 20 s").into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Listening, unless it was another process on that port and ours is
+        // about to fail to bind: look once more.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if !exited && matches!(driver.try_wait(), Ok(None)) {
+            return Ok((driver, port));
+        }
+        let _ = driver.wait();
+    }
+    Err(format!("{name} exited at start three times").into())
 }
 
 /// Starts chromedriver on a free port and waits until it listens.
 async fn spawn_chromedriver() -> Result<(Child, u16), Box<dyn std::error::Error>> {
-    let port = free_port();
-    let mut driver = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start chromedriver (is it installed?): {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            let _ = driver.kill();
-            let _ = driver.wait();
-            return Err("chromedriver did not listen within 20 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok((driver, port))
+    spawn_driver(Engine::Chromium).await
 }
 
-/// A new headless Chromium session with a fresh profile directory (so
-/// nothing is cached), plus any `extra_args`.
-async fn new_session(
-    port: u16,
-    profile: &std::path::Path,
+/// The arguments of a headless Chromium with the profile directory
+/// `profile`, plus any `extra_args`.
+fn chromium_capabilities(
+    profile: &Path,
     extra_args: &[&str],
-) -> Result<Client, Box<dyn std::error::Error>> {
+) -> serde_json::Map<String, serde_json::Value> {
     let mut args = vec![
         "--headless=new".to_owned(),
         "--no-sandbox".into(),
@@ -95,17 +208,133 @@ async fn new_session(
     args.extend(extra_args.iter().map(|a| a.to_string()));
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("goog:chromeOptions".into(), json!({ "args": args }));
+    capabilities
+}
+
+/// The Firefox binary: `LSH_FIREFOX`, else `firefox-esr` or `firefox` on
+/// PATH (Debian's `firefox` is a shell wrapper around `firefox-esr`).
+fn firefox_binary() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("LSH_FIREFOX").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["firefox-esr", "firefox"] {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err("no firefox-esr or firefox on PATH (Debian package firefox-esr; tests/setup.sh installs it), and LSH_FIREFOX is not set".into())
+}
+
+/// Firefox's own default for `network.http.request.max-attempts`.
+const FIREFOX_REQUEST_ATTEMPTS: u32 = 10;
+
+/// A headless Firefox kept off the network. geckodriver starts it with a
+/// new temporary profile holding these preferences on top of its own
+/// (which already turn off updates, telemetry uploads and safe browsing).
+fn firefox_capabilities() -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let prefs = json!({
+        // No captive-portal or connectivity probes, no update checks, no
+        // data-submission policy prompt: each would try the closed network.
+        "network.captive-portal-service.enabled": false,
+        "network.connectivity-service.enabled": false,
+        "app.update.enabled": false,
+        "app.update.auto": false,
+        "datareporting.policy.dataSubmissionEnabled": false,
+        "datareporting.healthreport.uploadEnabled": false,
+        "toolkit.telemetry.enabled": false,
+        "browser.shell.checkDefaultBrowser": false,
+        "browser.startup.homepage_override.mstone": "ignore",
+        "browser.newtabpage.enabled": false,
+        "browser.region.update.enabled": false,
+        "browser.search.update": false,
+        "extensions.update.enabled": false,
+        "extensions.getAddons.cache.enabled": false,
+        "media.gmp-manager.updateEnabled": false,
+        "network.dns.disablePrefetch": true,
+        "network.prefetch-next": false,
+        "network.http.speculative-parallel-limit": 0,
+        // The tests compare rendering in both engines: no smooth scrolling.
+        "general.smoothScroll": false,
+        // Firefox's default, pinned: the fault matrix counts on it.
+        "network.http.request.max-attempts": FIREFOX_REQUEST_ATTEMPTS,
+    });
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("firefox"));
+    capabilities.insert(
+        "moz:firefoxOptions".into(),
+        json!({
+            "binary": firefox_binary()?,
+            "args": ["-headless"],
+            "prefs": prefs,
+            "log": { "level": "error" },
+        }),
+    );
+    Ok(capabilities)
+}
+
+/// A new headless Chromium session with a fresh profile directory (so
+/// nothing is cached), plus any `extra_args`.
+async fn new_session(
+    port: u16,
+    profile: &Path,
+    extra_args: &[&str],
+) -> Result<Client, Box<dyn std::error::Error>> {
     Ok(ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
+        .capabilities(chromium_capabilities(profile, extra_args))
         .connect(&format!("http://127.0.0.1:{port}"))
         .await?)
 }
 
 impl Browser {
+    /// A new browser session of the engine `LSH_BROWSER` names, with a
+    /// fresh profile, its window 1000×800.
     pub async fn start() -> Result<Browser, Box<dyn std::error::Error>> {
-        let (driver, port) = spawn_chromedriver().await?;
-        let client = new_session(port, &temp_dir("profile"), &[]).await?;
-        Ok(Browser { driver, client })
+        Browser::start_engine(Engine::from_env()?).await
+    }
+
+    /// A new browser session of `engine`, with a fresh profile.
+    pub async fn start_engine(engine: Engine) -> Result<Browser, Box<dyn std::error::Error>> {
+        let (mut driver, port) = spawn_driver(engine).await?;
+        let url = format!("http://127.0.0.1:{port}");
+        let (profile, session) = match engine {
+            Engine::Chromium => {
+                let profile = temp_dir("profile");
+                let session = new_session(port, &profile, &[]).await;
+                (Some(profile), session)
+            }
+            Engine::Firefox => {
+                let session = match firefox_capabilities() {
+                    Ok(capabilities) => ClientBuilder::new(HttpConnector::new())
+                        .capabilities(capabilities)
+                        .connect(&url)
+                        .await
+                        .map_err(|e| e.into()),
+                    Err(e) => Err(e.into()),
+                };
+                (None, session)
+            }
+        };
+        let client = match session {
+            Ok(client) => client,
+            Err(e) => {
+                stop_driver(&mut driver);
+                return Err(format!("cannot open a {} session: {e}", engine.name()).into());
+            }
+        };
+        // Chromium takes its size from --window-size; Firefox is sized here.
+        if engine == Engine::Firefox {
+            client.set_window_size(1000, 800).await?;
+        }
+        Ok(Browser {
+            driver,
+            client,
+            engine,
+            profile,
+        })
     }
 
     pub async fn attr(&self, selector: &str, name: &str) -> Option<String> {
@@ -159,15 +388,15 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
+    /// Ends the session, then (on drop) the WebDriver server.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
 /// One chromedriver for many sessions: the benchmarks open a fresh browser
-/// (a new session with a new profile) for every cold load.
+/// (a new session with a new profile) for every cold load. Chromium only:
+/// the benchmarks need the DevTools protocol ([`Session::cdp`]).
 pub struct Chromedriver {
     driver: Child,
     port: u16,
@@ -191,10 +420,32 @@ impl Chromedriver {
     }
 }
 
+/// A test that panics before [`Browser::close`] (a failed `assert!`) still
+/// stops its WebDriver server and the browser it started, instead of
+/// leaving both running after the test binary has exited.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        stop_driver(&mut self.driver);
+        if let Some(profile) = self.profile.take() {
+            let _ = std::fs::remove_dir_all(profile);
+        }
+    }
+}
+
+/// Stops a WebDriver server together with the browser it launched, its
+/// direct child (a browser outlives a killed server otherwise; its own
+/// helper processes end with it).
+fn stop_driver(driver: &mut Child) {
+    let _ = Command::new("pkill")
+        .args(["-KILL", "-P", &driver.id().to_string()])
+        .status();
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
 impl Drop for Chromedriver {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        stop_driver(&mut self.driver);
     }
 }
 
