@@ -4,8 +4,6 @@
 
 pub mod alerting;
 pub mod driver;
-#[cfg(target_arch = "wasm32")]
-pub mod heap;
 pub mod history_chart;
 pub mod host;
 pub mod js;
@@ -25,10 +23,6 @@ use web_sys::Element;
 
 use crate::core::params;
 pub use widget::Widget;
-
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static HEAP: heap::Heap = heap::Heap::new();
 
 /// Runs `sync` once and again whenever a signal it read changes, for as
 /// long as the current owner lives.
