@@ -19,8 +19,12 @@
 
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
+use web_sys::{
+    AudioContext, AudioContextState, Notification, NotificationOptions, NotificationPermission,
+    OscillatorType,
+};
 
-use crate::app::{append_to_head, js};
+use crate::app::append_to_head;
 
 use crate::core::alerts::{Alert, AlertChannels, AlertTracker};
 use crate::core::status::Status;
@@ -30,7 +34,7 @@ pub struct Alerter {
     channels: AlertChannels,
     tracker: AlertTracker,
     /// The `AudioContext`, once a gesture allowed one.
-    audio: Option<JsValue>,
+    audio: Option<AudioContext>,
     original_title: String,
     favicon: Option<web_sys::Element>,
 }
@@ -58,9 +62,7 @@ impl Alerter {
             channels,
             tracker: AlertTracker::new(),
             audio: None,
-            original_title: js::get(&document(), "title")
-                .as_string()
-                .unwrap_or_default(),
+            original_title: document().title(),
             favicon: None,
         }
     }
@@ -81,10 +83,11 @@ impl Alerter {
             return;
         }
         if self.audio.is_none() {
-            self.audio = js::construct("AudioContext", &[]).ok();
+            // `Err` without Web Audio: sound alerts stay off.
+            self.audio = AudioContext::new().ok();
         }
         if let Some(audio) = &self.audio {
-            let _ = js::call(audio, "resume", &[]);
+            let _ = audio.resume();
         }
     }
 
@@ -111,7 +114,7 @@ impl Alerter {
             return;
         }
         let title = format!("{} \u{b7} {}", status.label(), self.original_title);
-        js::set(&document(), "title", &JsValue::from_str(&title));
+        document().set_title(&title);
         if self.favicon.is_none() {
             let Ok(link) = document().create_element("link") else {
                 return;
@@ -137,45 +140,22 @@ impl Alerter {
         } else {
             [587.33, 880.0]
         };
-        let number = JsValue::from_f64;
-        let start = js::get(audio, "currentTime").as_f64().unwrap_or(0.0);
+        let start = audio.current_time();
         for (i, frequency) in notes.into_iter().enumerate() {
             let at = start + 0.18 * i as f64;
-            let (Ok(oscillator), Ok(gain)) = (
-                js::call(audio, "createOscillator", &[]),
-                js::call(audio, "createGain", &[]),
-            ) else {
+            if note(audio, frequency, at).is_err() {
                 return;
-            };
-            js::set(&oscillator, "type", &JsValue::from_str("sine"));
-            js::set(
-                &js::get(&oscillator, "frequency"),
-                "value",
-                &number(f64::from(frequency)),
-            );
-            let envelope = js::get(&gain, "gain");
-            let _ = js::call(&envelope, "setValueAtTime", &[number(0.0), number(at)]);
-            let ramp = "linearRampToValueAtTime";
-            let _ = js::call(&envelope, ramp, &[number(0.25), number(at + 0.02)]);
-            let _ = js::call(&envelope, ramp, &[number(0.0), number(at + 0.16)]);
-            let _ = js::call(&oscillator, "connect", std::slice::from_ref(&gain));
-            let _ = js::call(&gain, "connect", &[js::get(audio, "destination")]);
-            let _ = js::call(&oscillator, "start", &[number(at)]);
-            let _ = js::call(&oscillator, "stop", &[number(at + 0.17)]);
+            }
         }
     }
 
     /// Closes the audio context and restores the title and favicon.
     pub fn shutdown(&mut self) {
         if let Some(audio) = self.audio.take() {
-            let _ = js::call(&audio, "close", &[]);
+            let _ = audio.close();
         }
         if self.channels.title {
-            js::set(
-                &document(),
-                "title",
-                &JsValue::from_str(&self.original_title),
-            );
+            document().set_title(&self.original_title);
         }
         if let Some(link) = self.favicon.take() {
             link.remove();
@@ -183,33 +163,56 @@ impl Alerter {
     }
 }
 
-/// Whether an audio context plays (`state` is `"running"`).
-fn is_running(audio: &JsValue) -> bool {
-    js::get(audio, "state").as_string().as_deref() == Some("running")
+/// One note of the tone: a sine at `frequency` Hz from `at` (seconds on
+/// the context's clock), with a short attack and release so it does not
+/// click.
+fn note(audio: &AudioContext, frequency: f32, at: f64) -> Result<(), JsValue> {
+    let oscillator = audio.create_oscillator()?;
+    let gain = audio.create_gain()?;
+    oscillator.set_type(OscillatorType::Sine);
+    oscillator.frequency().set_value(frequency);
+    let envelope = gain.gain();
+    envelope.set_value_at_time(0.0, at)?;
+    envelope.linear_ramp_to_value_at_time(0.25, at + 0.02)?;
+    envelope.linear_ramp_to_value_at_time(0.0, at + 0.16)?;
+    oscillator.connect_with_audio_node(&gain)?;
+    gain.connect_with_audio_node(&audio.destination())?;
+    oscillator.start_with_when(at)?;
+    oscillator.stop_with_when(at + 0.17)?;
+    Ok(())
 }
 
-/// `Notification.permission`: `"default"` (not asked yet), `"granted"` or
-/// `"denied"`; `None` without the Notifications API.
-fn notification_permission() -> Option<String> {
-    js::get(&js::get(&window(), "Notification"), "permission").as_string()
+/// Whether an audio context plays.
+fn is_running(audio: &AudioContext) -> bool {
+    audio.state() == AudioContextState::Running
+}
+
+/// Whether this browser has the Notifications API. web-sys reads
+/// `Notification.permission` without a guard, which throws where the
+/// interface is missing, so every use asks this first.
+fn has_notifications() -> bool {
+    js_sys::Object::has_own(&window(), &JsValue::from_str("Notification"))
+}
+
+/// The notification permission; `None` without the Notifications API.
+fn notification_permission() -> Option<NotificationPermission> {
+    has_notifications().then(Notification::permission)
 }
 
 /// Whether desktop notifications still need the viewer's permission.
 pub fn notifications_need_permission() -> bool {
-    notification_permission().as_deref() == Some("default")
+    notification_permission() == Some(NotificationPermission::Default)
 }
 
 /// Asks for notification permission (call from a click).
 pub fn request_notifications() {
-    let _ = js::call(
-        &js::get(&window(), "Notification"),
-        "requestPermission",
-        &[],
-    );
+    if has_notifications() {
+        let _ = Notification::request_permission();
+    }
 }
 
 fn notify(alert: Alert) {
-    if notification_permission().as_deref() != Some("granted") {
+    if notification_permission() != Some(NotificationPermission::Granted) {
         return;
     }
     let (title, body) = match alert {
@@ -222,8 +225,8 @@ fn notify(alert: Alert) {
             crate::core::advice::for_status(to),
         ),
     };
-    let options = js_sys::Object::new();
-    js::set(&options, "body", &JsValue::from_str(body));
-    js::set(&options, "tag", &JsValue::from_str("live-stream-health"));
-    let _ = js::construct("Notification", &[JsValue::from_str(&title), options.into()]);
+    let options = NotificationOptions::new();
+    options.set_body(body);
+    options.set_tag("live-stream-health");
+    let _ = Notification::new_with_options(&title, &options);
 }

@@ -50,7 +50,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::app::listener::Listener;
 use crate::app::widget::{Root, Ui};
-use crate::app::{bind, bound, effect, html, js, put, text, Put};
+use crate::app::{bind, bound, effect, html, put, text, Put};
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame, ChartGeometry};
 use crate::core::chart_svg::{
     aria_label, hover_mark, hover_markup, plot_markup, plot_width_for, plot_x_from_client, spoken,
@@ -278,19 +278,11 @@ fn clock_time(ms: f64) -> String {
     if !ms.is_finite() {
         return "--:--:--".to_owned();
     }
-    let Ok(date) = js::construct("Date", &[JsValue::from_f64(ms)]) else {
-        return "--:--:--".to_owned();
-    };
-    let field = |name| {
-        js::call(&date, name, &[])
-            .ok()
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0) as u32
-    };
+    let date = js_sys::Date::new(&JsValue::from_f64(ms));
     format!(
         "{:02}:{:02}:{:02}",
-        field("getHours"),
-        field("getMinutes"),
-        field("getSeconds")
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
     )
 }

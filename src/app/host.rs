@@ -12,14 +12,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
+use js_sys::{Array, JSON};
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, ResizeObserver, ResizeObserverEntry};
 
 use crate::app::driver::{now_ms, timeout, Driver};
 use crate::app::listener::Listener;
 use crate::app::widget::{change_ui, drift_trend, LiveView, Root, Ui};
-use crate::app::{effect, js, on_change};
+use crate::app::{effect, on_change};
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
 use crate::core::poll::{ConnState, Rejection};
@@ -33,36 +35,28 @@ pub struct Embedding {
     listener: Option<Listener>,
     expiry_timer: Rc<RefCell<Option<Timeout>>>,
     /// The `ResizeObserver` on the root.
-    resize_observer: Option<JsValue>,
-    _resize_callback: Option<Closure<dyn FnMut(JsValue)>>,
+    resize_observer: Option<ResizeObserver>,
+    _resize_callback: Option<Closure<dyn FnMut(Array)>>,
 }
 
-fn json() -> JsValue {
-    js::get(&window(), "JSON")
-}
-
+/// Posts `text` (a JSON message from [`protocol`]) to the host page as an
+/// object, to `origin` only.
 fn post(origin: &str, text: &str) {
-    let Ok(message) = js::call(&json(), "parse", &[JsValue::from_str(text)]) else {
+    let Ok(message) = JSON::parse(text) else {
         return;
     };
-    let parent = js::get(&window(), "parent");
-    if parent.is_object() {
-        let _ = js::call(
-            &parent,
-            "postMessage",
-            &[message, JsValue::from_str(origin)],
-        );
+    if let Ok(Some(parent)) = window().parent() {
+        let _ = parent.post_message(&message, origin);
     }
 }
 
+/// The message as JSON text: hosts post objects (or, some, strings).
 fn message_text(data: &JsValue) -> Option<String> {
     if let Some(text) = data.as_string() {
         return Some(text);
     }
     if data.is_object() {
-        return js::call(&json(), "stringify", std::slice::from_ref(data))
-            .ok()
-            .and_then(|s| s.as_string());
+        return JSON::stringify(data).ok().and_then(|s| s.as_string());
     }
     None
 }
@@ -80,32 +74,36 @@ impl Embedding {
     ) -> Embedding {
         let listener = {
             let origin = origin.clone();
-            Listener::new(window().into(), &["message"], move |event| {
-                // Only a MessageEvent has an `origin` to match.
-                if js::get(&event, "origin").as_string().as_deref() != Some(origin.as_str()) {
-                    return;
-                }
-                let Some(text) = message_text(&js::get(&event, "data")) else {
-                    return;
-                };
-                match protocol::parse_host_message(&text) {
-                    Ok(HostMessage::Token(token)) => driver.set_token(Some(token)),
-                    Ok(HostMessage::Config(change)) => {
-                        if let Some(interval_ms) = change.interval_ms {
-                            monitor.update(|m| m.set_interval_ms(interval_ms));
-                        }
-                        change_ui(ui, &|ui| {
-                            if let Some(layout) = change.layout {
-                                ui.layout = layout;
-                            }
-                            if let Some(theme) = change.theme {
-                                ui.theme = theme;
-                            }
-                        });
+            Listener::new(
+                window().into(),
+                &["message"],
+                move |event: web_sys::Event| {
+                    let event: MessageEvent = event.unchecked_into();
+                    if event.origin() != origin {
+                        return;
                     }
-                    Err(_) => {}
-                }
-            })
+                    let Some(text) = message_text(&event.data()) else {
+                        return;
+                    };
+                    match protocol::parse_host_message(&text) {
+                        Ok(HostMessage::Token(token)) => driver.set_token(Some(token)),
+                        Ok(HostMessage::Config(change)) => {
+                            if let Some(interval_ms) = change.interval_ms {
+                                monitor.update(|m| m.set_interval_ms(interval_ms));
+                            }
+                            change_ui(ui, &|ui| {
+                                if let Some(layout) = change.layout {
+                                    ui.layout = layout;
+                                }
+                                if let Some(theme) = change.theme {
+                                    ui.theme = theme;
+                                }
+                            });
+                        }
+                        Err(_) => {}
+                    }
+                },
+            )
         };
 
         // lsh:status on every change of status, state or the drift warning.
@@ -172,20 +170,21 @@ impl Embedding {
         let (resize_observer, resize_callback) = {
             let origin = origin.clone();
             let last_height = Rc::new(RefCell::new(-1.0_f64));
-            let callback = Closure::<dyn FnMut(JsValue)>::new(move |entries: JsValue| {
-                let target = js::get(&js::get(&entries, "0"), "target");
-                // NaN without a target: never 1 px away, so nothing is sent.
-                let height = js::rect(&target, "height").ceil();
+            let callback = Closure::<dyn FnMut(Array)>::new(move |entries: Array| {
+                let Some(entry) = entries.get(0).dyn_into::<ResizeObserverEntry>().ok() else {
+                    return;
+                };
+                let height = entry.target().get_bounding_client_rect().height().ceil();
                 if (height - *last_height.borrow()).abs() >= 1.0 {
                     *last_height.borrow_mut() = height;
                     post(&origin, &protocol::resize(height));
                 }
             });
-            let observer = js::construct("ResizeObserver", &[callback.as_ref().clone()]).ok();
+            let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
             if let Some(observer) = observer.clone() {
                 effect(move || {
                     if let Some(element) = root.get() {
-                        let _ = js::call(&observer, "observe", &[element.into()]);
+                        observer.observe(element);
                     }
                 });
             }
@@ -203,10 +202,12 @@ impl Embedding {
 
     /// Removes the listener, cancels the timer and stops observing.
     pub fn shutdown(mut self) {
-        drop(self.listener.take());
+        if let Some(listener) = self.listener.take() {
+            listener.remove();
+        }
         self.expiry_timer.borrow_mut().take();
         if let Some(observer) = self.resize_observer.take() {
-            let _ = js::call(&observer, "disconnect", &[]);
+            observer.disconnect();
         }
     }
 }

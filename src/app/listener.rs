@@ -51,6 +51,13 @@ impl Listener {
     }
 }
 
+impl Listener {
+    /// Removes the handler now (dropping it does the same).
+    pub fn remove(self) {
+        drop(self);
+    }
+}
+
 impl Drop for Listener {
     fn drop(&mut self) {
         for name in self.events {

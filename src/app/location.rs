@@ -11,11 +11,10 @@ use leptos::prelude::*;
 
 use crate::app::config_from_location;
 use crate::app::driver::Driver;
-use crate::app::js;
 use crate::app::listener::Listener;
 use crate::core::monitor::Monitor;
 
-/// Starts following the fragment; dropping the returned listener stops it.
+/// Starts following the fragment; removing the returned listener stops it.
 pub fn follow_fragment(monitor: RwSignal<Monitor>, driver: Driver) -> Listener {
     Listener::new(window().into(), &["hashchange"], move |_| {
         let (config, _) = config_from_location();
@@ -30,7 +29,7 @@ pub fn follow_fragment(monitor: RwSignal<Monitor>, driver: Driver) -> Listener {
             driver.set_token(config.token);
         } else {
             // Other settings changed: apply the new link as a whole.
-            let _ = js::call(&window().location(), "reload", &[]);
+            let _ = window().location().reload();
         }
     })
 }

@@ -6,12 +6,12 @@ pub mod alerting;
 pub mod driver;
 pub mod history_chart;
 pub mod host;
-pub mod js;
 pub mod listener;
 pub mod location;
 pub mod persist;
 pub mod share;
 pub mod summary_panel;
+pub mod web_locks;
 pub mod widget;
 
 use std::cell::Cell;
@@ -170,9 +170,8 @@ fn restrict_connections(endpoint_origin: &str) {
 
 /// Adds `element` at the end of the document's `<head>`, if it has one.
 pub fn append_to_head(element: &Element) {
-    let head = js::get(&document(), "head");
-    if head.is_object() {
-        let _ = js::call(&head, "appendChild", &[element.into()]);
+    if let Some(head) = document().head() {
+        let _ = head.append_child(element);
     }
 }
 

@@ -10,10 +10,9 @@
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
+use web_sys::Storage;
 
 use crate::app::driver::{interval, now_ms};
-use crate::app::js;
 use crate::app::listener::Listener;
 use crate::app::on_change;
 use crate::core::history::History;
@@ -23,18 +22,17 @@ use crate::core::storage;
 /// How often the history is written while the page is open.
 pub const SAVE_EVERY_MS: u32 = 30_000;
 
-/// `sessionStorage`, through [`js`] (it is touched on restore, every
-/// 30 s and on pagehide); `None` where the browser refuses it.
-fn session_storage() -> Option<JsValue> {
-    Some(js::get(&window(), "sessionStorage")).filter(JsValue::is_object)
+/// `sessionStorage`; `None` where the browser refuses it (reading it
+/// throws in some privacy modes and sandboxed frames).
+fn session_storage() -> Option<Storage> {
+    window().session_storage().ok().flatten()
 }
 
 /// Restores the stored history of `stream_id` into `history`.
 pub fn restore(stream_id: &str, history: RwSignal<History>) -> usize {
-    let Some(text) = session_storage().and_then(|s| {
-        let key = JsValue::from_str(&storage::history_key(stream_id));
-        js::call(&s, "getItem", &[key]).ok()?.as_string()
-    }) else {
+    let Some(text) =
+        session_storage().and_then(|s| s.get_item(&storage::history_key(stream_id)).ok().flatten())
+    else {
         return 0;
     };
     history
@@ -57,11 +55,10 @@ pub fn save(monitor: RwSignal<Monitor>, history: RwSignal<History>) {
         return;
     };
     if let Some(storage) = session_storage() {
-        let key = JsValue::from_str(&storage::history_key(&stream_id));
-        let item = [key.clone(), JsValue::from_str(&text)];
-        if js::call(&storage, "setItem", &item).is_err() {
+        let key = storage::history_key(&stream_id);
+        if storage.set_item(&key, &text).is_err() {
             // Over quota: a stale copy would be worse than none.
-            let _ = js::call(&storage, "removeItem", &[key]);
+            let _ = storage.remove_item(&key);
         }
     }
 }
@@ -98,7 +95,9 @@ impl Persistence {
     /// Stops saving (after one last write).
     pub fn shutdown(mut self, monitor: RwSignal<Monitor>, history: RwSignal<History>) {
         save(monitor, history);
-        drop(self.pagehide.take());
+        if let Some(pagehide) = self.pagehide.take() {
+            pagehide.remove();
+        }
         if let Some(timer) = self.timer.take() {
             timer.cancel();
         }

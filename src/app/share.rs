@@ -14,30 +14,28 @@
 //! itself, as it would alone. Storage partitioning applies: a widget framed
 //! by another site shares only with frames of that same site.
 //!
-//! Web Locks (which web-sys has only behind its unstable-APIs flag) and
-//! the channel are called by name through [`crate::app::js`].
+//! Web Locks, which web-sys has only behind its unstable-APIs flag, come
+//! from the one hand-written binding in [`crate::app::web_locks`]; the
+//! channel is web-sys's `BroadcastChannel`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise};
-use leptos::prelude::window;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::AbortController;
+use web_sys::{AbortController, BroadcastChannel, MessageEvent};
 
 use crate::app::driver::spawn;
-use crate::app::js;
-use crate::app::listener::Listener;
+use crate::app::web_locks::{lock_manager, LockOptions};
 
 /// This tab's place in one share key's group; dropping it leaves the group.
 pub struct Share {
-    /// The `BroadcastChannel`.
-    channel: JsValue,
+    channel: BroadcastChannel,
     waiting: AbortController,
     release: Rc<RefCell<Option<Function>>>,
     _granted: Closure<dyn FnMut(JsValue) -> Promise>,
-    _listener: Listener,
+    on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
 impl Share {
@@ -48,14 +46,10 @@ impl Share {
         mut on_message: impl FnMut(String) + 'static,
         on_lead: impl FnOnce() + 'static,
     ) -> Option<Share> {
-        let locks = js::get(&js::get(&window(), "navigator"), "locks");
-        if !locks.is_object() {
-            return None;
-        }
-        let channel = js::construct("BroadcastChannel", &[JsValue::from_str(key)]).ok()?;
+        let locks = lock_manager()?;
+        let channel = BroadcastChannel::new(key).ok()?;
         let waiting = AbortController::new().ok()?;
-        let options = Object::new();
-        js::set(&options, "signal", &waiting.signal());
+        let options = LockOptions::with_signal(&waiting.signal());
 
         let release = Rc::new(RefCell::new(None::<Function>));
         let held = Rc::clone(&release);
@@ -77,20 +71,16 @@ impl Share {
         });
         // `locks.request(name, options, callback)` calls `callback` once the
         // lock is granted and holds it until the promise it returns settles.
-        let request = js::call(
-            &locks,
-            "request",
-            &[
-                JsValue::from_str(key),
-                options.into(),
-                granted.as_ref().clone(),
-            ],
+        let request = locks.request_with_options_and_callback(
+            key,
+            &options,
+            granted.as_ref().unchecked_ref(),
         );
         let request = match request {
-            Ok(request) => Promise::from(request),
+            Ok(request) => request,
             Err(_) => {
                 // No lock manager after all: this tab polls alone.
-                let _ = js::call(&channel, "close", &[]);
+                channel.close();
                 return None;
             }
         };
@@ -101,27 +91,25 @@ impl Share {
             let _ = JsFuture::from(request).await;
         }));
 
-        let listener = Listener::new(
-            channel.clone().unchecked_into(),
-            &["message"],
-            move |event| {
-                if let Some(text) = js::get(&event, "data").as_string() {
-                    on_message(text);
-                }
-            },
-        );
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(text) = event.data().as_string() {
+                on_message(text);
+            }
+        });
+        let _ = channel
+            .add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
         Some(Share {
             channel,
             waiting,
             release,
             _granted: granted,
-            _listener: listener,
+            on_message,
         })
     }
 
     /// Posts to the other tabs of the group (never to this one).
     pub fn post(&self, text: &str) {
-        let _ = js::call(&self.channel, "postMessage", &[JsValue::from_str(text)]);
+        let _ = self.channel.post_message(&JsValue::from_str(text));
     }
 }
 
@@ -131,6 +119,10 @@ impl Drop for Share {
         if let Some(resolve) = self.release.borrow_mut().take() {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
-        let _ = js::call(&self.channel, "close", &[]);
+        let _ = self.channel.remove_event_listener_with_callback(
+            "message",
+            self.on_message.as_ref().unchecked_ref(),
+        );
+        self.channel.close();
     }
 }

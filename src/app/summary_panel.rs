@@ -5,22 +5,20 @@
 //! download (the button is handled by the widget's one click listener,
 //! `data-action="download-csv"`).
 
+use js_sys::Array;
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
 use crate::app::widget::Ui;
-use crate::app::{bound, html, js};
+use crate::app::{bound, html};
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
 use crate::core::summary::{changes_csv, render_html, summarise, Summary};
 
+/// The browser's UTC offset now, in minutes east of UTC.
 fn zone_offset_minutes() -> i32 {
-    let offset = js::construct("Date", &[])
-        .and_then(|date| js::call(&date, "getTimezoneOffset", &[]))
-        .ok()
-        .and_then(|minutes| minutes.as_f64())
-        .unwrap_or(0.0);
-    -(offset as i32)
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
 }
 
 fn summary_of(history: &History, interval_ms: f64) -> Summary {
@@ -36,30 +34,22 @@ pub fn download_csv(history: RwSignal<History>, interval_ms: f64) {
     else {
         return;
     };
-    let options = js_sys::Object::new();
-    js::set(
-        &options,
-        "type",
-        &JsValue::from_str("text/csv;charset=utf-8"),
-    );
-    let parts = js::array(&[JsValue::from_str(&csv)]);
-    let Ok(blob) = js::construct("Blob", &[parts.into(), options.into()]) else {
-        return;
-    };
-    let url_api = js::get(&window(), "URL");
-    let Ok(url) = js::call(&url_api, "createObjectURL", &[blob]) else {
-        return;
-    };
-    if let Ok(anchor) = document().create_element("a") {
-        js::set(&anchor, "href", &url);
-        js::set(
-            &anchor,
-            "download",
-            &JsValue::from_str("stream-health-events.csv"),
-        );
-        let _ = js::call(&anchor, "click", &[]);
-    }
-    let _ = js::call(&url_api, "revokeObjectURL", &[url]);
+    let _ = save_file("stream-health-events.csv", "text/csv;charset=utf-8", &csv);
+}
+
+/// Hands `text` to the browser as a download named `name`: a Blob behind
+/// an object URL, clicked through a detached link, then revoked.
+fn save_file(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = Array::of1(&JsValue::from_str(text));
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = Url::create_object_url_with_blob(&blob)?;
+    let anchor: HtmlAnchorElement = document().create_element("a")?.unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    Url::revoke_object_url(&url)
 }
 
 /// The summary panel (full layout). While the layout is compact (which

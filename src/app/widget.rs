@@ -30,7 +30,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::JsCast;
+use web_sys::Element;
 
 use crate::app::alerting::{notifications_need_permission, request_notifications, Alerter};
 use crate::app::driver::{interval, now_ms, Driver};
@@ -40,7 +41,7 @@ use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
 use crate::app::summary_panel::{download_csv, summary_panel};
-use crate::app::{bind, bound, effect, html, js, on_change, put, text, Put};
+use crate::app::{bind, bound, effect, html, on_change, put, text, Put};
 use crate::core::chart::{chart_geometry, ChartFrame};
 use crate::core::chart_svg::{sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 use crate::core::history::History;
@@ -143,31 +144,37 @@ pub fn widget_with(
     }
     // Browsers allow sound only after the viewer interacts with the page.
     let unlock = channels.sound.then(|| {
-        let alerter = Rc::clone(&alerter);
-        Listener::new(document().into(), &["pointerdown", "keydown"], move |_| {
-            alerter.borrow_mut().unlock_sound();
-            change_ui(ui, &|ui| ui.sound_locked = false);
-        })
+        let unlock = {
+            let alerter = Rc::clone(&alerter);
+            move || {
+                alerter.borrow_mut().unlock_sound();
+                change_ui(ui, &|ui| ui.sound_locked = false);
+            }
+        };
+        let on_key = unlock.clone();
+        [
+            Listener::new(window().into(), &["pointerdown"], move |_| unlock()),
+            Listener::new(window().into(), &["keydown"], move |_| on_key()),
+        ]
     });
     // One click listener for every button of the widget (`data-action`).
     let clicked_root = Rc::clone(&root);
-    let actions = Listener::new(document().into(), &["click"], move |event| {
-        // `closest` is there on elements only; null when no button.
-        let selector = JsValue::from_str("[data-action]");
-        let button =
-            js::call(&js::get(&event, "target"), "closest", &[selector]).unwrap_or(JsValue::NULL);
-        if !button.is_object() {
+    let actions = Listener::new(window().into(), &["click"], move |event| {
+        let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
             return;
-        }
-        let inside = clicked_root.get().is_some_and(|root| {
-            js::call(root, "contains", std::slice::from_ref(&button))
-                .is_ok_and(|inside| inside.as_bool() == Some(true))
-        });
+        };
+        let Some(button) = target.closest("[data-action]").ok().flatten() else {
+            return;
+        };
+        let button: Element = button;
+        let inside = clicked_root
+            .get()
+            .is_some_and(|root| root.contains(Some(button.as_ref())));
         if !inside {
             return;
         }
-        let action = js::call(&button, "getAttribute", &[JsValue::from_str("data-action")]);
-        match action.ok().and_then(|action| action.as_string()).as_deref() {
+        let action = button.get_attribute("data-action");
+        match action.as_deref() {
             Some("download-csv") => {
                 download_csv(history, untrack(interval_ms));
             }
@@ -193,13 +200,19 @@ pub fn widget_with(
             owned.take();
         driver.shutdown();
         clock.cancel();
-        drop(fragment_listener);
+        if let Some(listener) = fragment_listener {
+            listener.remove();
+        }
         persistence.shutdown(monitor, history);
         if let Some(embedding) = embedding {
             embedding.shutdown();
         }
         alerter.borrow_mut().shutdown();
-        drop(listeners);
+        let (unlock, actions) = listeners;
+        for listener in unlock.into_iter().flatten() {
+            listener.remove();
+        }
+        actions.remove();
     });
 
     let metrics = move || {
