@@ -26,10 +26,8 @@
 //! - **Pointer mapping uses the SVG's bounding box**, and the drawing group
 //!   is `pointer-events="none"`, so every pointer event lands on the SVG
 //!   itself whatever is drawn under the cursor.
-//! - **One handler for every event**: the SVG's pointer, key and blur events
-//!   and the window's `resize` go through one [`Listener`] closure that
-//!   dispatches on the event type, attached once the SVG is mounted and
-//!   detached on cleanup (see [`crate::app::listener`] for why not `on:`).
+//! - The SVG's pointer, key and blur events are `on:` handlers; the
+//!   window's `resize` is a `window_event_listener` removed on cleanup.
 //! - **The cursor remembers a sample, not a position**, so it stays on the
 //!   same measurement as new samples shift the chart left, and disappears
 //!   when that sample leaves the window.
@@ -44,12 +42,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use leptos::ev;
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
-use crate::app::listener::Listener;
-use crate::app::widget::{Root, Ui};
+use crate::app::widget::Ui;
 use crate::app::{bind, bound, effect, html, put, text, Put};
 use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame, ChartGeometry};
 use crate::core::chart_svg::{
@@ -74,7 +71,7 @@ pub fn HistoryChart(
     /// since at a day of history that is the costliest part of an update.
     ui: RwSignal<Ui>,
 ) -> impl IntoView {
-    let svg_ref: Root = Rc::default();
+    let svg_ref: SvgRef = Rc::default();
     let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
     let hovered = RwSignal::new(None::<Sample>);
 
@@ -130,26 +127,32 @@ pub fn HistoryChart(
         )
     };
 
-    let on_pointer = move |svg: &web_sys::Element, event: &web_sys::PointerEvent| {
-        let rect = svg.get_bounding_client_rect();
-        let plot_x = plot_x_from_client(
-            f64::from(event.client_x()),
-            rect.left(),
-            rect.width(),
-            view_width.get_untracked(),
-        );
-        let found = history.with_untracked(|h| {
-            sample_at(
-                h,
-                now_ms.get_untracked(),
-                h.window_ms(),
-                untrack(plot_width),
-                plot_x,
-            )
-        });
-        hovered.set(found);
+    let on_pointer = {
+        let svg_ref = Rc::clone(&svg_ref);
+        move |event: web_sys::PointerEvent| {
+            let Some(svg) = mounted_svg(&svg_ref) else {
+                return;
+            };
+            let rect = svg.get_bounding_client_rect();
+            let plot_x = plot_x_from_client(
+                f64::from(event.client_x()),
+                rect.left(),
+                rect.width(),
+                view_width.get_untracked(),
+            );
+            let found = history.with_untracked(|h| {
+                sample_at(
+                    h,
+                    now_ms.get_untracked(),
+                    h.window_ms(),
+                    untrack(plot_width),
+                    plot_x,
+                )
+            });
+            hovered.set(found);
+        }
     };
-    let on_key = move |event: &web_sys::KeyboardEvent| {
+    let on_key = move |event: web_sys::KeyboardEvent| {
         if event.alt_key() || event.ctrl_key() || event.meta_key() {
             return;
         }
@@ -171,38 +174,24 @@ pub fn HistoryChart(
         hovered.set(next);
     };
 
-    // Once mounted: measure the width (then again on every window resize)
-    // and start listening.
-    let listeners = Rc::new(RefCell::new(Vec::<Listener>::new()));
-    let slot = Rc::clone(&listeners);
-    let mounted = Rc::clone(&svg_ref);
-    effect(move || {
-        if let Some(svg) = mounted.get() {
-            measure(svg, view_width);
-            if slot.borrow().is_empty() {
-                let target = svg.clone();
-                let on_event = move |event: web_sys::Event| match event.type_().as_str() {
-                    "pointermove" | "pointerdown" => on_pointer(&target, event.unchecked_ref()),
-                    "keydown" => on_key(event.unchecked_ref()),
-                    "resize" => measure(&target, view_width),
-                    _ => hovered.set(None),
-                };
-                let on_event = Rc::new(RefCell::new(on_event));
-                let to_window = Rc::clone(&on_event);
-                let mut slot = slot.borrow_mut();
-                slot.push(Listener::new(
-                    svg.clone().into(),
-                    &SVG_EVENTS,
-                    move |event| (on_event.borrow_mut())(event),
-                ));
-                slot.push(Listener::new(window().into(), &["resize"], move |event| {
-                    (to_window.borrow_mut())(event)
-                }));
+    // Once mounted, measure the width, then again on every window resize.
+    {
+        let svg_ref = Rc::clone(&svg_ref);
+        effect(move || {
+            if let Some(svg) = mounted_svg(&svg_ref) {
+                measure(&svg, view_width);
             }
-        }
-    });
-    let listeners = SendWrapper::new(listeners);
-    on_cleanup(move || listeners.take().borrow_mut().clear());
+        });
+    }
+    let resize = {
+        let svg_ref = Rc::clone(&svg_ref);
+        window_event_listener(ev::resize, move |_| {
+            if let Some(svg) = mounted_svg(&svg_ref) {
+                measure(&svg, view_width);
+            }
+        })
+    };
+    on_cleanup(move || resize.remove());
 
     // The SVG's own attributes: one binding, which also keeps the element
     // for the listeners and the measurement.
@@ -236,6 +225,11 @@ pub fn HistoryChart(
                 role="img"
                 aria-keyshortcuts="ArrowLeft ArrowRight Home End Escape"
                 tabindex="0"
+                on:pointermove=on_pointer.clone()
+                on:pointerdown=on_pointer
+                on:pointerleave=move |_| hovered.set(None)
+                on:blur=move |_| hovered.set(None)
+                on:keydown=on_key
             >
                 <g transform=PLOT_TRANSFORM pointer-events="none" use:bound=plot></g>
                 <g transform=PLOT_TRANSFORM pointer-events="none" use:bound=cursor></g>
@@ -252,15 +246,13 @@ pub fn HistoryChart(
 /// The SVG attributes that change, in the order they are written.
 const SVG_ATTRIBUTES: [&str; 3] = ["data-samples", "aria-label", "viewBox"];
 
-/// The SVG's events. They and the window's `resize` are served by one
-/// handler through [`Listener`] (see `app::listener` for why).
-const SVG_EVENTS: [&str; 5] = [
-    "pointermove",
-    "pointerdown",
-    "pointerleave",
-    "keydown",
-    "blur",
-];
+/// The SVG element once the view has built it.
+fn mounted_svg(svg_ref: &SvgRef) -> Option<web_sys::Element> {
+    svg_ref.get().cloned()
+}
+
+/// Where the SVG element is kept once built.
+type SvgRef = Rc<std::cell::OnceCell<web_sys::Element>>;
 
 /// Reads the SVG's rendered width into `view_width`, ignoring unusable
 /// readings.

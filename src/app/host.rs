@@ -13,13 +13,13 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, JSON};
+use leptos::ev;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, ResizeObserver, ResizeObserverEntry};
 
 use crate::app::driver::{now_ms, timeout, Driver};
-use crate::app::listener::Listener;
 use crate::app::widget::{change_ui, drift_trend, LiveView, Root, Ui};
 use crate::app::{effect, on_change};
 use crate::core::history::History;
@@ -32,7 +32,7 @@ pub const EXPIRING_NOTICE_MS: f64 = 5.0 * 60_000.0;
 
 /// A live connection to the host page.
 pub struct Embedding {
-    listener: Option<Listener>,
+    listener: Option<WindowListenerHandle>,
     expiry_timer: Rc<RefCell<Option<Timeout>>>,
     /// The `ResizeObserver` on the root.
     resize_observer: Option<ResizeObserver>,
@@ -74,36 +74,31 @@ impl Embedding {
     ) -> Embedding {
         let listener = {
             let origin = origin.clone();
-            Listener::new(
-                window().into(),
-                &["message"],
-                move |event: web_sys::Event| {
-                    let event: MessageEvent = event.unchecked_into();
-                    if event.origin() != origin {
-                        return;
-                    }
-                    let Some(text) = message_text(&event.data()) else {
-                        return;
-                    };
-                    match protocol::parse_host_message(&text) {
-                        Ok(HostMessage::Token(token)) => driver.set_token(Some(token)),
-                        Ok(HostMessage::Config(change)) => {
-                            if let Some(interval_ms) = change.interval_ms {
-                                monitor.update(|m| m.set_interval_ms(interval_ms));
-                            }
-                            change_ui(ui, &|ui| {
-                                if let Some(layout) = change.layout {
-                                    ui.layout = layout;
-                                }
-                                if let Some(theme) = change.theme {
-                                    ui.theme = theme;
-                                }
-                            });
+            window_event_listener(ev::message, move |event: MessageEvent| {
+                if event.origin() != origin {
+                    return;
+                }
+                let Some(text) = message_text(&event.data()) else {
+                    return;
+                };
+                match protocol::parse_host_message(&text) {
+                    Ok(HostMessage::Token(token)) => driver.set_token(Some(token)),
+                    Ok(HostMessage::Config(change)) => {
+                        if let Some(interval_ms) = change.interval_ms {
+                            monitor.update(|m| m.set_interval_ms(interval_ms));
                         }
-                        Err(_) => {}
+                        change_ui(ui, &|ui| {
+                            if let Some(layout) = change.layout {
+                                ui.layout = layout;
+                            }
+                            if let Some(theme) = change.theme {
+                                ui.theme = theme;
+                            }
+                        });
                     }
-                },
-            )
+                    Err(_) => {}
+                }
+            })
         };
 
         // lsh:status on every change of status, state or the drift warning.

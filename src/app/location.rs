@@ -7,16 +7,16 @@
 //! stream is the same), and any other change of settings reloads the page so
 //! the new link is applied as a whole.
 
+use leptos::ev;
 use leptos::prelude::*;
 
 use crate::app::config_from_location;
 use crate::app::driver::Driver;
-use crate::app::listener::Listener;
 use crate::core::monitor::Monitor;
 
 /// Starts following the fragment; removing the returned listener stops it.
-pub fn follow_fragment(monitor: RwSignal<Monitor>, driver: Driver) -> Listener {
-    Listener::new(window().into(), &["hashchange"], move |_| {
+pub fn follow_fragment(monitor: RwSignal<Monitor>, driver: Driver) -> WindowListenerHandle {
+    window_event_listener(ev::hashchange, move |_| {
         let (config, _) = config_from_location();
         let only_token_changed = monitor
             .try_with_untracked(|m| {

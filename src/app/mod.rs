@@ -6,7 +6,6 @@ pub mod alerting;
 pub mod driver;
 pub mod history_chart;
 pub mod host;
-pub mod listener;
 pub mod location;
 pub mod persist;
 pub mod share;

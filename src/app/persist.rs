@@ -9,11 +9,11 @@
 //! [`Persistence::shutdown`] removes the listener and the timer.
 
 use gloo_timers::callback::Interval;
+use leptos::ev;
 use leptos::prelude::*;
 use web_sys::Storage;
 
 use crate::app::driver::{interval, now_ms};
-use crate::app::listener::Listener;
 use crate::app::on_change;
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
@@ -65,7 +65,7 @@ pub fn save(monitor: RwSignal<Monitor>, history: RwSignal<History>) {
 
 /// Saving on `pagehide` and on a timer, for one widget.
 pub struct Persistence {
-    pagehide: Option<Listener>,
+    pagehide: Option<WindowListenerHandle>,
     timer: Option<Interval>,
 }
 
@@ -82,9 +82,7 @@ impl Persistence {
                 }
             },
         );
-        let pagehide = Listener::new(window().into(), &["pagehide"], move |_| {
-            save(monitor, history)
-        });
+        let pagehide = window_event_listener(ev::pagehide, move |_| save(monitor, history));
         let timer = interval(SAVE_EVERY_MS, move || save(monitor, history));
         Persistence {
             pagehide: Some(pagehide),

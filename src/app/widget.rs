@@ -28,6 +28,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use leptos::ev;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
@@ -37,7 +38,6 @@ use crate::app::alerting::{notifications_need_permission, request_notifications,
 use crate::app::driver::{interval, now_ms, Driver};
 use crate::app::history_chart::HistoryChart;
 use crate::app::host::Embedding;
-use crate::app::listener::Listener;
 use crate::app::location::follow_fragment;
 use crate::app::persist::Persistence;
 use crate::app::summary_panel::{download_csv, summary_panel};
@@ -153,13 +153,13 @@ pub fn widget_with(
         };
         let on_key = unlock.clone();
         [
-            Listener::new(window().into(), &["pointerdown"], move |_| unlock()),
-            Listener::new(window().into(), &["keydown"], move |_| on_key()),
+            window_event_listener(ev::pointerdown, move |_| unlock()),
+            window_event_listener(ev::keydown, move |_| on_key()),
         ]
     });
     // One click listener for every button of the widget (`data-action`).
     let clicked_root = Rc::clone(&root);
-    let actions = Listener::new(window().into(), &["click"], move |event| {
+    let actions = window_event_listener(ev::click, move |event| {
         let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
             return;
         };
