@@ -33,6 +33,17 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --features e2e --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features csr --all-targets -- -D warnings
 
+step "shell rules: the wasm-streams stand-in is in use"
+# The stand-in (src/patches/wasm-streams, see its README) only saves bytes
+# while cargo uses it; a Leptos upgrade that wants another wasm-streams
+# version makes cargo skip the patch with a mere warning.
+real_streams="$(cargo tree --target wasm32-unknown-unknown --features csr -e normal --prefix none \
+  | grep '^wasm-streams ' | grep -v '/src/patches/wasm-streams)' | sort -u || true)"
+if [ -n "$real_streams" ]; then
+  echo "the browser build links the real wasm-streams ($real_streams): update or delete src/patches/wasm-streams" >&2
+  exit 1
+fi
+
 step "native tests: core rules, stand-in and API tests over HTTP"
 cargo test --features server
 
