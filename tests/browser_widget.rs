@@ -11,7 +11,7 @@
 use gloo_timers::future::TimeoutFuture;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
-use live_stream_health::app::Widget;
+use live_stream_health::app::{Widget, WidgetState};
 use live_stream_health::core::params;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -77,7 +77,7 @@ fn mount(fragment: &str) -> Mounted {
     }
     let (config, notices) = params::parse("", fragment);
     let handle = mount_to(host.clone(), move || {
-        view! { <Widget config=config notices=notices /> }.into_any()
+        view! { <Widget state=WidgetState::new(config, notices) /> }.into_any()
     });
     Mounted {
         root: host.unchecked_into(),

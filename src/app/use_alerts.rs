@@ -1,5 +1,5 @@
-//! Opt-in alerts (`alerts=sound,notify,title`) for a streamer who is not
-//! looking at the monitor.
+//! [`use_alerts`]: opt-in alerts (`alerts=sound,notify,title`) for a
+//! streamer who is not looking at the monitor.
 //!
 //! When to alert is decided by [`AlertTracker`] in the core (a change to
 //! worse that persists, one "recovered" back, a cooldown); this file only
@@ -13,24 +13,116 @@
 //!   One tag for all of them, so a new one replaces the last.
 //! - `title`: the tab title leads with the current status word and the
 //!   favicon takes its colour and shape, so a background tab shows it.
-//!
-//! [`Alerter::shutdown`] closes the audio context and puts the title and
-//! favicon back.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::ev;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use wasm_bindgen::JsValue;
 use web_sys::{
     AudioContext, AudioContextState, Notification, NotificationOptions, NotificationPermission,
     OscillatorType,
 };
 
-use crate::app::append_to_head;
-
 use crate::core::alerts::{Alert, AlertChannels, AlertTracker};
+use crate::core::history::History;
 use crate::core::status::Status;
 
+/// What [`use_alerts`] returns: the prompts the page shows and what their
+/// buttons do.
+#[derive(Clone, Copy)]
+pub struct UseAlerts {
+    /// Sound alerts are wanted, but the browser waits for a click or key
+    /// press first.
+    pub sound_locked: ReadSignal<bool>,
+    /// Desktop notifications are wanted, but not yet permitted.
+    pub notify_needed: ReadSignal<bool>,
+    /// Allows sound (call from a user gesture).
+    pub unlock_sound: UnsyncCallback<()>,
+    /// Asks for notification permission (call from a click).
+    pub enable_notifications: UnsyncCallback<()>,
+}
+
+/// Alerts the streamer on the `channels` they asked for, from the samples
+/// in `history` and the `status` shown.
+///
+/// ```ignore
+/// let alerts = use_alerts(config.alerts, state.history, live.status.into());
+/// view! { <Show when=move || alerts.sound_locked.get()> .. </Show> }
+/// ```
+///
+/// Every new sample goes through the alert hysteresis; a confirmed change
+/// sounds a tone and/or shows a notification. With `title`, the tab title
+/// and favicon follow `status`. With `sound`, the first pointer or key
+/// press on the page unlocks audio. At the owner's cleanup the listeners
+/// go, the audio context is closed and the title and favicon are put back.
+/// With no channel, nothing is created.
+pub fn use_alerts(
+    channels: AlertChannels,
+    history: RwSignal<History>,
+    status: Signal<Status>,
+) -> UseAlerts {
+    let (sound_locked, set_sound_locked) = signal(channels.sound);
+    let (notify_needed, set_notify_needed) =
+        signal(channels.notify && notifications_need_permission());
+    let alerter = Rc::new(RefCell::new(Alerter::new(channels)));
+
+    if channels.any() {
+        let latest = Memo::new(move |_| {
+            history.with(|h| h.latest_sample().map(|s| (s.received_ms as i64, s.status)))
+        });
+        let on_sample = Rc::clone(&alerter);
+        Effect::new(move |_| match latest.get() {
+            Some((at, status)) => {
+                on_sample.borrow_mut().on_sample(status, at as f64);
+            }
+            None => on_sample.borrow_mut().reset(),
+        });
+    }
+    if channels.title {
+        let title = Rc::clone(&alerter);
+        Effect::new(move |_| title.borrow_mut().show_in_title(status.get()));
+    }
+    let unlock_sound = {
+        let alerter = Rc::clone(&alerter);
+        UnsyncCallback::new(move |()| {
+            alerter.borrow_mut().unlock_sound();
+            if sound_locked.get_untracked() {
+                set_sound_locked.set(false);
+            }
+        })
+    };
+    // Browsers allow sound only after the viewer interacts with the page.
+    let gestures = channels.sound.then(|| {
+        [
+            window_event_listener(ev::pointerdown, move |_| unlock_sound.run(())),
+            window_event_listener(ev::keydown, move |_| unlock_sound.run(())),
+        ]
+    });
+    let enable_notifications = UnsyncCallback::new(move |()| {
+        request_notifications();
+        set_notify_needed.set(false);
+    });
+
+    let owned = SendWrapper::new(alerter);
+    on_cleanup(move || {
+        for listener in gestures.into_iter().flatten() {
+            listener.remove();
+        }
+        owned.borrow_mut().shutdown();
+    });
+    UseAlerts {
+        sound_locked,
+        notify_needed,
+        unlock_sound,
+        enable_notifications,
+    }
+}
+
 /// Makes the alert signals for one widget.
-pub struct Alerter {
+struct Alerter {
     channels: AlertChannels,
     tracker: AlertTracker,
     /// The `AudioContext`, once a gesture allowed one.
@@ -57,7 +149,7 @@ fn favicon_href(status: Status) -> String {
 
 impl Alerter {
     /// An alerter for the channels the streamer asked for.
-    pub fn new(channels: AlertChannels) -> Alerter {
+    fn new(channels: AlertChannels) -> Alerter {
         Alerter {
             channels,
             tracker: AlertTracker::new(),
@@ -67,18 +159,8 @@ impl Alerter {
         }
     }
 
-    /// The channels in use.
-    pub fn channels(&self) -> AlertChannels {
-        self.channels
-    }
-
-    /// True while sound is wanted but the browser has not allowed it yet.
-    pub fn sound_locked(&self) -> bool {
-        self.channels.sound && self.audio.as_ref().is_none_or(|audio| !is_running(audio))
-    }
-
     /// Call from a user gesture: creates or resumes the audio context.
-    pub fn unlock_sound(&mut self) {
+    fn unlock_sound(&mut self) {
         if !self.channels.sound {
             return;
         }
@@ -92,7 +174,7 @@ impl Alerter {
     }
 
     /// Feeds a new sample's status; signals when the tracker says so.
-    pub fn on_sample(&mut self, status: Status, now_ms: f64) -> Option<Alert> {
+    fn on_sample(&mut self, status: Status, now_ms: f64) -> Option<Alert> {
         let alert = self.tracker.observe(status, now_ms)?;
         if self.channels.sound {
             self.tone(matches!(alert, Alert::Worse { .. }));
@@ -104,12 +186,12 @@ impl Alerter {
     }
 
     /// Forgets the alert history (another stream).
-    pub fn reset(&mut self) {
+    fn reset(&mut self) {
         self.tracker.reset();
     }
 
     /// Shows the current status in the tab title and favicon.
-    pub fn show_in_title(&mut self, status: Status) {
+    fn show_in_title(&mut self, status: Status) {
         if !self.channels.title {
             return;
         }
@@ -120,7 +202,9 @@ impl Alerter {
                 return;
             };
             let _ = link.set_attribute("rel", "icon");
-            append_to_head(&link);
+            if let Some(head) = document().head() {
+                let _ = head.append_child(&link);
+            }
             self.favicon = Some(link);
         }
         if let Some(link) = &self.favicon {
@@ -150,7 +234,7 @@ impl Alerter {
     }
 
     /// Closes the audio context and restores the title and favicon.
-    pub fn shutdown(&mut self) {
+    fn shutdown(&mut self) {
         if let Some(audio) = self.audio.take() {
             let _ = audio.close();
         }
@@ -200,12 +284,12 @@ fn notification_permission() -> Option<NotificationPermission> {
 }
 
 /// Whether desktop notifications still need the viewer's permission.
-pub fn notifications_need_permission() -> bool {
+fn notifications_need_permission() -> bool {
     notification_permission() == Some(NotificationPermission::Default)
 }
 
 /// Asks for notification permission (call from a click).
-pub fn request_notifications() {
+fn request_notifications() {
     if has_notifications() {
         let _ = Notification::request_permission();
     }
