@@ -42,7 +42,7 @@ use live_stream_health::core::history::{History, Sample};
 use live_stream_health::core::params::{self, Layout};
 use live_stream_health::core::poll::Outcome;
 use live_stream_health::core::status::Status;
-use live_stream_health::core::summary::{render_html, summarise};
+use live_stream_health::core::summary::{change_line, listed_changes, share_line, summarise};
 use live_stream_health::core::time::format_iso_utc;
 use live_stream_health::core::trend;
 use wasm_bindgen::JsCast;
@@ -430,8 +430,19 @@ fn breakdown(history: RwSignal<History>, layout: Layout) -> Vec<(&'static str, f
             ("chart markup", time(&mut || bb(plot_markup(&geometry)))),
             ("summary", time(&mut || bb(summarise(h, now, 1000.0)))),
             (
-                "summary markup",
-                time(&mut || bb(render_html(&summarise(h, now, 1000.0), 0))),
+                "summary and its text",
+                time(&mut || {
+                    let summary = summarise(h, now, 1000.0);
+                    let shares: Vec<String> = Status::ALL
+                        .iter()
+                        .map(|s| share_line(&summary, *s))
+                        .collect();
+                    let changes: Vec<String> = listed_changes(&summary)
+                        .iter()
+                        .map(|c| change_line(c, 0))
+                        .collect();
+                    bb((shares, changes))
+                }),
             ),
             ("sample count", time(&mut || bb(h.sample_count()))),
             ("trend", time(&mut || bb(trend::estimate(h, now)))),

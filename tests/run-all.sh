@@ -33,6 +33,24 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --features e2e --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features csr --all-targets -- -D warnings
 
+step "shell rules: markup only for the chart's drawing, Reflect only in the Web Locks binding, no unsafe"
+# The page is views with reactive attributes and text: a string set as
+# markup rebuilds its nodes at every update (closing what was open,
+# dropping focus). The chart's drawing is the one exception.
+shell_rules_broken=0
+for rule in \
+  "inner_html outside the chart's drawing|inner_html|^src/app/components/(history_chart|sparkline)\.rs:" \
+  "browser APIs by name (Reflect) outside the Web Locks binding|Reflect|^src/app/web_locks\.rs:" \
+  "unsafe code in the shell|\bunsafe\b|^$"; do
+  IFS='|' read -r what pattern allowed <<<"$rule"
+  found="$(grep -rnE "$pattern" src/app | grep -vE "$allowed" || true)"
+  if [ -n "$found" ]; then
+    printf '%s:\n%s\n' "$what" "$found" >&2
+    shell_rules_broken=1
+  fi
+done
+[ "$shell_rules_broken" = 0 ] || exit 1
+
 step "shell rules: the wasm-streams stand-in is in use"
 # The stand-in (src/patches/wasm-streams, see its README) only saves bytes
 # while cargo uses it; a Leptos upgrade that wants another wasm-streams
@@ -62,7 +80,7 @@ LSH_TEST_SERVER="http://127.0.0.1:$port" \
   WASM_BINDGEN_TEST_TIMEOUT=300 \
   cargo test --target wasm32-unknown-unknown --features csr --test browser_widget
 
-step "release bundle and its size"
+step "release bundle and its size (guard: 150 KB gzip)"
 LSH_SIZE_ENFORCE=1 bash tests/size-report.sh dist
 
 step "end-to-end: the built widget in Chromium against the real stand-in"

@@ -97,7 +97,8 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
     {
         let origin = origin.clone();
         Effect::new(move |_| {
-            reported.track();
+            // Read, not only tracked: a memo nobody reads is never computed.
+            let _changed = reported.get();
             untrack(|| post_status(&origin, monitor, view, trend));
         });
     }

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use crate::app::state::WidgetState;
 use crate::app::use_clock::Clock;
 use crate::core::history::History;
-use crate::core::monitor::{Monitor, Role, View};
+use crate::core::monitor::{Role, View};
 use crate::core::poll::ConnState;
 use crate::core::status::Status;
 use crate::core::trend::{self, Trend};
@@ -28,14 +28,8 @@ use crate::core::trend::{self, Trend};
 pub struct LiveView {
     /// Everything the page shows at the clock's time.
     pub view: Memo<View>,
-    /// `data-status`.
+    /// `data-status`: the badge, the root and the alerts follow it.
     pub status: Memo<Status>,
-    /// `data-state`.
-    pub state: Memo<ConnState>,
-    /// `data-stale`.
-    pub stale: Memo<bool>,
-    /// Who polls for this tab (`data-poller`).
-    pub role: Memo<Role>,
     /// The drift trend at the newest sample (`None` until there are 90 s
     /// of data).
     pub trend: Memo<Option<Trend>>,
@@ -58,13 +52,25 @@ impl LiveView {
         LiveView {
             view,
             status: Memo::new(move |_| view.with(|v| v.status)),
-            state: Memo::new(move |_| view.with(|v| v.state)),
-            stale: Memo::new(move |_| view.with(|v| v.stale)),
-            role: Memo::new(move |_| view.with(|v| v.role)),
             trend: Memo::new(move |_| history.with(drift_trend)),
             samples: Memo::new(move |_| history.with(History::sample_count)),
             interval_ms: Memo::new(move |_| monitor.with(|m| m.poller().interval_ms())),
         }
+    }
+
+    /// `data-state` (tracked).
+    pub fn state(&self) -> ConnState {
+        self.view.with(|v| v.state)
+    }
+
+    /// `data-stale` (tracked).
+    pub fn stale(&self) -> bool {
+        self.view.with(|v| v.stale)
+    }
+
+    /// Who polls for this tab, `data-poller` (tracked).
+    pub fn role(&self) -> Role {
+        self.view.with(|v| v.role)
     }
 
     /// Whether the stream is slowly falling behind (`[data-drift-warning]`).
@@ -77,11 +83,4 @@ impl LiveView {
 fn drift_trend(history: &History) -> Option<Trend> {
     let at = history.latest_sample()?.received_ms;
     trend::estimate(history, at)
-}
-
-/// The monitor's view right now, untracked (for event handlers and
-/// messages).
-pub fn view_now(monitor: RwSignal<Monitor>, clock: Clock) -> View {
-    let now = clock.now.get_untracked();
-    monitor.with_untracked(|m| m.view(now))
 }

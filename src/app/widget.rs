@@ -105,8 +105,8 @@ pub fn Widget(
             class="lsh"
             node_ref=root
             data-status=move || live.status.get().as_str()
-            data-state=move || live.state.get().as_str()
-            data-stale=move || if live.stale.get() { "true" } else { "false" }
+            data-state=move || live.state().as_str()
+            data-stale=move || if live.stale() { "true" } else { "false" }
             data-layout=move || ui.with(|ui| ui.layout.as_str())
             data-theme=move || ui.with(|ui| ui.theme.as_str())
             data-embedded=embedded
