@@ -659,3 +659,38 @@ async fn text_changes_replace_no_element_of_the_badge_metrics_or_summary() {
         "elements were rebuilt for a text change"
     );
 }
+
+#[wasm_bindgen_test]
+async fn clock_ticks_between_pixel_columns_do_not_redraw_the_chart() {
+    // Three samples a second apart, then the same answer again and again:
+    // no new sample, so only the clock moves. An hour over the chart's
+    // ~530 columns is about 7 s a column.
+    let run = run_id("ticks");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("ticks", 3600.0),
+        endpoint(&run, "excellent,excellent,excellent,same")
+    ));
+    widget.wait_samples(3, 8000).await;
+    let observed = js_sys::eval(
+        "window.__lshRedraws = 0;
+         window.__lshPlotObserver = new MutationObserver((records) => {
+           window.__lshRedraws += records.filter((r) => r.type === 'childList').length;
+         });
+         window.__lshPlotObserver.observe(
+           document.querySelector('svg[data-chart=\"history\"] > g'), { childList: true });
+         true",
+    );
+    assert!(observed.is_ok(), "the observer could not be installed");
+    // Three clock ticks and three polls.
+    TimeoutFuture::new(3500).await;
+    let redraws = js_sys::eval("window.__lshPlotObserver.disconnect(); window.__lshRedraws")
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(f64::NAN);
+    assert_eq!(widget.sample_count(), 3, "a new sample arrived");
+    assert!(
+        redraws <= 1.0,
+        "the plot was redrawn {redraws} times in 3.5 s without a new sample"
+    );
+}
