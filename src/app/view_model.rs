@@ -1,7 +1,7 @@
 //! The view model: what the page shows, as memos over the state and the
 //! clock, provided as context by the widget for every component to read.
 //!
-//! [`Monitor::view`] turns the monitor into a [`View`] at a given time; the
+//! [`Monitor::view`](crate::core::monitor::Monitor::view) turns the monitor into a [`View`] at a given time; the
 //! memo of it recomputes when the monitor changes or the clock ticks, and
 //! tells its readers only when the view really changed. Each field a
 //! component shows is read through a closure or a smaller memo of its own,
