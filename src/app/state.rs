@@ -22,6 +22,7 @@ use leptos::prelude::*;
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
 use crate::core::params::{Config, Layout, Notice, Theme};
+use crate::core::protocol::ConfigChange;
 
 /// The widget's state: three signals, cheap to copy.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +50,22 @@ impl WidgetState {
             monitor: RwSignal::new(Monitor::new(config, notices)),
             ui: RwSignal::new(ui),
         }
+    }
+}
+
+impl WidgetState {
+    /// Applies a host's `lsh:config`: a new poll interval, layout or
+    /// theme. Readers hear of the arrangement only when it changed.
+    pub fn apply(&self, change: &ConfigChange) {
+        if let Some(interval_ms) = change.interval_ms {
+            self.monitor.update(|m| m.set_interval_ms(interval_ms));
+        }
+        self.ui.maybe_update(|ui| {
+            let before = *ui;
+            ui.layout = change.layout.unwrap_or(ui.layout);
+            ui.theme = change.theme.unwrap_or(ui.theme);
+            *ui != before
+        });
     }
 }
 

@@ -30,7 +30,6 @@ use crate::app::use_location_fragment::use_location_fragment;
 use crate::app::use_persisted_history::use_persisted_history;
 use crate::app::use_poller::use_poller;
 use crate::app::view_model::LiveView;
-use crate::core::protocol::ConfigChange;
 
 /// How often "updated N s ago" and countdowns refresh.
 const CLOCK_TICK_MS: u32 = 1000;
@@ -78,17 +77,6 @@ pub fn Widget(
     let root = NodeRef::<Main>::new();
     let embedded = origin.is_some().then_some("");
     if let Some(origin) = origin {
-        let on_config = UnsyncCallback::new(move |change: ConfigChange| {
-            if let Some(interval_ms) = change.interval_ms {
-                monitor.update(|m| m.set_interval_ms(interval_ms));
-            }
-            ui.maybe_update(|ui| {
-                let before = *ui;
-                ui.layout = change.layout.unwrap_or(ui.layout);
-                ui.theme = change.theme.unwrap_or(ui.theme);
-                *ui != before
-            });
-        });
         use_host_messages(UseHostMessagesOptions {
             origin,
             monitor,
@@ -96,7 +84,7 @@ pub fn Widget(
             trend: live.trend,
             root,
             on_token: UnsyncCallback::new(move |token| poller.set_token.run(Some(token))),
-            on_config,
+            on_config: UnsyncCallback::new(move |change| state.apply(&change)),
         });
     }
 
