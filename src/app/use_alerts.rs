@@ -70,15 +70,19 @@ pub fn use_alerts(
     let alerter = Rc::new(RefCell::new(Alerter::new(channels)));
 
     if channels.any() {
-        let latest = Memo::new(move |_| {
-            history.with(|h| h.latest_sample().map(|s| (s.received_ms as i64, s.status)))
-        });
+        // Each new sample once: the effect compares with the sample it saw.
         let on_sample = Rc::clone(&alerter);
-        Effect::new(move |_| match latest.get() {
-            Some((at, status)) => {
-                on_sample.borrow_mut().on_sample(status, at as f64);
+        Effect::new(move |seen: Option<Option<(f64, Status)>>| {
+            let latest = history.with(|h| h.latest_sample().map(|s| (s.received_ms, s.status)));
+            if seen != Some(latest) {
+                match latest {
+                    Some((at, status)) => {
+                        on_sample.borrow_mut().on_sample(status, at);
+                    }
+                    None => on_sample.borrow_mut().reset(),
+                }
             }
-            None => on_sample.borrow_mut().reset(),
+            latest
         });
     }
     if channels.title {

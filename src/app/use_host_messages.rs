@@ -88,18 +88,18 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         })
     };
 
-    // lsh:status on every change of status, state or the drift warning.
-    let reported = Memo::new(move |_| {
-        let (status, state) = view.with(|v| (v.status, v.state));
-        let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
-        (status, state, falling_behind)
-    });
+    // lsh:status on every change of status, state or the drift warning:
+    // the effect compares with what it reported last.
     {
         let origin = origin.clone();
-        Effect::new(move |_| {
-            // Read, not only tracked: a memo nobody reads is never computed.
-            let _changed = reported.get();
-            untrack(|| post_status(&origin, monitor, view, trend));
+        Effect::new(move |reported| {
+            let (status, state) = view.with(|v| (v.status, v.state));
+            let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
+            let now = (status, state, falling_behind);
+            if reported != Some(now) {
+                untrack(|| post_status(&origin, monitor, view, trend));
+            }
+            now
         });
     }
 
@@ -108,17 +108,17 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
     {
         let origin = origin.clone();
         let timer = Rc::clone(&expiry_timer);
-        let expiry = Memo::new(move |_| {
-            monitor.with(|m| (m.poller().generation(), m.poller().expires_at_ms()))
-        });
-        Effect::new(move |_| {
-            let (_, expires_at) = expiry.get();
+        Effect::new(move |scheduled| {
+            let token = monitor.with(|m| (m.poller().generation(), m.poller().expires_at_ms()));
+            if scheduled == Some(token) {
+                return token;
+            }
             timer.borrow_mut().take();
-            let Some(expires_at) = expires_at else {
-                return;
+            let (_, Some(expires_at)) = token else {
+                return token;
             };
             if expires_at <= now_ms() {
-                return;
+                return token;
             }
             let origin = origin.clone();
             let send = move || post(&origin, &protocol::token_expiring(expires_at));
@@ -129,6 +129,7 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
                 let delay = notice_in.min(f64::from(i32::MAX)).ceil() as u32;
                 *timer.borrow_mut() = Some(Timeout::new(delay, send));
             }
+            token
         });
     }
 

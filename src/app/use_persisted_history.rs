@@ -30,13 +30,15 @@ pub const SAVE_EVERY_MS: u32 = 30_000;
 /// [`SAVE_EVERY_MS`] in case the page is killed without one, and once more
 /// at the owner's cleanup, which also removes the listener and the timer.
 pub fn use_persisted_history(monitor: RwSignal<Monitor>, history: RwSignal<History>) {
-    let stream = Memo::new(move |_| monitor.with(|m| m.stream_id().map(str::to_owned)));
-    Effect::new(move |_| {
-        if let Some(id) = stream.get() {
+    // When the stream changes: the effect compares with the last one.
+    Effect::new(move |watched: Option<Option<String>>| {
+        let stream = monitor.with(|m| m.stream_id().map(str::to_owned));
+        if let Some(id) = stream.as_deref().filter(|_| watched.as_ref() != Some(&stream)) {
             if history.with_untracked(|h| h.sample_count() == 0) {
-                restore(&id, history);
+                restore(id, history);
             }
         }
+        stream
     });
     let pagehide = window_event_listener(ev::pagehide, move |_| save(monitor, history));
     let timer = SendWrapper::new(Interval::new(SAVE_EVERY_MS, move || save(monitor, history)));
