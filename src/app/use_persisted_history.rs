@@ -33,7 +33,10 @@ pub fn use_persisted_history(monitor: RwSignal<Monitor>, history: RwSignal<Histo
     // When the stream changes: the effect compares with the last one.
     Effect::new(move |watched: Option<Option<String>>| {
         let stream = monitor.with(|m| m.stream_id().map(str::to_owned));
-        if let Some(id) = stream.as_deref().filter(|_| watched.as_ref() != Some(&stream)) {
+        if let Some(id) = stream
+            .as_deref()
+            .filter(|_| watched.as_ref() != Some(&stream))
+        {
             if history.with_untracked(|h| h.sample_count() == 0) {
                 restore(id, history);
             }

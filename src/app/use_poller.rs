@@ -70,6 +70,9 @@ pub struct UsePoller {
 /// shared-polling group left.
 pub fn use_poller(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> UsePoller {
     let poller = Driver::new(monitor, history);
+    // The first request is queued before the group is joined (an effect,
+    // which runs just after): the first status must not wait for the lock.
+    poller.start();
     let share_key = Memo::new(move |_| monitor.with(Monitor::share_key));
     let shared = use_shared_polling(
         share_key.into(),
@@ -89,7 +92,6 @@ pub fn use_poller(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> Use
         },
     );
     let _ = poller.inner.shared.set(shared);
-    poller.start();
     let owned = SendWrapper::new(poller.clone());
     on_cleanup(move || owned.shutdown());
     UsePoller {

@@ -68,8 +68,10 @@ pub fn Widget(
     let live = LiveView::new(state, clock);
     provide_context(live);
 
-    use_persisted_history(monitor, history);
+    // The poller first: its first request is queued before anything else
+    // the widget starts.
     let poller = use_poller(monitor, history);
+    use_persisted_history(monitor, history);
     if follow_location {
         use_location_fragment(monitor, poller.set_token);
     }
