@@ -61,8 +61,9 @@ pub struct UsePoller {
 /// poller.set_token.run(Some(token));
 /// ```
 ///
-/// The configured token's first request goes out during this call, before
-/// the first render. After that, one request at a time: the next is
+/// The configured token's first request is started by this call (it leaves
+/// as soon as the caller's synchronous work is done, ahead of any effect
+/// created after it), with no timer in between. After that, one request at a time: the next is
 /// scheduled when the previous one settles, as the monitor says. While
 /// another tab of this browser polls the same stream, this one makes no
 /// requests and renders that tab's results. Everything stops at the
