@@ -6,9 +6,12 @@
 //! - [`core`]: plain Rust with no browser or server imports: response parsing,
 //!   status rules, the history ring, the poll state machine, token claims, URL
 //!   parameters and chart geometry. `cargo test` covers it natively.
-//! - `app` (feature `csr`): the Leptos components and browser glue. It reads
-//!   signals and calls the core; it owns every timer, request and listener it
-//!   creates and releases them on cleanup.
+//! - `app` (feature `csr`): the Leptos shell. The state lives in signals
+//!   provided as context, derived values in memos, the page in one component
+//!   per file; one `use_*` hook per concern (polling, shared polling,
+//!   persistence, the URL fragment, alerts, the host protocol, the clock)
+//!   owns every timer, request and listener it creates and releases them in
+//!   its own cleanup.
 //! - `server` (feature `server`): the native stand-in for the Live Stream
 //!   Health endpoint, the token tool and test servers.
 

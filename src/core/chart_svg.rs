@@ -4,14 +4,17 @@
 //!
 //! [`crate::core::chart`] computes the geometry; this module writes it out.
 //! The shell puts each string into its `<g>` with one `inner_html`, instead
-//! of building an element per rect, line and label through Leptos.
+//! of building an element per rect, line and label through Leptos; the
+//! chart's drawing is the one place where the shell sets markup.
 //!
 //! Why markup, not a Leptos view per element:
-//! - **Size.** Every reactive list in a Leptos view is a monomorphized render
-//!   effect with its own keyed diffing; the chart had a dozen of them, and
-//!   they made up the largest part of the widget's WebAssembly. The whole
-//!   plot is redrawn whenever `now` ticks anyway (everything slides left), so
-//!   diffing bought nothing. One string per change costs a few hundred bytes.
+//! - **Nothing to keep.** The plot is redrawn whenever its time axis moves
+//!   a column or a sample arrives, and then everything slides left: every
+//!   path, rect and label changes, so keyed diffing of a dozen element
+//!   lists would buy nothing. Nothing in the drawing holds focus or state
+//!   (the SVG element around it does, and stays); one string per redraw is
+//!   also a few hundred bytes of WebAssembly instead of a dozen reactive
+//!   lists.
 //! - **Testable.** The markup is a pure function of the geometry, checked
 //!   natively with `cargo test`.
 //! - **Safe by construction.** The markup holds only numbers formatted here
@@ -87,6 +90,25 @@ pub fn plot_x_from_client(client_x: f64, box_left: f64, box_width: f64, view_wid
         return f64::NAN;
     }
     (client_x - box_left) * (view_width / box_width) - MARGIN_LEFT
+}
+
+/// The time at the right edge of a chart `width` units wide over
+/// `window_ms`: `now_ms` rounded up to the next whole pixel column.
+///
+/// One column of a day-long chart is about 100 s, of an hour-long one
+/// about 7 s: drawn at the real time, every clock tick would shift the
+/// whole chart by a fraction of a pixel and recompute it over the full
+/// history for nothing the eye can see. Drawn at this time, the chart (and
+/// its hit-testing) only moves when the axis really moves by a column, or
+/// when a sample arrives. The right edge is never behind `now_ms`, so the
+/// newest sample is always inside the window. Unusable inputs give
+/// `now_ms` back unchanged.
+pub fn axis_now(now_ms: f64, window_ms: f64, width: f64) -> f64 {
+    let column_ms = window_ms / width;
+    if !(now_ms.is_finite() && column_ms.is_finite() && column_ms > 0.0) {
+        return now_ms;
+    }
+    (now_ms / column_ms).ceil() * column_ms
 }
 
 /// The SVG's `aria-label`: what it shows and how to read it.
@@ -359,23 +381,26 @@ pub struct HoverMark {
     pub readout: HoverReadout,
 }
 
-/// The cursor for `sample`, or `None` once it has left the window. `clock`
-/// is the sample's local time of day, which only the browser knows.
+/// The cursor for `sample`, or `None` once it has left the window.
+/// `axis_ms` is the time at the chart's right edge (see [`axis_now`]),
+/// `now_ms` the clock for "2 min ago"; `clock` is the sample's local time
+/// of day, which only the browser knows.
 pub fn hover_mark(
     sample: &Sample,
+    axis_ms: f64,
     now_ms: f64,
     window_ms: f64,
     plot_width: f64,
     geometry: &ChartGeometry,
     clock: String,
 ) -> Option<HoverMark> {
-    let left = now_ms - window_ms;
+    let left = axis_ms - window_ms;
     if sample.received_ms.is_nan() || left.is_nan() || sample.received_ms < left {
         return None;
     }
     let finite = |value: Option<f64>| value.filter(|v| v.is_finite());
     Some(HoverMark {
-        x: time_to_x(now_ms, window_ms, plot_width, sample.received_ms),
+        x: time_to_x(axis_ms, window_ms, plot_width, sample.received_ms),
         deviation_y: finite(sample.deviation_ms).map(|v| geometry.deviation_y(v)),
         session_avg_y: finite(sample.session_avg_ms).map(|v| geometry.session_avg_y(v)),
         clock,
@@ -537,6 +562,30 @@ mod tests {
     }
 
     #[test]
+    fn the_axis_moves_by_whole_columns_and_never_lags_the_clock() {
+        // An hour over 600 columns: 6 s a column.
+        let at = 1_700_000_001_000.0;
+        let axis = axis_now(at, HOUR, 600.0);
+        assert!(axis >= at && axis - at < 6_000.0, "{axis}");
+        // Every tick within one column draws at the same time.
+        for tick in 0..5 {
+            let now = axis - 5_500.0 + f64::from(tick) * 1_000.0;
+            assert_eq!(axis_now(now, HOUR, 600.0), axis, "tick {tick}");
+        }
+        assert_eq!(axis_now(axis + 1.0, HOUR, 600.0), axis + 6_000.0);
+        // A day over 888 columns moves about every 97 s.
+        let day = 24.0 * HOUR;
+        assert_eq!(
+            axis_now(at, day, 888.0),
+            axis_now(at + 60_000.0, day, 888.0)
+        );
+        for (window, width) in [(HOUR, 0.0), (f64::NAN, 600.0), (-HOUR, 600.0)] {
+            assert_eq!(axis_now(at, window, width), at);
+        }
+        assert!(axis_now(f64::NAN, HOUR, 600.0).is_nan());
+    }
+
+    #[test]
     fn aria_label_names_the_window_and_count() {
         let label = aria_label(HOUR, 3);
         assert!(
@@ -615,7 +664,15 @@ mod tests {
         let hovered = sample(NOW - 125_000.0, Some(-1_234.0));
         history.push(hovered);
         let geometry = geometry_of(&history);
-        let mark = hover_mark(&hovered, NOW, HOUR, 600.0, &geometry, "14:03:21".into());
+        let mark = hover_mark(
+            &hovered,
+            NOW,
+            NOW,
+            HOUR,
+            600.0,
+            &geometry,
+            "14:03:21".into(),
+        );
         let Some(mark) = mark else {
             panic!("the sample is in the window");
         };
@@ -639,7 +696,7 @@ mod tests {
         let hovered = sample(NOW, None);
         history.push(hovered);
         let geometry = geometry_of(&history);
-        let mark = hover_mark(&hovered, NOW, HOUR, 600.0, &geometry, "<b>".into());
+        let mark = hover_mark(&hovered, NOW, NOW, HOUR, 600.0, &geometry, "<b>".into());
         let markup = hover_markup(mark.as_ref(), 600.0);
         assert!(markup.contains("&lt;b&gt; (just now)"), "{markup}");
         assert!(!markup.contains("<b>"));
@@ -651,7 +708,7 @@ mod tests {
         let geometry = geometry_of(&History::new(60));
         let old = sample(NOW - 2.0 * HOUR, Some(1.0));
         assert_eq!(
-            hover_mark(&old, NOW, HOUR, 600.0, &geometry, String::new()),
+            hover_mark(&old, NOW, NOW, HOUR, 600.0, &geometry, String::new()),
             None
         );
         assert_eq!(tooltip_x(100.0, 600.0), 110.0);

@@ -4,11 +4,13 @@
 //! the next one, but never across an outage (a gap entry, or more than
 //! [`max_hold_ms`] without a sample); that time counts as "no data". The
 //! event log lists every status change between consecutive samples (the raw
-//! facts, not the alerting hysteresis) and downloads as CSV.
+//! facts, not the alerting hysteresis) and downloads as CSV. The texts the
+//! summary panel shows are formed here too, so the view only places them.
 
+use crate::core::format::{format_duration, format_ms};
 use crate::core::history::{Entry, History, Sample};
 use crate::core::status::Status;
-use crate::core::time::format_iso_utc;
+use crate::core::time::{format_clock, format_iso_utc};
 
 /// Longest time one sample's status is taken to hold: 2.5 intervals, at
 /// least 15 s (the same rule the chart uses to break its lines).
@@ -226,79 +228,87 @@ mod tests {
     }
 }
 
-/// Escapes text for HTML (see [`crate::core::markup::escape`]).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    crate::core::markup::escape(&mut out, text);
-    out
-}
-
 /// Most changes listed on screen (the CSV has them all).
 pub const LISTED_CHANGES: usize = 50;
 
-/// The summary panel's content as HTML: per-status time shares, the worst
-/// deviation and the newest status changes. Rendered as one string (set
-/// with `innerHTML` by the shell) rather than as reactive nodes: it changes
-/// as a whole once per sample, and this keeps the WebAssembly small. Every
-/// piece of text is generated here and escaped all the same.
-pub fn render_html(summary: &Summary, offset_minutes: i32) -> String {
-    use crate::core::format::{format_duration, format_ms};
-    use crate::core::time::format_clock;
+/// Summarises the history up to its newest entry, so the summary changes
+/// with the history, not with the clock.
+pub fn summarise_to_newest(history: &History, interval_ms: f64) -> Summary {
+    let end = history.entries().back().map_or(0.0, Entry::at_ms);
+    summarise(history, end, interval_ms)
+}
 
-    let mut html = String::from("<ul class=\"lsh-shares\">");
-    for status in Status::ALL {
-        let percent = (summary.share_of(status) * 100.0).round() as u32;
-        html.push_str(&format!(
-            "<li data-share=\"{}\"><span class=\"lsh-share-bar\" style=\"--lsh-share:{percent}%\"></span>{} {} ({percent}%)</li>",
-            status.as_str(),
-            status.label(),
-            escape(&format_duration(summary.time_in(status) / 1000.0)),
-        ));
+/// The share of time in `status`, in whole percent.
+pub fn share_percent(summary: &Summary, status: Status) -> u32 {
+    (summary.share_of(status) * 100.0).round() as u32
+}
+
+/// One line of the time-in-status list: "Poor 5 s (33%)".
+pub fn share_line(summary: &Summary, status: Status) -> String {
+    format!(
+        "{} {} ({}%)",
+        status.label(),
+        format_duration(summary.time_in(status) / 1000.0),
+        share_percent(summary, status)
+    )
+}
+
+/// The worst deviation in whole milliseconds (`data-worst`), when one was
+/// measured.
+pub fn worst_value(summary: &Summary) -> Option<i64> {
+    worst(summary).map(|(_, deviation)| deviation.round() as i64)
+}
+
+/// "Worst deviation −1.5 s at 14:03:21", in the browser's time zone
+/// (`offset_minutes` east of UTC).
+pub fn worst_line(summary: &Summary, offset_minutes: i32) -> String {
+    match worst(summary) {
+        Some((at, deviation)) => format!(
+            "Worst deviation {} at {}",
+            format_ms(deviation),
+            format_clock(at, offset_minutes)
+        ),
+        None => "No deviation measured yet".to_owned(),
     }
-    html.push_str("</ul>");
-    let worst = summary
+}
+
+fn worst(summary: &Summary) -> Option<(f64, f64)> {
+    summary
         .worst
-        .and_then(|w| w.deviation_ms.map(|d| (w.received_ms, d)));
-    match worst {
-        Some((at, deviation)) => html.push_str(&format!(
-            "<p class=\"lsh-worst\" data-worst=\"{}\">Worst deviation {} at {}</p>",
-            deviation.round() as i64,
-            escape(&format_ms(deviation)),
-            escape(&format_clock(at, offset_minutes)),
-        )),
-        None => html.push_str("<p class=\"lsh-worst\" data-worst>No deviation measured yet</p>"),
-    }
-    html.push_str(&format!(
-        "<details class=\"lsh-events\"><summary>Status changes ({})</summary><ol data-events>",
-        summary.changes.len()
-    ));
-    for change in summary.changes.iter().rev().take(LISTED_CHANGES) {
-        html.push_str(&format!(
-            "<li data-event=\"{}\">{} {} \u{2192} {} {}</li>",
-            change.to.as_str(),
-            escape(&format_clock(change.at_ms, offset_minutes)),
-            change.from.label(),
-            change.to.label(),
-            escape(&change.deviation_ms.map(format_ms).unwrap_or_default()),
-        ));
-    }
-    html.push_str("</ol></details>");
-    html
+        .and_then(|w| w.deviation_ms.map(|d| (w.received_ms, d)))
+}
+
+/// The changes listed on screen: the newest [`LISTED_CHANGES`], newest
+/// first.
+pub fn listed_changes(summary: &Summary) -> Vec<StatusChange> {
+    summary
+        .changes
+        .iter()
+        .rev()
+        .take(LISTED_CHANGES)
+        .copied()
+        .collect()
+}
+
+/// One line of the event log: "14:03:21 Excellent → Poor −1.5 s".
+pub fn change_line(change: &StatusChange, offset_minutes: i32) -> String {
+    let deviation = change.deviation_ms.map(format_ms).unwrap_or_default();
+    format!(
+        "{} {} \u{2192} {} {deviation}",
+        format_clock(change.at_ms, offset_minutes),
+        change.from.label(),
+        change.to.label(),
+    )
 }
 
 #[cfg(test)]
-mod render_tests {
+mod view_tests {
     use super::*;
     use crate::core::history::Sample;
 
-    #[test]
-    fn the_panel_lists_shares_worst_and_changes() {
+    fn history_of(points: &[(f64, Status, f64)]) -> History {
         let mut history = History::new(60);
-        for (at, status, deviation) in [
-            (0.0, Status::Excellent, 10.0),
-            (5000.0, Status::Poor, -1500.0),
-            (10_000.0, Status::Good, 700.0),
-        ] {
+        for &(at, status, deviation) in points {
             history.push(Sample {
                 received_ms: at,
                 updated_at_ms: Some(at as i64),
@@ -307,26 +317,68 @@ mod render_tests {
                 status,
             });
         }
-        let html = render_html(&summarise(&history, 15_000.0, 5000.0), 0);
-        assert!(html.contains("<li data-share=\"poor\">"), "{html}");
-        assert!(html.contains("Poor 5 s (33%)"), "{html}");
-        assert!(
-            html.contains("data-worst=\"-1500\">Worst deviation \u{2212}1.5 s at 00:00:05"),
-            "{html}"
-        );
-        assert!(html.contains("Status changes (2)"), "{html}");
-        let newest_first = html
-            .find("Poor \u{2192} Good")
-            .zip(html.find("Excellent \u{2192} Poor"));
-        assert!(newest_first.is_some_and(|(a, b)| a < b), "{html}");
-        assert_eq!(html.matches("<li data-event=").count(), 2);
+        history
     }
 
     #[test]
-    fn escaping_covers_markup() {
+    fn the_panel_reads_shares_worst_and_changes() {
+        let history = history_of(&[
+            (0.0, Status::Excellent, 10.0),
+            (5000.0, Status::Poor, -1500.0),
+            (10_000.0, Status::Good, 700.0),
+        ]);
+        let summary = summarise(&history, 15_000.0, 5000.0);
+        assert_eq!(share_line(&summary, Status::Poor), "Poor 5 s (33%)");
+        assert_eq!(share_percent(&summary, Status::Good), 33);
+        assert_eq!(worst_value(&summary), Some(-1500));
         assert_eq!(
-            escape("<a href=\"x\">&"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;"
+            worst_line(&summary, 0),
+            "Worst deviation \u{2212}1.5 s at 00:00:05"
         );
+        let listed = listed_changes(&summary);
+        let lines: Vec<String> = listed.iter().map(|c| change_line(c, 0)).collect();
+        assert_eq!(
+            lines,
+            [
+                "00:00:10 Poor \u{2192} Good 700 ms",
+                "00:00:05 Excellent \u{2192} Poor \u{2212}1.5 s"
+            ],
+            "newest first"
+        );
+        assert_eq!(
+            change_line(&listed[0], 60),
+            "01:00:10 Poor \u{2192} Good 700 ms"
+        );
+    }
+
+    #[test]
+    fn an_empty_history_says_so() {
+        let summary = summarise_to_newest(&History::new(60), 5000.0);
+        assert_eq!(worst_value(&summary), None);
+        assert_eq!(worst_line(&summary, 0), "No deviation measured yet");
+        assert_eq!(
+            share_line(&summary, Status::Excellent),
+            "Excellent 0 s (0%)"
+        );
+        assert!(listed_changes(&summary).is_empty());
+    }
+
+    #[test]
+    fn the_list_stops_at_fifty_newest_changes() {
+        let points: Vec<(f64, Status, f64)> = (0..120)
+            .map(|i| {
+                let status = if i % 2 == 0 {
+                    Status::Excellent
+                } else {
+                    Status::Poor
+                };
+                (f64::from(i) * 1000.0, status, 0.0)
+            })
+            .collect();
+        let summary = summarise_to_newest(&history_of(&points), 1000.0);
+        assert_eq!(summary.changes.len(), 119);
+        let listed = listed_changes(&summary);
+        assert_eq!(listed.len(), LISTED_CHANGES);
+        assert_eq!(listed[0].at_ms, 119_000.0);
     }
 }

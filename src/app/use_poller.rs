@@ -1,74 +1,103 @@
-//! The poll driver: the only code that touches timers and the network.
+//! [`use_poller`]: the requests to the stats endpoint, one at a time, with
+//! backoff, timeouts and aborts, shared with other tabs watching the same
+//! stream.
 //!
-//! It owns one timer, at most one request (with its `AbortController` and
-//! its timeout) and nothing else; [`Driver::shutdown`] releases all of them
-//! and the widget registers it as the owner's cleanup. What the timer and
-//! the request do is decided by the pure [`Monitor`]/[`Poller`]
-//! state machine; this file only carries out [`Next`] and reports
-//! [`Outcome`]s.
+//! What to do and when is decided by the pure [`Monitor`]/[`Poller`] state
+//! machine; this hook carries out its [`Next`] with one timer and at most
+//! one request (with its `AbortController` and its timeout), and reports
+//! each [`Outcome`] back. The owner's cleanup clears the timer and aborts
+//! the request.
 //!
 //! Several tabs watching the same stream share one poller (see
-//! [`crate::core::share`]): the driver joins the group for its share key
-//! whenever its monitor polls, and only the tab holding the group's lock
-//! makes requests; it posts each result, the others feed those into their
-//! own monitor as if they had made the request. The driver also owns that
-//! membership (a [`Share`]), and [`Driver::shutdown`] leaves the group.
+//! [`crate::core::share`] and [`use_shared_polling`]): only the tab holding
+//! the group's lock makes requests; it posts each result, and the others
+//! feed those into their own monitor as if they had made the request. Until
+//! a leader is heard from (or the lock is granted) a tab polls for itself:
+//! the browser takes tens of milliseconds to grant even a free lock, and
+//! the first status must not wait for it.
 //!
 //! Requests go out with `credentials: omit`, `cache: no-store` and
 //! `referrerPolicy: no-referrer`: the token travels only in the URL to the
 //! configured endpoint, and never in a Referer header anywhere.
 //!
 //! [`Poller`]: crate::core::poll::Poller
+//! [`Outcome`]: crate::core::poll::Outcome
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use gloo_net::http::Request;
-use gloo_timers::callback::{Interval, Timeout};
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use web_sys::{
     AbortController, AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestMode,
 };
 
-use crate::app::share::Share;
+use crate::app::use_clock::now_ms;
+use crate::app::use_shared_polling::{
+    use_shared_polling, UseSharedPolling, UseSharedPollingOptions,
+};
 use crate::core::api::{parse_retry_after_ms, MAX_BODY_BYTES};
 use crate::core::history::History;
 use crate::core::monitor::{Monitor, Role};
 use crate::core::poll::{Next, Step, REQUEST_TIMEOUT_MS};
-use crate::core::share::{decode, encode, Message, Response};
+use crate::core::share::{Message, Response};
 
-/// A one-shot timer; dropping it cancels it. Every timeout of the app goes
-/// through here: gloo's `Timeout::new` is compiled once per closure type,
-/// behind one boxed type it is compiled once.
-pub fn timeout(delay_ms: u32, callback: impl FnOnce() + 'static) -> Timeout {
-    timeout_boxed(delay_ms, Box::new(callback))
+/// What [`use_poller`] returns.
+#[derive(Clone, Copy)]
+pub struct UsePoller {
+    /// Sets or replaces the token (from a host page, or a new link): the
+    /// request in flight is dropped and polling starts again at once.
+    /// History is kept when the new token is for the same stream.
+    pub set_token: UnsyncCallback<Option<String>>,
 }
 
-#[inline(never)]
-fn timeout_boxed(delay_ms: u32, callback: Box<dyn FnOnce()>) -> Timeout {
-    Timeout::new(delay_ms, callback)
-}
-
-/// A repeating timer; dropping it (or `cancel`) stops it. Boxed like
-/// [`timeout`], so gloo's `Interval::new` is compiled once.
-pub fn interval(period_ms: u32, callback: impl FnMut() + 'static) -> Interval {
-    interval_boxed(period_ms, Box::new(callback))
-}
-
-#[inline(never)]
-fn interval_boxed(period_ms: u32, callback: Box<dyn FnMut()>) -> Interval {
-    Interval::new(period_ms, callback)
-}
-
-/// Runs a task on the page's event loop. Every task of the app goes
-/// through here, boxed, so the executor is compiled once.
-pub fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
-    leptos::task::spawn_local(task);
-}
-
-/// Browser time, Unix epoch milliseconds.
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
+/// Polls the endpoint for the monitor's token and records every outcome
+/// in the monitor and the history.
+///
+/// ```ignore
+/// let poller = use_poller(state.monitor, state.history);
+/// poller.set_token.run(Some(token));
+/// ```
+///
+/// The configured token's first request is started by this call (it leaves
+/// as soon as the caller's synchronous work is done, ahead of any effect
+/// created after it), with no timer in between. After that, one request at a time: the next is
+/// scheduled when the previous one settles, as the monitor says. While
+/// another tab of this browser polls the same stream, this one makes no
+/// requests and renders that tab's results. Everything stops at the
+/// owner's cleanup: the timer is cleared, the request aborted, the
+/// shared-polling group left.
+pub fn use_poller(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> UsePoller {
+    let poller = Driver::new(monitor, history);
+    // The first request is queued before the group is joined (an effect,
+    // which runs just after): the first status must not wait for the lock.
+    poller.start();
+    let share_key = Memo::new(move |_| monitor.with(Monitor::share_key));
+    let shared = use_shared_polling(
+        share_key.into(),
+        UseSharedPollingOptions {
+            on_join: {
+                let poller = poller.clone();
+                Rc::new(move |joined| poller.on_join(joined))
+            },
+            on_lead: {
+                let poller = poller.clone();
+                Rc::new(move || poller.on_lead())
+            },
+            on_message: {
+                let poller = poller.clone();
+                Rc::new(move |message| poller.on_message(message))
+            },
+        },
+    );
+    let _ = poller.inner.shared.set(shared);
+    let owned = SendWrapper::new(poller.clone());
+    on_cleanup(move || owned.shutdown());
+    UsePoller {
+        set_token: UnsyncCallback::new(move |token| poller.set_token(token)),
+    }
 }
 
 struct InFlight {
@@ -84,13 +113,13 @@ struct Inner {
     request: RefCell<Option<InFlight>>,
     request_ids: Cell<u64>,
     disposed: Cell<bool>,
-    share: RefCell<Option<Share>>,
-    /// The share key last joined (or tried: where the browser cannot share,
-    /// the same key is not tried again at every poll).
+    shared: OnceCell<UseSharedPolling>,
+    /// The share key the sharing state below belongs to.
     share_key: RefCell<Option<String>>,
-    /// Which membership the lock was granted to (each join gets a number).
-    joins: Cell<u64>,
-    leading: Cell<u64>,
+    /// A group of that key has been joined.
+    joined: Cell<bool>,
+    /// This tab holds the group's lock and polls for it.
+    leading: Cell<bool>,
     /// A leader's result has arrived since joining: this tab follows.
     heard_leader: Cell<bool>,
     /// The leader's latest shareable result and when its next request is
@@ -98,15 +127,14 @@ struct Inner {
     latest: RefCell<Option<(Response, f64)>>,
 }
 
-/// Drives one [`Monitor`]: schedules polls and runs requests.
+/// The timer and the request of one monitor.
 #[derive(Clone)]
-pub struct Driver {
+struct Driver {
     inner: Rc<Inner>,
 }
 
 impl Driver {
-    /// A driver for the monitor and history signals.
-    pub fn new(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> Driver {
+    fn new(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> Driver {
         Driver {
             inner: Rc::new(Inner {
                 monitor,
@@ -115,10 +143,10 @@ impl Driver {
                 request: RefCell::new(None),
                 request_ids: Cell::new(0),
                 disposed: Cell::new(false),
-                share: RefCell::new(None),
+                shared: OnceCell::new(),
                 share_key: RefCell::new(None),
-                joins: Cell::new(0),
-                leading: Cell::new(0),
+                joined: Cell::new(false),
+                leading: Cell::new(false),
                 heard_leader: Cell::new(false),
                 latest: RefCell::new(None),
             }),
@@ -126,99 +154,81 @@ impl Driver {
     }
 
     /// Starts with the configured token, if any.
-    pub fn start(&self) {
+    fn start(&self) {
         let now = now_ms();
-        let history = self.inner.history;
-        let next = history
-            .try_update(|h| self.inner.monitor.try_update(|m| m.start(h, now)))
+        let monitor = self.inner.monitor;
+        let next = self
+            .inner
+            .history
+            .try_update(|h| monitor.try_update(|m| m.start(h, now)))
             .flatten();
         self.apply(next.unwrap_or(Next::Idle));
     }
 
-    /// Sets or replaces the token (from a host page, or a new link).
-    pub fn set_token(&self, token: Option<String>) {
-        let joins = self.inner.joins.get();
+    fn set_token(&self, token: Option<String>) {
+        let key_before = self.inner.share_key.borrow().clone();
         self.cancel_request();
         let now = now_ms();
-        let history = self.inner.history;
-        let next = history
-            .try_update(|h| {
-                self.inner
-                    .monitor
-                    .try_update(|m| m.set_token(token, h, now))
-            })
+        let monitor = self.inner.monitor;
+        let next = self
+            .inner
+            .history
+            .try_update(|h| monitor.try_update(|m| m.set_token(token, h, now)))
             .flatten();
         self.apply(next.unwrap_or(Next::Idle));
-        if self.is_following() && self.inner.joins.get() == joins {
+        if self.is_following() && *self.inner.share_key.borrow() == key_before {
             // A new token for the same stream: ask the leader for its latest
-            // result (a new membership asks when it joins), instead of
+            // result (a new group is asked when it is joined), instead of
             // showing "Connecting" until the next poll.
             self.post(&Message::Hello);
         }
     }
 
-    /// Releases the timer, aborts the request in flight and leaves the
-    /// shared-polling group. Idempotent.
-    pub fn shutdown(&self) {
+    /// Clears the timer and aborts the request in flight. Idempotent.
+    fn shutdown(&self) {
         self.inner.disposed.set(true);
         self.inner.timer.borrow_mut().take();
         self.cancel_request();
-        self.leave();
+        self.forget_group();
     }
 
     /// Another tab of the group leads, and this one renders its results.
-    /// Until a leader is heard from (or the lock is granted) a tab that
-    /// joined polls for itself: the browser takes tens of milliseconds to
-    /// grant even a free lock, and the first status must not wait for it.
     fn is_following(&self) -> bool {
-        self.inner.heard_leader.get()
-            && self.inner.leading.get() == 0
-            && self.inner.share.borrow().is_some()
+        self.inner.heard_leader.get() && !self.inner.leading.get() && self.inner.joined.get()
     }
 
     fn post(&self, message: &Message) {
-        if let (Some(share), Some(text)) = (self.inner.share.borrow().as_ref(), encode(message)) {
-            share.post(&text);
+        if !self.inner.joined.get() {
+            return;
+        }
+        if let Some(shared) = self.inner.shared.get() {
+            shared.post(message);
         }
     }
 
-    fn leave(&self) {
-        self.inner.leading.set(0);
+    /// Forgets everything about the group this tab was in: it polls for
+    /// itself until it hears from the group of its current key.
+    fn forget_group(&self) {
+        self.inner.joined.set(false);
+        self.inner.leading.set(false);
         self.inner.heard_leader.set(false);
         self.inner.latest.borrow_mut().take();
-        // Dropped outside the borrow: leaving may run browser callbacks.
-        let share = self.inner.share.borrow_mut().take();
-        drop(share);
     }
 
-    /// Keeps the group membership in line with what the monitor watches:
-    /// the group of its share key while it polls, none otherwise.
-    fn sync_share(&self) {
-        let wanted = self
+    /// Keeps the sharing state in step with what the monitor watches: when
+    /// the share key changes (another stream, or polling stopped), the old
+    /// group's leader is no longer this tab's source, at once; the group of
+    /// the new key is joined by [`use_shared_polling`] just after.
+    fn sync_share_key(&self) {
+        let key = self
             .inner
             .monitor
             .try_with_untracked(Monitor::share_key)
             .flatten();
-        if *self.inner.share_key.borrow() == wanted {
-            return;
-        }
-        self.leave();
-        self.inner.share_key.replace(wanted.clone());
-        let joined = wanted.and_then(|key| {
-            let join = self.inner.joins.get() + 1;
-            self.inner.joins.set(join);
-            let (on_message, on_lead) = (self.clone(), self.clone());
-            Share::join(
-                &key,
-                move |text| on_message.on_message(&text),
-                move || on_lead.on_lead(join),
-            )
-        });
-        let joined_now = joined.is_some();
-        *self.inner.share.borrow_mut() = joined;
-        self.set_role(Role::Solo);
-        if joined_now {
-            self.post(&Message::Hello);
+        if *self.inner.share_key.borrow() != key {
+            self.inner.share_key.replace(key);
+            self.forget_group();
+            self.set_role(Role::Solo);
         }
     }
 
@@ -229,16 +239,26 @@ impl Driver {
         }
     }
 
+    /// A group was joined (or left without a new one).
+    fn on_join(&self, joined: bool) {
+        if self.inner.disposed.get() {
+            return;
+        }
+        self.forget_group();
+        self.inner.joined.set(joined);
+        self.set_role(Role::Solo);
+        if joined {
+            self.post(&Message::Hello);
+        }
+    }
+
     /// The group's lock was granted: this tab polls from now on, starting
     /// when the last leader's next request was due.
-    fn on_lead(&self, join: u64) {
-        if self.inner.disposed.get() || self.inner.joins.get() != join {
+    fn on_lead(&self) {
+        if self.inner.disposed.get() || !self.inner.joined.get() {
             return;
         }
-        if self.inner.share.borrow().is_none() {
-            return;
-        }
-        self.inner.leading.set(join);
+        self.inner.leading.set(true);
         self.set_role(Role::Leader);
         if self.inner.request.borrow().is_some() {
             // This tab's own first request is out; its answer schedules the
@@ -257,13 +277,13 @@ impl Driver {
     }
 
     /// A message from another tab of the group.
-    fn on_message(&self, text: &str) {
+    fn on_message(&self, message: Message) {
         if self.inner.disposed.get() {
             return;
         }
-        let leading = self.inner.leading.get() != 0;
-        match decode(text) {
-            Ok(Message::Hello) if leading => {
+        let leading = self.inner.leading.get();
+        match message {
+            Message::Hello if leading => {
                 let latest = self.inner.latest.borrow().clone();
                 if let Some((response, next_at)) = latest {
                     self.post(&Message::Result {
@@ -272,10 +292,10 @@ impl Driver {
                     });
                 }
             }
-            Ok(Message::Result {
+            Message::Result {
                 response,
                 next_in_ms,
-            }) if !leading => {
+            } if !leading => {
                 self.inner.heard_leader.set(true);
                 self.set_role(Role::Follower);
                 let now = now_ms();
@@ -311,7 +331,7 @@ impl Driver {
         if self.inner.disposed.get() {
             return;
         }
-        self.sync_share();
+        self.sync_share_key();
         if let Next::Wake(delay_ms) = next {
             if delay_ms <= 0.0 {
                 // Due now (a new token): no timer, so the first request goes
@@ -321,7 +341,7 @@ impl Driver {
             }
             let driver = self.clone();
             let delay = delay_ms.clamp(0.0, f64::from(i32::MAX)).ceil() as u32;
-            *self.inner.timer.borrow_mut() = Some(timeout(delay, move || driver.fire()));
+            *self.inner.timer.borrow_mut() = Some(Timeout::new(delay, move || driver.fire()));
         }
     }
 
@@ -360,7 +380,7 @@ impl Driver {
         let timeout = {
             let controller = controller.clone();
             let timed_out = Rc::clone(&timed_out);
-            timeout(REQUEST_TIMEOUT_MS as u32, move || {
+            Timeout::new(REQUEST_TIMEOUT_MS as u32, move || {
                 timed_out.set(true);
                 if let Some(controller) = controller {
                     controller.abort();
@@ -373,7 +393,7 @@ impl Driver {
             _timeout: timeout,
         });
         let driver = self.clone();
-        spawn(Box::pin(async move {
+        leptos::task::spawn_local(async move {
             let result = request(&url, signal.as_ref()).await;
             let mine = driver
                 .inner
@@ -387,20 +407,14 @@ impl Driver {
             }
             // Aborting a settled fetch is a no-op; for a body we refused
             // unread (oversized), it stops the download.
-            if let Some(InFlight {
-                controller: Some(controller),
-                ..
-            }) = driver.inner.request.borrow_mut().take()
-            {
-                controller.abort();
-            }
+            driver.cancel_request();
             let response = match result {
                 Some(response) => response,
                 None if timed_out.get() => Response::Timeout,
                 None => return,
             };
             driver.settle(generation, response);
-        }));
+        });
     }
 
     fn settle(&self, generation: u64, response: Response) {
@@ -416,7 +430,7 @@ impl Driver {
             })
             .flatten()
             .unwrap_or(Next::Idle);
-        if self.inner.leading.get() != 0 && response.is_shareable() {
+        if self.inner.leading.get() && response.is_shareable() {
             let next_in_ms = match next {
                 Next::Wake(delay) => delay,
                 Next::Idle => 0.0,

@@ -1,0 +1,206 @@
+//! [`HistoryChart`]: deviation and session average over the history
+//! window, threshold bands, a status strip, outage shading and a hover /
+//! keyboard cursor with a tooltip.
+//!
+//! All geometry comes from [`crate::core::chart`] and all drawing from
+//! [`crate::core::chart_svg`]; this component measures, places and listens.
+//! The plot and the cursor are each one string set with `inner_html` on a
+//! `<g>` (see `chart_svg` for why): the SVG element itself is a Leptos
+//! element with reactive attributes and `on:` handlers, so its focus, its
+//! listeners and its attributes survive every redraw.
+//!
+//! Design decisions:
+//! - **Memos in a chain, so a clock tick costs nothing.** The time at the
+//!   right edge is the clock rounded up to a whole pixel column
+//!   ([`axis_now`]); the geometry memo depends on it, the history, the
+//!   plot's width and the poll interval, and is recomputed (a visit of
+//!   every sample in the window) only when one of them really changes. The
+//!   plot's markup is rewritten only when the geometry differs.
+//! - **One viewBox unit is one CSS pixel.** The viewBox width follows the
+//!   element's measured width (once mounted, and on window resize) and its
+//!   height is fixed, so lines and labels keep their size at any width and
+//!   the core reduces points to the pixel columns that really exist. No
+//!   `preserveAspectRatio="none"`: text is never stretched. Before the first
+//!   measurement the chart lays out at [`DEFAULT_VIEW_WIDTH`] and scales
+//!   uniformly (CSS `height: auto`).
+//! - **Hidden, it computes nothing.** In the compact layout the geometry
+//!   memo returns `None` without reading the history: at a day of history
+//!   the chart is the costliest part of an update.
+//! - **Pointer mapping uses the SVG's bounding box**, and the drawing group
+//!   is `pointer-events="none"`, so every pointer event lands on the SVG
+//!   itself whatever is drawn under the cursor.
+//! - **The cursor remembers a sample, not a position**, so it stays on the
+//!   same measurement as new samples shift the chart left, and disappears
+//!   when that sample leaves the window.
+//! - **Accessible:** the SVG is focusable (`tabindex="0"`) with `role="img"`
+//!   and a summary `aria-label`; ←/→ step between samples, Home/End jump to
+//!   the oldest/newest, Escape hides the cursor, and the readout is repeated
+//!   in a visually hidden `aria-live` paragraph.
+//! - Colours come from the `--lsh-*` custom properties through classes keyed
+//!   by [`Status::as_str`](crate::core::status::Status::as_str) (see
+//!   `style/chart.css`).
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::svg::Svg;
+use wasm_bindgen::JsValue;
+
+use crate::app::state::{Ui, WidgetState};
+use crate::app::use_clock::Clock;
+use crate::app::view_model::LiveView;
+use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
+use crate::core::chart_svg::{
+    aria_label, axis_now, hover_mark, hover_markup, plot_markup, plot_width_for,
+    plot_x_from_client, spoken, view_box, view_width_for, DEFAULT_VIEW_WIDTH, PLOT_HEIGHT,
+    PLOT_TRANSFORM,
+};
+use crate::core::history::{History, Sample};
+
+/// The history chart (full layout). Renders `<svg data-chart="history">`
+/// with `data-samples`, a `data-timeline` strip and, while a sample is
+/// under the cursor, a `data-hover` group.
+#[component]
+pub fn HistoryChart() -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    let clock = expect_context::<Clock>();
+    let live = expect_context::<LiveView>();
+    let (history, ui) = (state.history, state.ui);
+
+    let svg_ref = NodeRef::<Svg>::new();
+    let view_width = RwSignal::new(DEFAULT_VIEW_WIDTH);
+    let hovered = RwSignal::new(None::<Sample>);
+
+    let plot_width = Memo::new(move |_| plot_width_for(view_width.get()));
+    let window_ms = Memo::new(move |_| history.with(History::window_ms));
+    let axis = Memo::new(move |_| axis_now(clock.now.get(), window_ms.get(), plot_width.get()));
+    let geometry = Memo::new(move |_| {
+        if !ui.with(Ui::is_full) {
+            return None;
+        }
+        let frame = ChartFrame {
+            now_ms: axis.get(),
+            window_ms: window_ms.get(),
+            width: plot_width.get(),
+            height: PLOT_HEIGHT,
+            interval_ms: live.interval_ms.get(),
+        };
+        Some(history.with(|h| chart_geometry(h, &frame)))
+    });
+    let cursor = Memo::new(move |_| {
+        let sample = hovered.get()?;
+        geometry.with(|geometry| {
+            hover_mark(
+                &sample,
+                axis.get(),
+                clock.now.get(),
+                window_ms.get(),
+                plot_width.get(),
+                geometry.as_ref()?,
+                clock_time(sample.received_ms),
+            )
+        })
+    });
+
+    let plot = move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default());
+    let cursor_drawing = move || cursor.with(|mark| hover_markup(mark.as_ref(), plot_width.get()));
+    let readout = move || cursor.with(|mark| mark.as_ref().map(spoken).unwrap_or_default());
+
+    let on_pointer = move |event: ev::PointerEvent| {
+        let Some(svg) = svg_ref.get_untracked() else {
+            return;
+        };
+        let rect = svg.get_bounding_client_rect();
+        let plot_x = plot_x_from_client(
+            f64::from(event.client_x()),
+            rect.left(),
+            rect.width(),
+            view_width.get_untracked(),
+        );
+        let (axis, width) = (axis.get_untracked(), plot_width.get_untracked());
+        let found = history.with_untracked(|h| sample_at(h, axis, h.window_ms(), width, plot_x));
+        hovered.set(found);
+    };
+    let on_key = move |event: ev::KeyboardEvent| {
+        if event.alt_key() || event.ctrl_key() || event.meta_key() {
+            return;
+        }
+        let steps = match event.key().as_str() {
+            "ArrowLeft" => -1,
+            "ArrowRight" => 1,
+            "Home" => isize::MIN,
+            "End" => isize::MAX,
+            "Escape" => {
+                hovered.set(None);
+                return;
+            }
+            _ => return,
+        };
+        event.prevent_default();
+        let from = hovered.get_untracked().map(|s| s.received_ms);
+        let axis = axis.get_untracked();
+        let next = history.with_untracked(|h| step_sample(h, axis, h.window_ms(), from, steps));
+        hovered.set(next);
+    };
+
+    // Measure once mounted, then again on every window resize.
+    let measure = move || {
+        if let Some(svg) = svg_ref.get_untracked() {
+            if let Some(width) = view_width_for(svg.get_bounding_client_rect().width()) {
+                if view_width.get_untracked() != width {
+                    view_width.set(width);
+                }
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if svg_ref.get().is_some() {
+            measure();
+        }
+    });
+    let resize = window_event_listener(ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+
+    view! {
+        <div class="lsh-chart">
+            <svg
+                node_ref=svg_ref
+                class="lsh-chart__svg"
+                data-chart="history"
+                data-samples=move || live.samples.get().to_string()
+                aria-label=move || aria_label(window_ms.get(), live.samples.get())
+                viewBox=move || view_box(view_width.get())
+                role="img"
+                aria-keyshortcuts="ArrowLeft ArrowRight Home End Escape"
+                tabindex="0"
+                on:pointermove=on_pointer
+                on:pointerdown=on_pointer
+                on:pointerleave=move |_| hovered.set(None)
+                on:blur=move |_| hovered.set(None)
+                on:keydown=on_key
+            >
+                <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=plot></g>
+                <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=cursor_drawing></g>
+            </svg>
+            <p class="lsh-chart__legend" aria-hidden="true">
+                <span class="lsh-chart__key lsh-chart__key--deviation">"Deviation (left axis)"</span>
+                <span class="lsh-chart__key lsh-chart__key--session-avg">"Session average (right axis)"</span>
+            </p>
+            <p class="lsh-chart__live" aria-live="polite">{readout}</p>
+        </div>
+    }
+}
+
+/// The browser-local time of day of `ms` (Unix epoch), "14:03:21"; the
+/// time zone is the browser's, which only `Date` knows.
+fn clock_time(ms: f64) -> String {
+    if !ms.is_finite() {
+        return "--:--:--".to_owned();
+    }
+    let date = js_sys::Date::new(&JsValue::from_f64(ms));
+    format!(
+        "{:02}:{:02}:{:02}",
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
+    )
+}

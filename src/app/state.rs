@@ -1,0 +1,92 @@
+//! Where the widget's state lives, and how components reach it.
+//!
+//! Everything the widget knows is in three signals, a [`WidgetState`]:
+//! - the [`Monitor`] (configuration, poller, latest report, who polls);
+//! - the [`History`] ring (up to a day of samples, so it is borrowed with
+//!   `.with()`, never cloned);
+//! - the [`Ui`]: how the page is arranged, which a host page may change.
+//!
+//! Whoever mounts the widget creates the state ([`WidgetState::new`]) and
+//! hands it to [`Widget`](crate::app::widget::Widget), which provides it as
+//! context once; components read it with `expect_context::<WidgetState>()`.
+//! A caller that keeps a copy can feed the state itself: the update-cost
+//! benchmark fills the history with a day of samples and feeds reports
+//! the way a poll does, with no other way into the widget.
+//!
+//! Values derived from the state (what the page shows at the clock's time,
+//! the drift trend, the sample count) are memos in
+//! [`LiveView`](crate::app::view_model::LiveView), provided next to it.
+
+use leptos::prelude::*;
+
+use crate::core::history::History;
+use crate::core::monitor::Monitor;
+use crate::core::params::{Config, Layout, Notice, Theme};
+use crate::core::protocol::ConfigChange;
+
+/// The widget's state: three signals, cheap to copy.
+#[derive(Clone, Copy, Debug)]
+pub struct WidgetState {
+    /// Configuration, poller, latest report and who polls.
+    pub monitor: RwSignal<Monitor>,
+    /// The samples and gaps of the history window.
+    pub history: RwSignal<History>,
+    /// The page's arrangement.
+    pub ui: RwSignal<Ui>,
+}
+
+impl WidgetState {
+    /// The state for a configuration and the notices about its parameters,
+    /// before any token is used (the widget starts polling when mounted).
+    /// Call it under the owner that mounts the widget, so the signals are
+    /// released with it.
+    pub fn new(config: Config, notices: Vec<Notice>) -> WidgetState {
+        let ui = Ui {
+            layout: config.layout,
+            theme: config.theme,
+        };
+        WidgetState {
+            history: RwSignal::new(History::new(config.history_minutes)),
+            monitor: RwSignal::new(Monitor::new(config, notices)),
+            ui: RwSignal::new(ui),
+        }
+    }
+}
+
+impl WidgetState {
+    /// Applies a host's `lsh:config`: a new poll interval, layout or
+    /// theme. Readers hear of the arrangement only when it changed.
+    pub fn apply(&self, change: &ConfigChange) {
+        if let Some(interval_ms) = change.interval_ms {
+            self.monitor.update(|m| m.set_interval_ms(interval_ms));
+        }
+        self.ui.maybe_update(|ui| {
+            let before = *ui;
+            ui.layout = change.layout.unwrap_or(ui.layout);
+            ui.theme = change.theme.unwrap_or(ui.theme);
+            *ui != before
+        });
+    }
+}
+
+/// How the page is arranged; the host page may change both at run time
+/// (`lsh:config`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ui {
+    /// `data-layout`.
+    pub layout: Layout,
+    /// `data-theme`.
+    pub theme: Theme,
+}
+
+impl Ui {
+    /// Whether the full layout (chart and summary) shows.
+    pub fn is_full(&self) -> bool {
+        self.layout == Layout::Full
+    }
+
+    /// Whether the compact layout (sparkline) shows.
+    pub fn is_compact(&self) -> bool {
+        self.layout == Layout::Compact
+    }
+}

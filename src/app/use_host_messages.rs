@@ -1,0 +1,226 @@
+//! [`use_host_messages`]: the iframe side of the host protocol (see
+//! [`crate::core::protocol`] for the message table).
+//!
+//! Only with an `origin` parameter: the widget then accepts messages whose
+//! `event.origin` is exactly that origin (anything else is ignored without
+//! a sound), and posts only to that origin, never `*`. No message it sends
+//! carries the token.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, JSON};
+use leptos::ev;
+use leptos::html::Main;
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, ResizeObserver, ResizeObserverEntry};
+
+use crate::app::use_clock::now_ms;
+use crate::core::monitor::{Monitor, View};
+use crate::core::poll::{ConnState, Rejection};
+use crate::core::protocol::{self, ConfigChange, HostMessage, StatusMessage};
+use crate::core::trend::Trend;
+
+/// How long before `exp` the host is asked for a fresh token.
+pub const EXPIRING_NOTICE_MS: f64 = 5.0 * 60_000.0;
+
+/// What [`use_host_messages`] listens to and reports.
+pub struct UseHostMessagesOptions {
+    /// The host page's origin (`https://panel.example.com`).
+    pub origin: String,
+    /// The monitor: the token's expiry, the latest report's time and a
+    /// rejection's HTTP status.
+    pub monitor: RwSignal<Monitor>,
+    /// What the page shows: `lsh:status` follows its status and state.
+    pub view: Memo<View>,
+    /// The drift trend: `lsh:status` follows its slow-drift warning.
+    pub trend: Memo<Option<Trend>>,
+    /// The widget's root element, whose height `lsh:resize` reports.
+    pub root: NodeRef<Main>,
+    /// `lsh:token` from the host.
+    pub on_token: UnsyncCallback<String>,
+    /// `lsh:config` from the host.
+    pub on_config: UnsyncCallback<ConfigChange>,
+}
+
+/// Talks to the host page that embeds the widget.
+///
+/// ```ignore
+/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, root, on_token, on_config });
+/// ```
+///
+/// Posts `lsh:ready` at once; `lsh:status` now and on every change of
+/// status, state or the slow-drift warning (with `lsh:token-rejected` when
+/// the state becomes token-rejected); `lsh:token-expiring` five minutes
+/// before the token's `exp`; `lsh:resize` whenever the root's height
+/// changes. Hands `lsh:token` and `lsh:config` from the host's origin to
+/// the callbacks. The owner's cleanup removes the message listener,
+/// cancels the expiry timer and stops observing the root.
+pub fn use_host_messages(options: UseHostMessagesOptions) {
+    let UseHostMessagesOptions {
+        origin,
+        monitor,
+        view,
+        trend,
+        root,
+        on_token,
+        on_config,
+    } = options;
+
+    let listener = {
+        let origin = origin.clone();
+        window_event_listener(ev::message, move |event: MessageEvent| {
+            if event.origin() != origin {
+                return;
+            }
+            let Some(text) = message_text(&event.data()) else {
+                return;
+            };
+            match protocol::parse_host_message(&text) {
+                Ok(HostMessage::Token(token)) => on_token.run(token),
+                Ok(HostMessage::Config(change)) => on_config.run(change),
+                Err(_) => {}
+            }
+        })
+    };
+
+    // lsh:status on every change of status, state or the drift warning:
+    // the effect compares with what it reported last.
+    {
+        let origin = origin.clone();
+        Effect::new(move |reported| {
+            let (status, state) = view.with(|v| (v.status, v.state));
+            let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
+            let now = (status, state, falling_behind);
+            if reported != Some(now) {
+                untrack(|| post_status(&origin, monitor, view, trend));
+            }
+            now
+        });
+    }
+
+    // lsh:token-expiring five minutes before exp, once per token.
+    let expiry_timer: Rc<RefCell<Option<Timeout>>> = Rc::default();
+    {
+        let origin = origin.clone();
+        let timer = Rc::clone(&expiry_timer);
+        Effect::new(move |scheduled| {
+            let token = monitor.with(|m| (m.poller().generation(), m.poller().expires_at_ms()));
+            if scheduled == Some(token) {
+                return token;
+            }
+            timer.borrow_mut().take();
+            let (_, Some(expires_at)) = token else {
+                return token;
+            };
+            if expires_at <= now_ms() {
+                return token;
+            }
+            let origin = origin.clone();
+            let send = move || post(&origin, &protocol::token_expiring(expires_at));
+            let notice_in = expires_at - EXPIRING_NOTICE_MS - now_ms();
+            if notice_in <= 0.0 {
+                send();
+            } else {
+                let delay = notice_in.min(f64::from(i32::MAX)).ceil() as u32;
+                *timer.borrow_mut() = Some(Timeout::new(delay, send));
+            }
+            token
+        });
+    }
+
+    // lsh:resize whenever the content height changes, observed once the
+    // root is mounted.
+    let resized = {
+        let origin = origin.clone();
+        let last_height = Cell::new(-1.0_f64);
+        Closure::<dyn FnMut(Array)>::new(move |entries: Array| {
+            let Ok(entry) = entries.get(0).dyn_into::<ResizeObserverEntry>() else {
+                return;
+            };
+            let height = entry.target().get_bounding_client_rect().height().ceil();
+            if (height - last_height.get()).abs() >= 1.0 {
+                last_height.set(height);
+                post(&origin, &protocol::resize(height));
+            }
+        })
+    };
+    let observer = ResizeObserver::new(resized.as_ref().unchecked_ref()).ok();
+    if let Some(observer) = observer.clone() {
+        Effect::new(move |_| {
+            if let Some(element) = root.get() {
+                observer.observe(&element);
+            }
+        });
+    }
+
+    post(&origin, &protocol::ready());
+    let owned = SendWrapper::new((expiry_timer, observer, resized));
+    on_cleanup(move || {
+        listener.remove();
+        let (expiry_timer, observer, resized) = owned.take();
+        expiry_timer.borrow_mut().take();
+        if let Some(observer) = observer {
+            observer.disconnect();
+        }
+        drop(resized);
+    });
+}
+
+/// Posts `lsh:status` for what the page shows now, and
+/// `lsh:token-rejected` along with it while the token is rejected.
+fn post_status(
+    origin: &str,
+    monitor: RwSignal<Monitor>,
+    view: Memo<View>,
+    trend: Memo<Option<Trend>>,
+) {
+    let trend = trend.get_untracked();
+    let updated_at_ms = monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
+    let (text, rejected) = view.with_untracked(|v| {
+        let text = protocol::status(&StatusMessage {
+            status: v.status.as_str(),
+            state: v.state.as_str(),
+            session_avg_ms: v.session_avg_ms,
+            deviation_ms: v.deviation_ms,
+            updated_at_ms,
+            drift_trend_ms_per_min: trend.map(|t| t.ms_per_min),
+            falling_behind: trend.is_some_and(|t| t.falling_behind),
+        });
+        (text, v.state == ConnState::TokenRejected)
+    });
+    post(origin, &text);
+    if rejected {
+        let status = monitor.with_untracked(|m| match m.poller().rejection() {
+            Some(Rejection::Http(status)) => Some(status),
+            _ => None,
+        });
+        post(origin, &protocol::token_rejected(status));
+    }
+}
+
+/// Posts `text` (a JSON message from [`protocol`]) to the host page as an
+/// object, to `origin` only.
+fn post(origin: &str, text: &str) {
+    let Ok(message) = JSON::parse(text) else {
+        return;
+    };
+    if let Ok(Some(parent)) = window().parent() {
+        let _ = parent.post_message(&message, origin);
+    }
+}
+
+/// The message as JSON text: hosts post objects (or, some, strings).
+fn message_text(data: &JsValue) -> Option<String> {
+    if let Some(text) = data.as_string() {
+        return Some(text);
+    }
+    if data.is_object() {
+        return JSON::stringify(data).ok().and_then(|s| s.as_string());
+    }
+    None
+}
