@@ -119,18 +119,22 @@ pub fn parse_report(body: &str) -> Result<HealthReport, ResponseError> {
     let parsed: Option<Body> = lenient::from_str(body).map_err(|_| ResponseError::NotJson)?;
     // No object at the root, or no `data` array in it.
     let First(entry) = parsed
-        .and_then(|body| body.data.0)
+        .and_then(|body| body.data.value())
         .ok_or(ResponseError::UnexpectedShape)?;
-    let Some(health) = entry.and_then(|entry| entry.ingest_health.0) else {
+    let Some(health) = entry.and_then(|entry| entry.ingest_health.value()) else {
         return Ok(HealthReport::no_data());
     };
-    let metric = |value: Lenient<f64>| value.0.filter(|v| v.is_finite());
+    let metric = |value: Lenient<f64>| value.value().filter(|v| v.is_finite());
     let deviation_ms = metric(health.stream_drift_deviation_from_rolling_avg);
     Ok(HealthReport {
-        updated_at_ms: health.updated_at.0.as_deref().and_then(parse_timestamp_ms),
+        updated_at_ms: health
+            .updated_at
+            .value()
+            .as_deref()
+            .and_then(parse_timestamp_ms),
         session_avg_ms: metric(health.stream_drift_session_avg),
         deviation_ms,
-        status: Status::resolve(health.status.0.as_deref(), deviation_ms),
+        status: Status::resolve(health.status.value().as_deref(), deviation_ms),
     })
 }
 

@@ -3,12 +3,13 @@
 //! Every document the widget reads (the health report, a token's claims, a
 //! host page's message, a message from another tab) is read with
 //! [`from_str`] into a plain `#[derive(Deserialize)]` struct whose fields
-//! are [`Lenient`]: a field of the wrong type, `null`, or otherwise
-//! unreadable is absent (`None`) and the rest of the document is still
-//! read. A nested object that is not an object, or an array that is not an
-//! array, is absent the same way. Only a document that is not JSON at all
-//! is an error. Each reader then decides what an absent field means (a
-//! missing metric shows as "—", a missing `exp` means no expiry, ...).
+//! are [`Lenient`]: a missing or `null` field is `Absent`, one of the wrong
+//! kind or otherwise unreadable is `Unreadable`, and either way the rest of
+//! the document is still read. A nested object that is not an object, or an
+//! array that is not an array, is unreadable the same way. Only a document
+//! that is not JSON at all is an error. Each reader then decides what those
+//! mean (a missing metric shows as "—", a missing `exp` means no expiry
+//! while an unreadable one refuses the token, ...).
 //!
 //! Why not the obvious alternatives:
 //! - **Strict structs** throw the whole document away for one field of the
@@ -22,7 +23,7 @@
 //!   Every value it meets is handed, already classified as a scalar, an
 //!   object or an array (`Value`), to whoever wants it; a [`Lenient`]
 //!   field looks at the kind its type asks for and takes the value, or
-//!   leaves the field absent. What nobody asks for (unknown keys, the
+//!   marks the field unreadable. What nobody asks for (unknown keys, the
 //!   rest of an array) is skipped with `IgnoredAny`, which builds nothing
 //!   and uses no recursion, so a deeply nested value in an ignored field
 //!   cannot exhaust the stack.
@@ -54,9 +55,9 @@
 //! - Scalars are `f64`, `String` and `bool`: numbers are read as `f64`
 //!   (an integer type would reach serde's range errors).
 //!
-//! The fields of a struct read this way are `Lenient<T>`,
-//! `Option<Lenient<T>>` (to tell "absent or null" from "present but
-//! unreadable") or `Lenient<First<T>>` (the first element of an array); a
+//! The fields of a struct read this way are `Lenient<T>` (whose
+//! `Absent` and `Unreadable` let a reader tell "not given" from "given but
+//! unusable") or `Lenient<First<T>>` (the first element of an array); a
 //! missing key is an absent field, with no `#[serde(default)]` needed.
 //! [`Lenient`] and [`First`] rely on [`from_str`] delivering each value
 //! already classified: handed to another deserializer, they are not
@@ -69,15 +70,28 @@ use serde::de::value::U64Deserializer;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-/// A field that is `None` when it is absent, `null`, of another kind than
-/// `T` wants, or otherwise unreadable; the document around it is kept.
-/// `T` is `f64`, `String`, `bool`, a derived struct or [`First`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Lenient<T>(pub Option<T>);
+/// A field read leniently: absent, unreadable, or a value. A field of the
+/// wrong kind never fails the document around it. `T` is `f64`, `String`,
+/// `bool`, a derived struct or [`First`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Lenient<T> {
+    /// The key is missing, or its value is `null`.
+    #[default]
+    Absent,
+    /// There, but not of the kind `T` wants (a string where a number was
+    /// wanted, an array where an object was) or otherwise unreadable.
+    Unreadable,
+    /// The value.
+    Value(T),
+}
 
-impl<T> Default for Lenient<T> {
-    fn default() -> Self {
-        Lenient(None)
+impl<T> Lenient<T> {
+    /// The value, if the field had a readable one.
+    pub fn value(self) -> Option<T> {
+        match self {
+            Lenient::Value(value) => Some(value),
+            Lenient::Absent | Lenient::Unreadable => None,
+        }
     }
 }
 
@@ -99,13 +113,13 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for LenientVisitor<T> {
     }
 
     fn visit_none<E>(self) -> Result<Lenient<T>, E> {
-        Ok(Lenient(None))
+        Ok(Lenient::Absent)
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Lenient<T>, D::Error> {
         match T::deserialize(Gate(deserializer)) {
-            Ok(value) => Ok(Lenient(Some(value))),
-            Err(Fault::Refused) => Ok(Lenient(None)),
+            Ok(value) => Ok(Lenient::Value(value)),
+            Err(Fault::Refused) => Ok(Lenient::Unreadable),
             Err(Fault::Input(error)) => Err(error),
         }
     }
@@ -134,7 +148,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for FirstVisitor<T> {
     /// Reads the first element; the caller skips the rest.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<First<T>, A::Error> {
         let first = seq.next_element::<Lenient<T>>()?;
-        Ok(First(first.and_then(|first| first.0)))
+        Ok(First(first.and_then(Lenient::value)))
     }
 }
 
@@ -736,12 +750,13 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for SeqGate<'_, V, V::Value> {
 mod tests {
     use super::*;
 
+    use Lenient::{Absent, Unreadable, Value};
+
     #[derive(Debug, Deserialize, PartialEq)]
     struct Leaves {
         number: Lenient<f64>,
         text: Lenient<String>,
         flag: Lenient<bool>,
-        given: Option<Lenient<f64>>,
     }
 
     fn leaves(text: &str) -> Result<Option<Leaves>, NotJson> {
@@ -757,47 +772,46 @@ mod tests {
 
     #[test]
     fn each_field_takes_only_its_own_kind() {
-        let good = read(r#"{"number":-12.5,"text":"a\"b\u00e9","flag":true,"given":3}"#);
-        assert_eq!(good.number, Lenient(Some(-12.5)));
-        assert_eq!(good.text, Lenient(Some("a\"bé".into())));
-        assert_eq!(good.flag, Lenient(Some(true)));
-        assert_eq!(good.given, Some(Lenient(Some(3.0))));
-        let odd = read(r#"{"number":"12","text":12,"flag":"true","given":[1]}"#);
-        assert_eq!(
-            odd.number,
-            Lenient(None),
-            "numbers as strings are not numbers"
-        );
-        assert_eq!(odd.text, Lenient(None));
-        assert_eq!(odd.flag, Lenient(None));
-        assert_eq!(odd.given, Some(Lenient(None)), "present, not readable");
+        let good = read(r#"{"number":-12.5,"text":"a\"b\u00e9","flag":true}"#);
+        assert_eq!(good.number, Value(-12.5));
+        assert_eq!(good.text, Value("a\"bé".into()));
+        assert_eq!(good.flag, Value(true));
+        let odd = read(r#"{"number":"12","text":12,"flag":"true"}"#);
+        assert_eq!(odd.number, Unreadable, "numbers as strings are not numbers");
+        assert_eq!(odd.text, Unreadable);
+        assert_eq!(odd.flag, Unreadable);
         for containers in [
             r#"{"number":{},"text":[],"flag":{"a":[1]}}"#,
             r#"{"number":[{}]}"#,
         ] {
-            assert_eq!(read(containers).number, Lenient(None), "{containers}");
+            assert_eq!(read(containers).number, Unreadable, "{containers}");
         }
+        assert_eq!(good.number.value(), Some(-12.5));
+        assert_eq!(odd.number.value(), None);
     }
 
     #[test]
     fn missing_and_null_are_absent() {
         let empty = read("{}");
-        assert_eq!(empty.number, Lenient(None));
-        assert_eq!(empty.given, None);
-        let nulls = read(r#"{"number":null,"text":null,"flag":null,"given":null}"#);
-        assert_eq!(nulls.number, Lenient(None));
-        assert_eq!(nulls.text, Lenient(None));
-        assert_eq!(nulls.given, None, "null counts as not given");
+        assert_eq!(
+            (empty.number, empty.text, empty.flag),
+            (Absent, Absent, Absent)
+        );
+        let nulls = read(r#"{"number":null,"text":null,"flag":null}"#);
+        assert_eq!(
+            (nulls.number, nulls.text, nulls.flag),
+            (Absent, Absent, Absent)
+        );
     }
 
     #[test]
     fn integers_of_any_size_read_as_f64() {
-        assert_eq!(read(r#"{"number":-3}"#).number, Lenient(Some(-3.0)));
+        assert_eq!(read(r#"{"number":-3}"#).number, Value(-3.0));
         assert_eq!(
             read(r#"{"number":18446744073709551615}"#).number,
-            Lenient(Some(18_446_744_073_709_551_615.0))
+            Value(18_446_744_073_709_551_615.0)
         );
-        assert_eq!(read(r#"{"number":1e300}"#).number, Lenient(Some(1e300)));
+        assert_eq!(read(r#"{"number":1e300}"#).number, Value(1e300));
     }
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -811,37 +825,37 @@ mod tests {
         value: Lenient<f64>,
     }
 
-    fn inner(value: f64) -> Lenient<Inner> {
-        Lenient(Some(Inner {
-            value: Lenient(Some(value)),
-        }))
+    fn inner(value: f64) -> Inner {
+        Inner {
+            value: Value(value),
+        }
+    }
+
+    fn outer(text: &str) -> Outer {
+        match from_str::<Outer>(text) {
+            Ok(Some(outer)) => outer,
+            other => panic!("{text}: {other:?}"),
+        }
     }
 
     #[test]
-    fn nested_objects_and_arrays_of_another_kind_are_absent() {
-        let outer = |text| match from_str::<Outer>(text) {
-            Ok(Some(outer)) => outer,
-            other => panic!("{text}: {other:?}"),
-        };
+    fn nested_objects_and_arrays_of_another_kind_are_unreadable() {
         let both = outer(r#"{"list":[{"value":2},{"value":3}],"inner":{"value":1}}"#);
-        assert_eq!(both.inner, inner(1.0));
-        assert_eq!(both.list, Lenient(Some(First(inner(2.0).0))));
+        assert_eq!(both.inner, Value(inner(1.0)));
+        assert_eq!(both.list, Value(First(Some(inner(2.0)))));
         for text in [
             r#"{"inner":[{"value":1}],"list":{"value":2}}"#,
             r#"{"inner":"x","list":7}"#,
-            r#"{"inner":null,"list":null}"#,
         ] {
             let odd = outer(text);
-            assert_eq!(
-                (odd.inner, odd.list),
-                (Lenient(None), Lenient(None)),
-                "{text}"
-            );
+            assert_eq!((odd.inner, odd.list), (Unreadable, Unreadable), "{text}");
         }
-        assert_eq!(outer(r#"{"list":[]}"#).list, Lenient(Some(First(None))));
+        let nulls = outer(r#"{"inner":null,"list":null}"#);
+        assert_eq!((nulls.inner, nulls.list), (Absent, Absent));
+        assert_eq!(outer(r#"{"list":[]}"#).list, Value(First(None)));
         assert_eq!(
             outer(r#"{"list":[5,{"value":2}]}"#).list,
-            Lenient(Some(First(None)))
+            Value(First(None))
         );
     }
 
@@ -854,16 +868,14 @@ mod tests {
 
     #[test]
     fn the_first_of_repeated_keys_is_read_and_the_rest_skipped() {
-        let read = read(r#"{"number":1,"number":"x","number":{"a":[2]},"text":"a","text":"b"}"#);
-        assert_eq!(read.number, Lenient(Some(1.0)));
-        assert_eq!(read.text, Lenient(Some("a".into())));
-        // A first occurrence of the wrong kind still wins: the field is absent.
-        assert_eq!(
-            super::tests::read(r#"{"number":"x","number":2}"#).number,
-            Lenient(None)
-        );
-        let nested = from_str::<Outer>(r#"{"inner":{"value":1,"value":2},"inner":{"value":3}}"#);
-        assert_eq!(nested.map(|o| o.map(|o| o.inner)), Ok(Some(inner(1.0))));
+        let repeated =
+            read(r#"{"number":1,"number":"x","number":{"a":[2]},"text":"a","text":"b"}"#);
+        assert_eq!(repeated.number, Value(1.0));
+        assert_eq!(repeated.text, Value("a".into()));
+        // A first occurrence of the wrong kind still wins.
+        assert_eq!(read(r#"{"number":"x","number":2}"#).number, Unreadable);
+        let nested = outer(r#"{"inner":{"value":1,"value":2},"inner":{"value":3}}"#);
+        assert_eq!(nested.inner, Value(inner(1.0)));
     }
 
     #[test]
@@ -871,7 +883,7 @@ mod tests {
         // A number too large for f64 is an error where it is read, and
         // skipped like any other value where it is not.
         let skipped = read(r#"{"other":1e400,"number":1,"more":[{"x":1e999}]}"#);
-        assert_eq!(skipped.number, Lenient(Some(1.0)));
+        assert_eq!(skipped.number, Value(1.0));
         assert_eq!(leaves(r#"{"number":1e400}"#), Err(NotJson));
         assert_eq!(leaves(r#"{"other":[1e400,}"#), Err(NotJson));
     }
@@ -885,7 +897,7 @@ mod tests {
             "[".repeat(depth),
             "]".repeat(depth)
         );
-        assert_eq!(read(&deep).number, Lenient(Some(4.0)));
+        assert_eq!(read(&deep).number, Value(4.0));
         let root = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         assert_eq!(leaves(&root), Ok(None));
         assert_eq!(leaves(&"[".repeat(depth)), Err(NotJson));

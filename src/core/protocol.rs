@@ -60,19 +60,18 @@ pub enum Ignored {
     Invalid(&'static str),
 }
 
-/// The fields of any host message. `type` and `token` are lenient: a
-/// missing or odd one is handled like an unknown message or a missing
-/// token. The settings are `Option<Lenient<_>>`: absent or `null` leaves
-/// the setting as it is, while a value that cannot be read makes the
-/// message invalid rather than half-applied.
+/// The fields of any host message. A missing or odd `type` or `token` is
+/// handled like an unknown message or a missing token. A setting that is
+/// absent or `null` stays as it is, while one that cannot be read makes
+/// the message invalid rather than half-applied.
 #[derive(Deserialize)]
 struct Fields {
     #[serde(rename = "type")]
     kind: Lenient<String>,
     token: Lenient<String>,
-    interval: Option<Lenient<f64>>,
-    layout: Option<Lenient<String>>,
-    theme: Option<Lenient<String>>,
+    interval: Lenient<f64>,
+    layout: Lenient<String>,
+    theme: Lenient<String>,
 }
 
 /// Parses a message from the host (already checked for origin).
@@ -83,9 +82,9 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
     let fields: Option<Fields> = lenient::from_str(text).map_err(|_| Ignored::NotAMessage)?;
     // Not an object.
     let fields = fields.ok_or(Ignored::NotAMessage)?;
-    match fields.kind.0.as_deref() {
+    match fields.kind.value().as_deref() {
         Some("lsh:token") => {
-            let token = fields.token.0.ok_or(Ignored::Invalid("token"))?;
+            let token = fields.token.value().ok_or(Ignored::Invalid("token"))?;
             let token = token.trim();
             if token.is_empty() {
                 return Err(Ignored::Invalid("token"));
@@ -94,19 +93,22 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
         }
         Some("lsh:config") => {
             let mut change = ConfigChange::default();
-            if let Some(Lenient(seconds)) = fields.interval {
-                let seconds = seconds.ok_or(Ignored::Invalid("interval"))?;
+            if !matches!(fields.interval, Lenient::Absent) {
+                let seconds = fields
+                    .interval
+                    .value()
+                    .ok_or(Ignored::Invalid("interval"))?;
                 change.interval_ms = Some(within(seconds.round(), 1.0, 300.0) * 1000.0);
             }
-            if let Some(Lenient(layout)) = fields.layout {
-                change.layout = Some(match layout.as_deref() {
+            if !matches!(fields.layout, Lenient::Absent) {
+                change.layout = Some(match fields.layout.value().as_deref() {
                     Some("full") => Layout::Full,
                     Some("compact") => Layout::Compact,
                     _ => return Err(Ignored::Invalid("layout")),
                 });
             }
-            if let Some(Lenient(theme)) = fields.theme {
-                change.theme = Some(match theme.as_deref() {
+            if !matches!(fields.theme, Lenient::Absent) {
+                change.theme = Some(match fields.theme.value().as_deref() {
                     Some("auto") => Theme::Auto,
                     Some("light") => Theme::Light,
                     Some("dark") => Theme::Dark,

@@ -192,7 +192,7 @@ struct Fields {
     bytes: Lenient<f64>,
     status: Lenient<f64>,
     /// Absent or `null`: no `Retry-After`.
-    retry_after_ms: Option<Lenient<f64>>,
+    retry_after_ms: Lenient<f64>,
     next_in_ms: Lenient<f64>,
 }
 
@@ -204,25 +204,25 @@ pub fn decode(text: &str) -> Result<Message, Unusable> {
     }
     let fields: Option<Fields> = lenient::from_str(text).map_err(|_| Unusable)?;
     let fields = fields.ok_or(Unusable)?;
-    match fields.message.0.as_deref() {
+    match fields.message.value().as_deref() {
         Some("hello") => return Ok(Message::Hello),
         Some("result") => {}
         _ => return Err(Unusable),
     }
     let next_in_ms = bounded_whole(fields.next_in_ms).ok_or(Unusable)?;
-    let response = match fields.kind.0.as_deref() {
-        Some("body") => Response::Body(fields.body.0.ok_or(Unusable)?),
+    let response = match fields.kind.value().as_deref() {
+        Some("body") => Response::Body(fields.body.value().ok_or(Unusable)?),
         Some("too-large") => Response::TooLarge {
             bytes: bounded_whole(fields.bytes).ok_or(Unusable)? as usize,
         },
         Some("http") => {
-            let status = fields.status.0.ok_or(Unusable)?;
+            let status = fields.status.value().ok_or(Unusable)?;
             if !(100.0..=599.0).contains(&status) || status.fract() != 0.0 {
                 return Err(Unusable);
             }
             let retry_after_ms = match fields.retry_after_ms {
-                None => None,
-                Some(wait) => Some(bounded_whole(wait).ok_or(Unusable)?),
+                Lenient::Absent => None,
+                wait => Some(bounded_whole(wait).ok_or(Unusable)?),
             };
             Response::Http {
                 status: status as u16,
@@ -246,7 +246,7 @@ pub fn decode(text: &str) -> Result<Message, Unusable> {
 /// and more than any body size the widget reads), as an `f64`.
 fn bounded_whole(value: Lenient<f64>) -> Option<f64> {
     value
-        .0
+        .value()
         .filter(|n| (0.0..=86_400_000.0).contains(n) && n.fract() == 0.0)
 }
 

@@ -61,9 +61,7 @@ impl TokenError {
 /// The claims the widget reads, as they sit in the payload.
 #[derive(Deserialize)]
 struct Payload {
-    /// `None` when absent or null; `Some(Lenient(None))` when present but
-    /// not a number.
-    exp: Option<Lenient<f64>>,
+    exp: Lenient<f64>,
     sub: Lenient<String>,
 }
 
@@ -91,11 +89,11 @@ pub fn read_claims(token: &str) -> Result<TokenClaims, TokenError> {
     // Not an object.
     let payload = payload.ok_or(TokenError::BadPayload)?;
     let expires_at_ms = match payload.exp {
-        None => None,
-        Some(Lenient(Some(seconds))) => Some(seconds * 1000.0),
-        Some(Lenient(None)) => return Err(TokenError::BadExpiry),
+        Lenient::Absent => None,
+        Lenient::Value(seconds) => Some(seconds * 1000.0),
+        Lenient::Unreadable => return Err(TokenError::BadExpiry),
     };
-    let stream_id = payload.sub.0;
+    let stream_id = payload.sub.value();
     Ok(TokenClaims {
         stream_id,
         expires_at_ms,
