@@ -160,21 +160,28 @@ pub struct NotJson;
 /// but not of the kind `T` wants (an array where `T` is a struct).
 pub fn from_str<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Option<T>, NotJson> {
     let mut json = serde_json::Deserializer::from_str(text);
-    let mut document = None;
-    let read = json.deserialize_any(Dispatch(&mut |value| {
-        document = match T::deserialize(Gate(value)) {
-            Ok(value) => Some(value),
-            Err(Fault::Refused) => None,
-            Err(Fault::Input(broken)) => return Err(broken),
-        };
-        Ok(())
-    }));
-    match read {
+    let mut root = Root(None);
+    match json.deserialize_any(Dispatch(&mut root)) {
         Ok(Ok(())) => {}
         Ok(Err(Broken)) | Err(_) => return Err(NotJson),
     }
     json.end().map_err(|_| NotJson)?;
-    Ok(document)
+    Ok(root.0.flatten())
+}
+
+/// Takes a whole document: `Some(None)` when it is not of the kind `T`
+/// wants.
+struct Root<T>(Option<Option<T>>);
+
+impl<'de, T: Deserialize<'de>> Reader<'de> for Root<T> {
+    fn read(&mut self, value: Value<'_, 'de>) -> Result<(), Broken> {
+        self.0 = Some(match T::deserialize(Gate(value)) {
+            Ok(value) => Some(value),
+            Err(Fault::Refused) => None,
+            Err(Fault::Input(broken)) => return Err(broken),
+        });
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -229,8 +236,35 @@ impl<E: serde::de::Error> serde::de::Error for Fault<E> {
 // ---------------------------------------------------------------------------
 // The serde_json side: one visitor for every value
 
-/// What to do with the next value.
-type Reader<'r, 'de> = dyn for<'v> FnMut(Value<'v, 'de>) -> Result<(), Broken> + 'r;
+/// Whoever wants the next value: the root of a document, or a seed
+/// waiting for the value of a field or an element.
+trait Reader<'de> {
+    fn read(&mut self, value: Value<'_, 'de>) -> Result<(), Broken>;
+}
+
+/// A seed waiting for its value.
+struct Slot<'de, S: DeserializeSeed<'de>> {
+    seed: Option<S>,
+    read: Option<S::Value>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> Reader<'de> for Slot<'de, S> {
+    fn read(&mut self, value: Value<'_, 'de>) -> Result<(), Broken> {
+        if let Some(seed) = self.seed.take() {
+            self.read = Some(seed.deserialize(value)?);
+        }
+        Ok(())
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Slot<'de, S> {
+    fn new(seed: S) -> Self {
+        Slot {
+            seed: Some(seed),
+            read: None,
+        }
+    }
+}
 
 /// A JSON value as serde_json delivered it: a scalar, or an object or an
 /// array still being read.
@@ -260,21 +294,21 @@ trait Entries<'de> {
     ) -> Result<Option<u32>, Broken>;
 
     /// Hands the value of the key just returned to `read`.
-    fn value(&mut self, read: &mut Reader<'_, 'de>) -> Result<(), Broken>;
+    fn value(&mut self, read: &mut dyn Reader<'de>) -> Result<(), Broken>;
 }
 
 /// An array being read.
 trait Elements<'de> {
     /// Hands the next element to `read`; `false` at the end of the array.
-    fn next(&mut self, read: &mut Reader<'_, 'de>) -> Result<bool, Broken>;
+    fn next(&mut self, read: &mut dyn Reader<'de>) -> Result<bool, Broken>;
 }
 
 /// The one visitor serde_json calls, for every value of every document:
 /// it hands the value to its reader and then skips whatever the reader
 /// left unread. Its result is the reader's.
-struct Dispatch<'a, 'r, 'de>(&'a mut Reader<'r, 'de>);
+struct Dispatch<'a, 'de>(&'a mut dyn Reader<'de>);
 
-impl<'de> Visitor<'de> for Dispatch<'_, '_, 'de> {
+impl<'de> Visitor<'de> for Dispatch<'_, 'de> {
     type Value = Result<(), Broken>;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
@@ -282,27 +316,27 @@ impl<'de> Visitor<'de> for Dispatch<'_, '_, 'de> {
     }
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok((self.0)(Value::Scalar(Scalar::Null)))
+        Ok(self.0.read(Value::Scalar(Scalar::Null)))
     }
 
     fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
-        Ok((self.0)(Value::Scalar(Scalar::Bool(value))))
+        Ok(self.0.read(Value::Scalar(Scalar::Bool(value))))
     }
 
     fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
-        Ok((self.0)(Value::Scalar(Scalar::Number(value as f64))))
+        Ok(self.0.read(Value::Scalar(Scalar::Number(value as f64))))
     }
 
     fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
-        Ok((self.0)(Value::Scalar(Scalar::Number(value as f64))))
+        Ok(self.0.read(Value::Scalar(Scalar::Number(value as f64))))
     }
 
     fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
-        Ok((self.0)(Value::Scalar(Scalar::Number(value))))
+        Ok(self.0.read(Value::Scalar(Scalar::Number(value))))
     }
 
     fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
-        Ok((self.0)(Value::Scalar(Scalar::Text(value.to_owned()))))
+        Ok(self.0.read(Value::Scalar(Scalar::Text(value.to_owned()))))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -311,7 +345,7 @@ impl<'de> Visitor<'de> for Dispatch<'_, '_, 'de> {
             value_pending: false,
             error: None,
         };
-        let read = (self.0)(Value::Object(&mut object));
+        let read = self.0.read(Value::Object(&mut object));
         if let Some(error) = object.error {
             return Err(error);
         }
@@ -324,7 +358,7 @@ impl<'de> Visitor<'de> for Dispatch<'_, '_, 'de> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let mut array = JsonArray { seq, error: None };
-        let read = (self.0)(Value::Array(&mut array));
+        let read = self.0.read(Value::Array(&mut array));
         if let Some(error) = array.error {
             return Err(error);
         }
@@ -334,9 +368,9 @@ impl<'de> Visitor<'de> for Dispatch<'_, '_, 'de> {
 }
 
 /// [`Dispatch`] as a seed, for the values inside objects and arrays.
-struct DispatchSeed<'a, 'r, 'de>(&'a mut Reader<'r, 'de>);
+struct DispatchSeed<'a, 'de>(&'a mut dyn Reader<'de>);
 
-impl<'de> DeserializeSeed<'de> for DispatchSeed<'_, '_, 'de> {
+impl<'de> DeserializeSeed<'de> for DispatchSeed<'_, 'de> {
     type Value = Result<(), Broken>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -380,7 +414,7 @@ impl<'de, A: MapAccess<'de>> Entries<'de> for JsonObject<A, A::Error> {
         }
     }
 
-    fn value(&mut self, read: &mut Reader<'_, 'de>) -> Result<(), Broken> {
+    fn value(&mut self, read: &mut dyn Reader<'de>) -> Result<(), Broken> {
         self.value_pending = false;
         match self.map.next_value_seed(DispatchSeed(read)) {
             Ok(read) => read,
@@ -396,7 +430,7 @@ struct JsonArray<A, E> {
 }
 
 impl<'de, A: SeqAccess<'de>> Elements<'de> for JsonArray<A, A::Error> {
-    fn next(&mut self, read: &mut Reader<'_, 'de>) -> Result<bool, Broken> {
+    fn next(&mut self, read: &mut dyn Reader<'de>) -> Result<bool, Broken> {
         match self.seq.next_element_seed(DispatchSeed(read)) {
             Ok(Some(read)) => read.map(|()| true),
             Ok(None) => Ok(false),
@@ -519,15 +553,9 @@ impl<'de> MapAccess<'de> for Keys<'_, 'de> {
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Broken> {
-        let mut seed = Some(seed);
-        let mut read = None;
-        self.entries.value(&mut |value| {
-            if let Some(seed) = seed.take() {
-                read = Some(seed.deserialize(value)?);
-            }
-            Ok(())
-        })?;
-        read.ok_or(Broken)
+        let mut slot = Slot::new(seed);
+        self.entries.value(&mut slot)?;
+        slot.read.ok_or(Broken)
     }
 }
 
@@ -541,15 +569,9 @@ impl<'de> SeqAccess<'de> for Items<'_, 'de> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, Broken> {
-        let mut seed = Some(seed);
-        let mut read = None;
-        let more = self.0.next(&mut |value| {
-            if let Some(seed) = seed.take() {
-                read = Some(seed.deserialize(value)?);
-            }
-            Ok(())
-        })?;
-        Ok(if more { read } else { None })
+        let mut slot = Slot::new(seed);
+        let more = self.0.next(&mut slot)?;
+        Ok(if more { slot.read } else { None })
     }
 }
 
