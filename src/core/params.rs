@@ -491,28 +491,27 @@ fn form_pairs(source: &str) -> impl Iterator<Item = (String, String)> + '_ {
 }
 
 /// Decodes `%XX` escapes and `+`; invalid escapes are kept as written and
-/// invalid UTF-8 is replaced, so no input can fail.
+/// invalid UTF-8 is replaced, so no input can fail. Like browsers' form
+/// decoding, an escape is `%` and exactly two hex digits (`%+1` is kept).
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
+    let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            byte => out.push(byte),
-        }
+    while let Some(&byte) = bytes.get(i) {
         i += 1;
+        let decoded = match byte {
+            b'+' => b' ',
+            b'%' => match (hex(i), hex(i + 1)) {
+                (Some(high), Some(low)) => {
+                    i += 2;
+                    (high * 16 + low) as u8
+                }
+                _ => b'%',
+            },
+            other => other,
+        };
+        out.push(decoded);
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -524,7 +523,12 @@ pub fn percent_encode(text: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             out.push(byte as char);
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            // By hand: `format!("{:02X}")` is the only hex formatting the
+            // widget would link.
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
         }
     }
     out
@@ -897,11 +901,20 @@ mod tests {
     }
 
     #[test]
+    fn percent_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(percent_encode("aZ09-_.~"), "aZ09-_.~");
+        assert_eq!(percent_encode("a.b+c/d é"), "a.b%2Bc%2Fd%20%C3%A9");
+        assert_eq!(percent_decode(&percent_encode("a+b=c&d%e")), "a+b=c&d%e");
+    }
+
+    #[test]
     fn percent_decoding_never_fails() {
         assert_eq!(percent_decode("a%20b+c"), "a b c");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%ff"), "\u{fffd}");
         assert_eq!(percent_decode("%E2%88%92"), "\u{2212}");
+        // A sign is not a hex digit: kept, and `+` read as a space.
+        assert_eq!(percent_decode("%+1%-1"), "% 1%-1");
     }
 }

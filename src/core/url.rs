@@ -100,10 +100,7 @@ impl Authority {
         if authority.contains('@') {
             return Err("it must not carry a user name or password");
         }
-        if authority
-            .chars()
-            .any(|c| c.is_ascii_whitespace() || c.is_control())
-        {
+        if authority.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err("it must not contain spaces");
         }
         let (host, port) = match authority.strip_prefix('[') {
@@ -186,8 +183,8 @@ fn parse_port(digits: &str) -> Result<Option<u16>, &'static str> {
 /// A host name or an IPv4 address (not bracketed).
 fn parse_host(text: &str) -> Result<Host, &'static str> {
     let name = text.to_ascii_lowercase();
-    let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
-    if name.is_empty() || !name.chars().all(valid) {
+    let valid = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.';
+    if name.is_empty() || !name.bytes().all(valid) {
         return Err("its host is not valid");
     }
     // Like browsers: a host whose last label is a number is an IPv4 address.
@@ -208,20 +205,19 @@ fn parse_host(text: &str) -> Result<Host, &'static str> {
 /// IPv4 form that browsers serialise as written.
 fn parse_ipv4(text: &str) -> Option<[u8; 4]> {
     let mut octets = [0u8; 4];
-    let mut parts = text.split('.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        let canonical = !part.is_empty()
-            && part.len() <= 3
-            && part.bytes().all(|b| b.is_ascii_digit())
-            && (part == "0" || !part.starts_with('0'));
-        if !canonical {
+    let mut count = 0;
+    for part in text.as_bytes().split(|b| *b == b'.') {
+        let canonical = (1..=3).contains(&part.len())
+            && part.iter().all(u8::is_ascii_digit)
+            && (part.len() == 1 || part.first() != Some(&b'0'));
+        if !canonical || count == 4 {
             return None;
         }
-        let value = part.bytes().fold(0u32, |v, b| v * 10 + u32::from(b - b'0'));
-        *octet = u8::try_from(value).ok()?;
+        let value = part.iter().fold(0u32, |v, b| v * 10 + u32::from(b - b'0'));
+        octets[count] = u8::try_from(value).ok()?;
+        count += 1;
     }
-    parts.next().is_none().then_some(octets)
+    (count == 4).then_some(octets)
 }
 
 /// An IPv6 address as written between brackets: up to eight pieces of one
