@@ -505,7 +505,16 @@ impl<'de> Deserializer<'de> for Value<'_, 'de> {
                 fields,
                 seen: 0,
             }),
-            other => other.deserialize_any(visitor),
+            // Not an object: said with one call rather than the value, so
+            // that no struct brings its own copy of the dispatch above.
+            _ => visitor.visit_unit(),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Broken> {
+        match self {
+            Value::Array(elements) => visitor.visit_seq(Items(elements)),
+            _ => visitor.visit_unit(),
         }
     }
 
@@ -523,8 +532,8 @@ impl<'de> Deserializer<'de> for Value<'_, 'de> {
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct
-        map enum identifier
+        bytes byte_buf unit unit_struct newtype_struct tuple tuple_struct map
+        enum identifier
     }
 }
 
