@@ -108,10 +108,10 @@ impl Endpoint {
             Some(slash) => rest.split_at_checked(slash).unwrap_or((rest, "")),
             None => (rest, ""),
         };
-        let authority = Authority::parse(https, authority)?;
-        if let Host::V6(_) = authority.host {
-            return Err(ipv6_refusal(&authority));
+        if authority.starts_with('[') {
+            return Err(ipv6_refusal(https, authority));
         }
+        let authority = Authority::parse(https, authority)?;
         let loopback = authority.is_loopback();
         if !https && !loopback {
             return Err("plain http is only allowed for a loopback host".into());
@@ -167,15 +167,15 @@ impl Default for Endpoint {
 }
 
 /// Why an IPv6 endpoint is refused, with what to use instead.
-fn ipv6_refusal(authority: &Authority) -> String {
-    if !authority.is_loopback() {
+fn ipv6_refusal(https: bool, authority: &str) -> String {
+    let Ok(loopback) = Authority::parse(https, authority) else {
         return "IPv6 address endpoints are not supported (browsers refuse them in the \
                 page's connection policy); use a host name"
             .into();
-    }
+    };
     let mut instead = Authority {
         host: Host::V4([127, 0, 0, 1]),
-        ..authority.clone()
+        ..loopback
     }
     .origin();
     instead.insert_str(0, "IPv6 loopback endpoints are not supported; use ");
@@ -775,9 +775,15 @@ mod tests {
                  http://127.0.0.1:8787. Using https://stats.mux.com.",
             ),
             (
-                "http%3A%2F%2F%5B0%3A0%3A0%3A0%3A0%3A0%3A0%3A1%5D",
+                "http%3A%2F%2F%5B%3A%3A1%5D",
                 "Ignored endpoint: IPv6 loopback endpoints are not supported; use \
                  http://127.0.0.1. Using https://stats.mux.com.",
+            ),
+            (
+                "http%3A%2F%2F%5B0%3A0%3A0%3A0%3A0%3A0%3A0%3A1%5D",
+                "Ignored endpoint: IPv6 address endpoints are not supported (browsers \
+                 refuse them in the page's connection policy); use a host name. Using \
+                 https://stats.mux.com.",
             ),
             (
                 "https%3A%2F%2F%5B%3A%3A1%5D%3A8443%2Fbase",
@@ -866,7 +872,15 @@ mod tests {
         let cases = [
             ("http%3A%2F%2F127.0.0.1%3A018904", Some("http://127.0.0.1:18904"), None),
             ("HTTPS%3A%2F%2FPanel.Example.com%3A443%2F", Some("https://panel.example.com"), None),
-            ("http%3A%2F%2F%5B0%3A0%3A0%3A0%3A0%3A0%3A0%3A1%5D%3A3000", Some("http://[::1]:3000"), None),
+            ("http%3A%2F%2F%5B%3A%3A1%5D%3A3000", Some("http://[::1]:3000"), None),
+            (
+                "http%3A%2F%2F%5B0%3A0%3A0%3A0%3A0%3A0%3A0%3A1%5D%3A3000",
+                None,
+                Some(
+                    "Ignored origin: IPv6 addresses other than [::1] are not supported. \
+                     The widget will not talk to its host page.",
+                ),
+            ),
             (
                 "http%3A%2F%2F127.1%3A8080",
                 None,

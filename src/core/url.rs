@@ -6,12 +6,14 @@
 //! `connect-src`. So both are normalised like `new URL(text).origin`:
 //! scheme and host in lower case, the scheme's default port dropped (`:443`
 //! for https, `:80` for http), the port without leading zeros
-//! (`:018904` is `:18904`) and at most 65535, IPv6 addresses in their
-//! canonical compressed form (`[0:0:0:0:0:0:0:1]` is `[::1]`). What cannot
-//! be written that way is refused with a reason, never passed on to fail
-//! silently:
+//! (`:018904` is `:18904`) and at most 65535. What cannot be written that
+//! way is refused with a reason, never passed on to fail silently:
 //! - a user name or password (`user@host`), or a port that is not a
 //!   number from 1 to 65535;
+//! - an IPv6 address other than the loopback written `[::1]`: an embedding
+//!   page on an IPv6 literal is a rarity, and writing every IPv6 form the
+//!   way browsers do (`[0:0:0:0:0:0:0:1]` is `[::1]`) measured 0.45 KB of
+//!   gzipped WebAssembly;
 //! - a host with characters outside `a-z 0-9 - .` (international names go
 //!   in their `xn--` form);
 //! - a host that ends in a number but is not four decimal numbers from 0
@@ -66,8 +68,8 @@ pub enum Host {
     Name(String),
     /// An IPv4 address.
     V4([u8; 4]),
-    /// An IPv6 address, as its eight 16-bit pieces.
-    V6([u16; 8]),
+    /// The IPv6 loopback `[::1]`, the one IPv6 address read.
+    V6Loopback,
 }
 
 impl Host {
@@ -76,7 +78,7 @@ impl Host {
         match self {
             Host::Name(name) => name == "localhost",
             Host::V4([first, ..]) => *first == 127,
-            Host::V6(pieces) => *pieces == [0, 0, 0, 0, 0, 0, 0, 1],
+            Host::V6Loopback => true,
         }
     }
 }
@@ -106,8 +108,10 @@ impl Authority {
         let (host, port) = match authority.strip_prefix('[') {
             Some(bracketed) => {
                 let (inside, after) = bracketed.split_once(']').ok_or("its host is not valid")?;
-                let pieces = parse_ipv6(inside).ok_or("its IPv6 address is not valid")?;
-                (Host::V6(pieces), after)
+                if inside != "::1" {
+                    return Err("IPv6 addresses other than [::1] are not supported");
+                }
+                (Host::V6Loopback, after)
             }
             None => {
                 // Byte searches and checked splits: a `str` slice that can
@@ -151,7 +155,7 @@ impl Authority {
                     push_integer(&mut out, i64::from(*octet));
                 }
             }
-            Host::V6(pieces) => push_ipv6(&mut out, pieces),
+            Host::V6Loopback => out.push_str("[::1]"),
         }
         if let Some(port) = self.port {
             out.push(':');
@@ -218,119 +222,6 @@ fn parse_ipv4(text: &str) -> Option<[u8; 4]> {
         count += 1;
     }
     (count == 4).then_some(octets)
-}
-
-/// An IPv6 address as written between brackets: up to eight pieces of one
-/// to four hex digits, at most one `::`, optionally ending in an IPv4
-/// address.
-fn parse_ipv6(text: &str) -> Option<[u16; 8]> {
-    let mut pieces = [0u16; 8];
-    let mut count = 0;
-    let mut compress = None;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    if bytes.starts_with(b"::") {
-        compress = Some(0);
-        i = 2;
-    }
-    while i < bytes.len() {
-        if count == 8 {
-            return None;
-        }
-        if bytes[i] == b':' {
-            // A `::` after a separator; a single leading `:` is not one.
-            if compress.is_some() || i == 0 {
-                return None;
-            }
-            compress = Some(count);
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut value: u16 = 0;
-        while i < bytes.len() && i - start < 4 {
-            let Some(digit) = char::from(bytes[i]).to_digit(16) else {
-                break;
-            };
-            value = value * 16 + digit as u16;
-            i += 1;
-        }
-        if bytes.get(i) == Some(&b'.') {
-            // The last 32 bits written as an IPv4 address.
-            if count > 6 {
-                return None;
-            }
-            let [a, b, c, d] = parse_ipv4(text.get(start..)?)?;
-            pieces[count] = u16::from_be_bytes([a, b]);
-            pieces[count + 1] = u16::from_be_bytes([c, d]);
-            count += 2;
-            break;
-        }
-        if i == start {
-            return None;
-        }
-        pieces[count] = value;
-        count += 1;
-        match bytes.get(i) {
-            None => {}
-            // A separator, which must be followed by a piece or a `::`.
-            Some(b':') if i + 1 < bytes.len() => i += 1,
-            Some(_) => return None,
-        }
-    }
-    match compress {
-        // Move the pieces after `::` to the end, zeros in between.
-        Some(at) if count < 8 => {
-            let gap = 8 - count;
-            for index in (at..count).rev() {
-                pieces[index + gap] = pieces[index];
-                pieces[index] = 0;
-            }
-        }
-        None if count == 8 => {}
-        _ => return None,
-    }
-    Some(pieces)
-}
-
-/// Writes `[...]` as browsers do: lower-case hex without leading zeros,
-/// the first longest run of two or more zero pieces written `::`.
-fn push_ipv6(out: &mut String, pieces: &[u16; 8]) {
-    let mut longest = (8, 1);
-    let mut run = 0;
-    for (index, piece) in pieces.iter().enumerate() {
-        run = if *piece == 0 { run + 1 } else { 0 };
-        if run > longest.1 {
-            longest = (index + 1 - run, run);
-        }
-    }
-    out.push('[');
-    let mut index = 0;
-    while index < 8 {
-        if index == longest.0 {
-            out.push_str(if index == 0 { "::" } else { ":" });
-            index += longest.1;
-            continue;
-        }
-        let piece = pieces[index];
-        let mut shift = 12;
-        while shift > 0 && piece >> shift == 0 {
-            shift -= 4;
-        }
-        loop {
-            let digit = u32::from(piece >> shift & 15);
-            out.push(char::from_digit(digit, 16).unwrap_or('0'));
-            if shift == 0 {
-                break;
-            }
-            shift -= 4;
-        }
-        index += 1;
-        if index < 8 {
-            out.push(':');
-        }
-    }
-    out.push(']');
 }
 
 #[cfg(test)]
@@ -417,17 +308,7 @@ mod tests {
             ),
             ("http://0.0.0.0", "http://0.0.0.0"),
             ("http://[::1]:80", "http://[::1]"),
-            ("http://[0:0:0:0:0:0:0:1]:3000", "http://[::1]:3000"),
-            ("http://[::FFFF:1.2.3.4]", "http://[::ffff:102:304]"),
-            ("http://[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]"),
-            ("http://[0:0:1:0:0:1:0:0]", "http://[::1:0:0:1:0:0]"),
-            (
-                "http://[2001:DB8:0:0:1:0:0:1]",
-                "http://[2001:db8::1:0:0:1]",
-            ),
-            ("http://[1::]", "http://[1::]"),
-            ("http://[::]", "http://[::]"),
-            ("http://[0001:02:3::0:4]", "http://[1:2:3::4]"),
+            ("https://[::1]:0443/", "https://[::1]"),
         ];
         for (text, origin) in cases {
             assert_eq!(parse_origin(text).as_deref(), Ok(origin), "{text}");
@@ -480,26 +361,23 @@ mod tests {
             ),
             ("http://[::1", "its host is not valid"),
             ("http://[::1]x", "its host is not valid"),
-            ("http://[]", "its IPv6 address is not valid"),
-            ("http://[:::]", "its IPv6 address is not valid"),
-            ("http://[1::2::3]", "its IPv6 address is not valid"),
-            ("http://[1:2:3:4:5:6:7]", "its IPv6 address is not valid"),
+            // Browsers write these `[::1]:3000`, `[::ffff:102:304]`, ...
             (
-                "http://[1:2:3:4:5:6:7:8:9]",
-                "its IPv6 address is not valid",
+                "http://[0:0:0:0:0:0:0:1]:3000",
+                "IPv6 addresses other than [::1] are not supported",
             ),
-            ("http://[1:2:3:4:5:6:7::8]", "its IPv6 address is not valid"),
-            ("http://[12345::]", "its IPv6 address is not valid"),
-            ("http://[:1::]", "its IPv6 address is not valid"),
-            ("http://[1:]", "its IPv6 address is not valid"),
-            ("http://[g::]", "its IPv6 address is not valid"),
-            ("http://[::1.2.3]", "its IPv6 address is not valid"),
             (
-                "http://[1:2:3:4:5:6:7:1.2.3.4]",
-                "its IPv6 address is not valid",
+                "http://[::FFFF:1.2.3.4]",
+                "IPv6 addresses other than [::1] are not supported",
             ),
-            ("http://[::1.2.3.4:5]", "its IPv6 address is not valid"),
-            ("http://[:1:2:3:4:5:6:7]", "its IPv6 address is not valid"),
+            (
+                "http://[2001:db8::1]",
+                "IPv6 addresses other than [::1] are not supported",
+            ),
+            (
+                "http://[]",
+                "IPv6 addresses other than [::1] are not supported",
+            ),
         ];
         for (text, why) in cases {
             assert_eq!(parse_origin(text), Err(why), "{text}");
@@ -523,7 +401,6 @@ mod tests {
         for text in [
             "http://localhost.evil.com",
             "http://10.0.0.1",
-            "http://[::2]",
             "http://128.0.0.1",
         ] {
             assert_eq!(loopback(text), Ok(false), "{text}");
