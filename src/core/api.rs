@@ -3,9 +3,10 @@
 //! The body the service documents is
 //! `{"data":[{"ingest_health":{"updated_at":..,"stream_drift_session_avg":..,
 //! "stream_drift_deviation_from_rolling_avg":..,"status":..}}]}`.
-//! Parsing picks the four fields out with [`crate::core::json::pick`]
-//! rather than strict DTOs, so that one odd field never throws the whole
-//! report away (and without building a `serde_json::Value` tree):
+//! It is read into the typed shape below, whose fields are
+//! [`Lenient`], so that one odd field never
+//! throws the whole report away (and without building a
+//! `serde_json::Value` tree):
 //! - extra fields anywhere are ignored;
 //! - a metric that is missing, null, not a JSON number or not finite is
 //!   `None` (shown as "—", never guessed; numbers sent as strings count as
@@ -19,9 +20,14 @@
 //! - a body that is not JSON (an HTML error page from a proxy, a truncated
 //!   body), whose `data` is not an array, or larger than [`MAX_BODY_BYTES`]
 //!   is an [`ResponseError`]: the widget keeps its last good values, marks
-//!   them stale and retries.
+//!   them stale and retries;
+//! - only the first element of `data` is read (the service sends one per
+//!   stream); when a key repeats, its first occurrence is read; nesting
+//!   of any depth in ignored fields is skipped without recursion.
 
-use crate::core::json::{pick, Scalar, Step};
+use serde::Deserialize;
+
+use crate::core::lenient::{self, First, Lenient};
 use crate::core::status::Status;
 use crate::core::time::parse_timestamp_ms;
 
@@ -84,39 +90,51 @@ impl ResponseError {
     }
 }
 
+/// The documented body, as far as the widget reads it.
+#[derive(Deserialize)]
+struct Body {
+    data: Lenient<First<Entry>>,
+}
+
+/// One element of `data`.
+#[derive(Deserialize)]
+struct Entry {
+    ingest_health: Lenient<IngestHealth>,
+}
+
+/// The health fields of one stream.
+#[derive(Deserialize)]
+struct IngestHealth {
+    stream_drift_session_avg: Lenient<f64>,
+    stream_drift_deviation_from_rolling_avg: Lenient<f64>,
+    status: Lenient<String>,
+    updated_at: Lenient<String>,
+}
+
 /// Reads a response body.
 pub fn parse_report(body: &str) -> Result<HealthReport, ResponseError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(ResponseError::TooLarge { bytes: body.len() });
     }
-    const PATH: [Step; 3] = [Step::Key("data"), Step::First, Step::Key("ingest_health")];
-    const FIELDS: [&str; 4] = [
-        "stream_drift_session_avg",
-        "stream_drift_deviation_from_rolling_avg",
-        "status",
-        "updated_at",
-    ];
-    let picked = pick(body, &PATH, &FIELDS).map_err(|_| ResponseError::NotJson)?;
-    // Reached 2: the root object and its `data` array were there.
-    if picked.reached < 2 {
-        return Err(ResponseError::UnexpectedShape);
-    }
-    // Reached 4: `data[0].ingest_health` was an object.
-    if picked.reached < 4 {
+    let parsed: Option<Body> = lenient::from_str(body).map_err(|_| ResponseError::NotJson)?;
+    // No object at the root, or no `data` array in it.
+    let First(entry) = parsed
+        .and_then(|body| body.data.value())
+        .ok_or(ResponseError::UnexpectedShape)?;
+    let Some(health) = entry.and_then(|entry| entry.ingest_health.value()) else {
         return Ok(HealthReport::no_data());
-    }
-    let [session_avg, deviation, status, updated_at] =
-        <[Scalar; 4]>::try_from(picked.fields).unwrap_or_default();
-    let metric = |value: Scalar| value.number().filter(|v| v.is_finite());
-    let session_avg_ms = metric(session_avg);
-    let deviation_ms = metric(deviation);
-    let status = Status::resolve(status.text().as_deref(), deviation_ms);
-    let updated_at_ms = updated_at.text().as_deref().and_then(parse_timestamp_ms);
+    };
+    let metric = |value: Lenient<f64>| value.value().filter(|v| v.is_finite());
+    let deviation_ms = metric(health.stream_drift_deviation_from_rolling_avg);
     Ok(HealthReport {
-        updated_at_ms,
-        session_avg_ms,
+        updated_at_ms: health
+            .updated_at
+            .value()
+            .as_deref()
+            .and_then(parse_timestamp_ms),
+        session_avg_ms: metric(health.stream_drift_session_avg),
         deviation_ms,
-        status,
+        status: Status::resolve(health.status.value().as_deref(), deviation_ms),
     })
 }
 
@@ -247,6 +265,64 @@ mod tests {
         let body = r#"{"data":[{"ingest_health":{"updated_at":"yesterday","status":"good","stream_drift_deviation_from_rolling_avg":600}}]}"#;
         let parsed = report(body);
         assert_eq!(parsed.updated_at_ms, None);
+        assert_eq!(parsed.status, Status::Good);
+    }
+
+    #[test]
+    fn only_the_first_report_and_the_first_of_repeated_keys_are_read() {
+        let body = r#"{"data":[{"ingest_health":{"status":"good","status":"poor","stream_drift_deviation_from_rolling_avg":600,"stream_drift_deviation_from_rolling_avg":"x"}},{"ingest_health":{"status":"poor"}}]}"#;
+        let parsed = report(body);
+        assert_eq!(parsed.status, Status::Good);
+        assert_eq!(parsed.deviation_ms, Some(600.0));
+        // A repeated `data` is skipped too, whatever it holds.
+        let repeated = r#"{"data":[{"ingest_health":{"status":"excellent"}}],"data":{}}"#;
+        assert_eq!(report(repeated).status, Status::Excellent);
+    }
+
+    #[test]
+    fn odd_first_entries_mean_no_data() {
+        for body in [
+            r#"{"data":[5,{"ingest_health":{"status":"poor"}}]}"#,
+            r#"{"data":[[{"ingest_health":{"status":"poor"}}]]}"#,
+            r#"{"data":[{"ingest_health":[{"status":"poor"}]}]}"#,
+            r#"{"data":[{"ingest_health":"poor"}]}"#,
+        ] {
+            assert_eq!(report(body), HealthReport::no_data(), "{body}");
+        }
+    }
+
+    #[test]
+    fn deep_or_huge_values_in_ignored_fields_are_skipped() {
+        let depth = 30_000;
+        let deep = format!(
+            "{{\"x\":{}{},{}",
+            "[".repeat(depth),
+            "]".repeat(depth),
+            &SEED[1..]
+        );
+        assert!(deep.len() < MAX_BODY_BYTES);
+        assert_eq!(report(&deep).status, Status::Excellent);
+        let huge_number = format!("{{\"x\":1e400,{}", &SEED[1..]);
+        assert_eq!(report(&huge_number).status, Status::Excellent);
+        // Unclosed, it is not JSON, however deep.
+        assert_eq!(
+            parse_report(&"[".repeat(depth)),
+            Err(ResponseError::NotJson)
+        );
+    }
+
+    #[test]
+    fn non_finite_numbers_are_not_json_and_their_names_are_not_numbers() {
+        for body in [
+            r#"{"data":[{"ingest_health":{"stream_drift_session_avg":NaN}}]}"#,
+            r#"{"data":[{"ingest_health":{"stream_drift_session_avg":Infinity}}]}"#,
+            r#"{"data":[{"ingest_health":{"stream_drift_session_avg":1e400}}]}"#,
+        ] {
+            assert_eq!(parse_report(body), Err(ResponseError::NotJson), "{body}");
+        }
+        let named = r#"{"data":[{"ingest_health":{"stream_drift_session_avg":"NaN","stream_drift_deviation_from_rolling_avg":"Infinity","status":"good"}}]}"#;
+        let parsed = report(named);
+        assert_eq!((parsed.session_avg_ms, parsed.deviation_ms), (None, None));
         assert_eq!(parsed.status, Status::Good);
     }
 

@@ -27,9 +27,8 @@
 //! (`data-series`, `data-gap`, `data-timeline`, `data-hover`, …): CSS and
 //! tests target those, not the element structure.
 
-use crate::core::chart::{
-    hover_readout, push_number, time_to_x, ChartGeometry, HoverReadout, MAX_PLOT_PX,
-};
+use crate::core::chart::{hover_readout, time_to_x, ChartGeometry, HoverReadout, MAX_PLOT_PX};
+use crate::core::format::push_number;
 use crate::core::history::Sample;
 use crate::core::markup::escape;
 

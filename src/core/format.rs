@@ -37,6 +37,28 @@ pub fn push_integer(out: &mut String, value: i64) {
     }
 }
 
+/// Appends `value` rounded to one decimal, without an exponent or `-0`;
+/// integer arithmetic only, so no float formatting code reaches the
+/// WebAssembly. Non-finite values write `0`. The chart's path data and axis
+/// labels are written with it.
+pub fn push_number(out: &mut String, value: f64) {
+    let tenths = (value * 10.0).round();
+    let tenths = if tenths.is_finite() {
+        tenths.clamp(-1e12, 1e12) as i64
+    } else {
+        0
+    };
+    if tenths < 0 {
+        out.push('-');
+    }
+    let magnitude = tenths.unsigned_abs();
+    push_integer(out, (magnitude / 10) as i64);
+    if magnitude % 10 != 0 {
+        out.push('.');
+        out.push(char::from(b'0' + (magnitude % 10) as u8));
+    }
+}
+
 /// Formats a drift in milliseconds: `384 ms`, `-12 ms`, `1.2 s`, `75 s`,
 /// `12 min`. Non-finite values format as an em dash.
 pub fn format_ms(ms: f64) -> String {

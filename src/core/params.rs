@@ -6,8 +6,16 @@
 //! to its default and produces a [`Notice`] the widget shows without
 //! blocking, so a typo never leaves a streamer with a dead page.
 //!
+//! `endpoint` and `origin` are normalised the way browsers serialise them
+//! (see [`crate::core::url`]): the endpoint's origin goes into the page's
+//! `connect-src` and `origin` is compared with `event.origin`, so a form a
+//! browser would write differently is refused with a notice rather than
+//! accepted to fail silently. IPv6 endpoints are refused too: Chromium
+//! does not accept an IPv6 address as a `connect-src` source, so the
+//! page's own policy would block every request.
+//!
 //! `interval` is whole seconds in 1..=300, except for a loopback endpoint
-//! (`127.0.0.0/8`, `localhost`, `[::1]`: a local stand-in or test server),
+//! (`127.0.0.0/8`, `localhost`: a local stand-in or test server),
 //! where it may go down to [`LOOPBACK_MIN_INTERVAL_MS`] and keeps its
 //! milliseconds (`interval=0.02` polls every 20 ms). That is a test aid for
 //! soak and benchmark runs, which need thousands of poll cycles in minutes;
@@ -16,7 +24,7 @@
 use std::fmt;
 
 use crate::core::alerts::AlertChannels;
-use crate::core::protocol::parse_origin;
+use crate::core::url::{parse_origin, split_scheme, Authority, Host};
 
 /// Where the widget polls when no `endpoint` is given.
 pub const DEFAULT_ENDPOINT: &str = "https://stats.mux.com";
@@ -73,8 +81,9 @@ impl Theme {
 }
 
 /// The stats service's base URL, validated: `https:` anywhere, `http:` only
-/// on a loopback host (a local stand-in); no credentials, query or fragment;
-/// no trailing slash.
+/// on a loopback host (a local stand-in); not an IPv6 address; no
+/// credentials, query or fragment; no trailing slash. Its origin is written
+/// the way browsers serialise it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     base: String,
@@ -87,7 +96,11 @@ impl Endpoint {
         let text = text.trim();
         let (scheme, rest) =
             split_scheme(text).ok_or_else(|| "it is not an absolute URL".to_string())?;
-        let scheme = scheme.to_ascii_lowercase();
+        let https = match scheme.to_ascii_lowercase().as_str() {
+            "https" => true,
+            "http" => false,
+            _ => return Err("only https (or http on a loopback host) is allowed".into()),
+        };
         if rest.contains(['?', '#', '\\', ' ']) || rest.chars().any(char::is_control) {
             return Err("it must not carry a query, fragment or spaces".into());
         }
@@ -95,20 +108,17 @@ impl Endpoint {
             Some(slash) => rest.split_at_checked(slash).unwrap_or((rest, "")),
             None => (rest, ""),
         };
-        if authority.contains('@') {
-            return Err("it must not carry credentials".into());
+        if authority.starts_with('[') {
+            return Err(ipv6_refusal(https, authority));
         }
-        let host = host_of(authority).ok_or_else(|| "its host is not valid".to_string())?;
-        let loopback = is_loopback(&host);
-        match scheme.as_str() {
-            "https" => {}
-            "http" if loopback => {}
-            "http" => return Err("plain http is only allowed for a loopback host".into()),
-            _ => return Err("only https (or http on a loopback host) is allowed".into()),
+        let authority = Authority::parse(https, authority)?;
+        let loopback = authority.is_loopback();
+        if !https && !loopback {
+            return Err("plain http is only allowed for a loopback host".into());
         }
         let path = path.trim_end_matches('/');
         Ok(Endpoint {
-            base: format!("{scheme}://{}{path}", authority.to_ascii_lowercase()),
+            base: format!("{}{path}", authority.origin()),
             loopback,
         })
     }
@@ -156,70 +166,20 @@ impl Default for Endpoint {
     }
 }
 
-/// Splits `scheme://rest` at the first `://`, like `split_once("://")`.
-/// Searches for a `char`, not a `&str`: the substring searcher keeps a
-/// panicking string slice alive in the WebAssembly, and with it the `char`
-/// `Debug` and Unicode tables of its message (about 3.7 KB gzip).
-pub fn split_scheme(text: &str) -> Option<(&str, &str)> {
-    let mut from = 0;
-    while let Some(found) = text.get(from..)?.find(':') {
-        let colon = from + found;
-        if let Some(rest) = text.get(colon + 1..)?.strip_prefix("//") {
-            return Some((text.get(..colon)?, rest));
-        }
-        from = colon + 1;
-    }
-    None
-}
-
-fn host_of(authority: &str) -> Option<String> {
-    let host = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (inside, after) = bracketed.split_once(']')?;
-        if !(after.is_empty() || valid_port(after.strip_prefix(':')?)) {
-            return None;
-        }
-        if inside.is_empty()
-            || !inside
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-        {
-            return None;
-        }
-        format!("[{inside}]")
-    } else {
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        };
-        if port.is_some_and(|p| !valid_port(p)) {
-            return None;
-        }
-        let ok = !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-        if !ok {
-            return None;
-        }
-        host.to_ascii_lowercase()
+/// Why an IPv6 endpoint is refused, with what to use instead.
+fn ipv6_refusal(https: bool, authority: &str) -> String {
+    let Ok(loopback) = Authority::parse(https, authority) else {
+        return "IPv6 address endpoints are not supported (browsers refuse them in the \
+                page's connection policy); use a host name"
+            .into();
     };
-    Some(host)
-}
-
-fn valid_port(port: &str) -> bool {
-    !port.is_empty() && port.len() <= 5 && port.parse::<u16>().is_ok_and(|p| p > 0)
-}
-
-fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
-        return true;
+    let mut instead = Authority {
+        host: Host::V4([127, 0, 0, 1]),
+        ..loopback
     }
-    let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets
-            .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+    .origin();
+    instead.insert_str(0, "IPv6 loopback endpoints are not supported; use ");
+    instead
 }
 
 /// The widget's configuration from its URL.
@@ -531,28 +491,27 @@ fn form_pairs(source: &str) -> impl Iterator<Item = (String, String)> + '_ {
 }
 
 /// Decodes `%XX` escapes and `+`; invalid escapes are kept as written and
-/// invalid UTF-8 is replaced, so no input can fail.
+/// invalid UTF-8 is replaced, so no input can fail. Like browsers' form
+/// decoding, an escape is `%` and exactly two hex digits (`%+1` is kept).
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
+    let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            byte => out.push(byte),
-        }
+    while let Some(&byte) = bytes.get(i) {
         i += 1;
+        let decoded = match byte {
+            b'+' => b' ',
+            b'%' => match (hex(i), hex(i + 1)) {
+                (Some(high), Some(low)) => {
+                    i += 2;
+                    (high * 16 + low) as u8
+                }
+                _ => b'%',
+            },
+            other => other,
+        };
+        out.push(decoded);
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -564,7 +523,12 @@ pub fn percent_encode(text: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             out.push(byte as char);
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            // By hand: `format!("{:02X}")` is the only hex formatting the
+            // widget would link.
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
         }
     }
     out
@@ -635,7 +599,6 @@ mod tests {
         let loopback = [
             "http%3A%2F%2F127.0.0.1%3A8787",
             "http%3A%2F%2Flocalhost%3A3000",
-            "http%3A%2F%2F%5B%3A%3A1%5D%3A8787",
         ];
         for endpoint in loopback {
             // The endpoint may come before or after the interval.
@@ -714,19 +677,7 @@ mod tests {
     }
 
     #[test]
-    fn split_scheme_is_split_once_on_the_first_separator() {
-        for text in [
-            "https://a.b/c",
-            "HTTP://127.0.0.1:8/x",
-            "a:b://c",
-            "x:y:z",
-            "://",
-            "no scheme",
-            "",
-            "é://ü",
-        ] {
-            assert_eq!(split_scheme(text), text.split_once("://"), "{text}");
-        }
+    fn endpoint_origin_leaves_out_the_path() {
         let endpoint = Endpoint::parse("http://127.0.0.1:8787/base/");
         assert_eq!(
             endpoint.map(|e| e.origin().to_owned()).as_deref(),
@@ -783,7 +734,6 @@ mod tests {
             ("http://127.0.0.1:8787", "http://127.0.0.1:8787"),
             ("http://127.8.9.10", "http://127.8.9.10"),
             ("http://localhost:3000/", "http://localhost:3000"),
-            ("http://[::1]:8787", "http://[::1]:8787"),
         ];
         for (text, base) in accepted {
             assert_eq!(
@@ -817,6 +767,143 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_endpoints_are_refused_with_what_to_use_instead() {
+        let cases = [
+            (
+                "http%3A%2F%2F%5B%3A%3A1%5D%3A8787",
+                "Ignored endpoint: IPv6 loopback endpoints are not supported; use \
+                 http://127.0.0.1:8787. Using https://stats.mux.com.",
+            ),
+            (
+                "http%3A%2F%2F%5B%3A%3A1%5D",
+                "Ignored endpoint: IPv6 loopback endpoints are not supported; use \
+                 http://127.0.0.1. Using https://stats.mux.com.",
+            ),
+            (
+                "http%3A%2F%2F%5B0%3A0%3A0%3A0%3A0%3A0%3A0%3A1%5D",
+                "Ignored endpoint: IPv6 address endpoints are not supported (browsers \
+                 refuse them in the page's connection policy); use a host name. Using \
+                 https://stats.mux.com.",
+            ),
+            (
+                "https%3A%2F%2F%5B%3A%3A1%5D%3A8443%2Fbase",
+                "Ignored endpoint: IPv6 loopback endpoints are not supported; use \
+                 https://127.0.0.1:8443. Using https://stats.mux.com.",
+            ),
+            (
+                "https%3A%2F%2F%5B2001%3Adb8%3A%3A1%5D",
+                "Ignored endpoint: IPv6 address endpoints are not supported (browsers \
+                 refuse them in the page's connection policy); use a host name. Using \
+                 https://stats.mux.com.",
+            ),
+        ];
+        for (endpoint, message) in cases {
+            let (config, notices) = parse("", &format!("endpoint={endpoint}&interval=0.02"));
+            assert_eq!(config.endpoint, Endpoint::default(), "{endpoint}");
+            // Refused like any invalid endpoint: no loopback interval either.
+            assert_eq!(config.interval_ms, 1000.0, "{endpoint}");
+            let endpoint_notices: Vec<&str> = notices
+                .iter()
+                .filter(|n| n.param == "endpoint")
+                .map(|n| n.message.as_str())
+                .collect();
+            assert_eq!(endpoint_notices, [message], "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_normalised_as_browsers_serialise_their_origin() {
+        let accepted = [
+            (
+                "http://127.0.0.1:018787",
+                "http://127.0.0.1:18787",
+                "http://127.0.0.1:18787",
+            ),
+            (
+                "HTTP://LocalHost:80/s/",
+                "http://localhost/s",
+                "http://localhost",
+            ),
+            (
+                "https://Stats.Example.com:0443/base",
+                "https://stats.example.com/base",
+                "https://stats.example.com",
+            ),
+            (
+                "https://stats.example.com:/",
+                "https://stats.example.com",
+                "https://stats.example.com",
+            ),
+            (
+                "https://stats.example.com:80",
+                "https://stats.example.com:80",
+                "https://stats.example.com:80",
+            ),
+        ];
+        for (text, base, origin) in accepted {
+            let endpoint = Endpoint::parse(text);
+            assert_eq!(endpoint.as_ref().map(Endpoint::base), Ok(base), "{text}");
+            assert_eq!(
+                endpoint.as_ref().map(Endpoint::origin),
+                Ok(origin),
+                "{text}"
+            );
+        }
+        let refused = [
+            (
+                "http://127.1:8787",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            (
+                "http://2130706433",
+                "its IPv4 address must be four numbers from 0 to 255, like 127.0.0.1",
+            ),
+            ("https://stats.example.com:65536", "its port is not valid"),
+            ("https://stats.example.com:0", "its port is not valid"),
+            ("https://stats.exämple.com", "its host is not valid"),
+        ];
+        for (text, why) in refused {
+            assert_eq!(Endpoint::parse(text), Err(why.to_string()), "{text}");
+        }
+    }
+
+    #[test]
+    fn origins_are_normalised_or_refused_with_a_notice() {
+        let cases = [
+            ("http%3A%2F%2F127.0.0.1%3A018904", Some("http://127.0.0.1:18904"), None),
+            ("HTTPS%3A%2F%2FPanel.Example.com%3A443%2F", Some("https://panel.example.com"), None),
+            ("http%3A%2F%2F%5B%3A%3A1%5D%3A3000", Some("http://[::1]:3000"), None),
+            (
+                "http%3A%2F%2F%5B0%3A0%3A0%3A0%3A0%3A0%3A0%3A1%5D%3A3000",
+                None,
+                Some(
+                    "Ignored origin: IPv6 addresses other than [::1] are not supported. \
+                     The widget will not talk to its host page.",
+                ),
+            ),
+            (
+                "http%3A%2F%2F127.1%3A8080",
+                None,
+                Some(
+                    "Ignored origin: its IPv4 address must be four numbers from 0 to 255, \
+                     like 127.0.0.1. The widget will not talk to its host page.",
+                ),
+            ),
+            (
+                "https%3A%2F%2Fpanel.example.com%3A70000",
+                None,
+                Some("Ignored origin: its port is not valid. The widget will not talk to its host page."),
+            ),
+        ];
+        for (origin, expected, notice) in cases {
+            let (config, notices) = parse("", &format!("origin={origin}"));
+            assert_eq!(config.origin.as_deref(), expected, "{origin}");
+            let messages: Vec<&str> = notices.iter().map(|n| n.message.as_str()).collect();
+            assert_eq!(messages, notice.into_iter().collect::<Vec<_>>(), "{origin}");
+        }
+    }
+
+    #[test]
     fn endpoint_origin_and_health_url() {
         let endpoint = Endpoint::parse("http://127.0.0.1:8787/s/run/excellent").unwrap_or_default();
         assert_eq!(endpoint.origin(), "http://127.0.0.1:8787");
@@ -828,11 +915,20 @@ mod tests {
     }
 
     #[test]
+    fn percent_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(percent_encode("aZ09-_.~"), "aZ09-_.~");
+        assert_eq!(percent_encode("a.b+c/d é"), "a.b%2Bc%2Fd%20%C3%A9");
+        assert_eq!(percent_decode(&percent_encode("a+b=c&d%e")), "a+b=c&d%e");
+    }
+
+    #[test]
     fn percent_decoding_never_fails() {
         assert_eq!(percent_decode("a%20b+c"), "a b c");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%ff"), "\u{fffd}");
         assert_eq!(percent_decode("%E2%88%92"), "\u{2212}");
+        // A sign is not a hex digit: kept, and `+` read as a space.
+        assert_eq!(percent_decode("%+1%-1"), "% 1%-1");
     }
 }

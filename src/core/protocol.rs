@@ -18,10 +18,11 @@
 //! | host → widget | `lsh:token` | `token` |
 //! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme` |
 
-use crate::core::chart::within;
-use crate::core::json::{pick, Scalar};
+use serde::Deserialize;
 
-use crate::core::params::{split_scheme, Layout, Theme};
+use crate::core::lenient::{self, Lenient};
+use crate::core::num::within;
+use crate::core::params::{Layout, Theme};
 use crate::core::time::format_iso_utc;
 
 /// Longest message text accepted from a host.
@@ -59,22 +60,31 @@ pub enum Ignored {
     Invalid(&'static str),
 }
 
+/// The fields of any host message. A missing or odd `type` or `token` is
+/// handled like an unknown message or a missing token. A setting that is
+/// absent or `null` stays as it is, while one that cannot be read makes
+/// the message invalid rather than half-applied.
+#[derive(Deserialize)]
+struct Fields {
+    #[serde(rename = "type")]
+    kind: Lenient<String>,
+    token: Lenient<String>,
+    interval: Lenient<f64>,
+    layout: Lenient<String>,
+    theme: Lenient<String>,
+}
+
 /// Parses a message from the host (already checked for origin).
 pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(Ignored::NotAMessage);
     }
-    let picked = pick(text, &[], &["type", "token", "interval", "layout", "theme"])
-        .map_err(|_| Ignored::NotAMessage)?;
-    if picked.reached == 0 {
-        return Err(Ignored::NotAMessage);
-    }
-    let mut fields = picked.fields.into_iter();
-    let mut next = || fields.next().unwrap_or_default();
-    let (kind, token, interval, layout, theme) = (next(), next(), next(), next(), next());
-    match kind.text().as_deref() {
+    let fields: Option<Fields> = lenient::from_str(text).map_err(|_| Ignored::NotAMessage)?;
+    // Not an object.
+    let fields = fields.ok_or(Ignored::NotAMessage)?;
+    match fields.kind.value().as_deref() {
         Some("lsh:token") => {
-            let token = token.text().ok_or(Ignored::Invalid("token"))?;
+            let token = fields.token.value().ok_or(Ignored::Invalid("token"))?;
             let token = token.trim();
             if token.is_empty() {
                 return Err(Ignored::Invalid("token"));
@@ -83,19 +93,22 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
         }
         Some("lsh:config") => {
             let mut change = ConfigChange::default();
-            if interval != Scalar::Absent {
-                let seconds = interval.number().ok_or(Ignored::Invalid("interval"))?;
+            if !matches!(fields.interval, Lenient::Absent) {
+                let seconds = fields
+                    .interval
+                    .value()
+                    .ok_or(Ignored::Invalid("interval"))?;
                 change.interval_ms = Some(within(seconds.round(), 1.0, 300.0) * 1000.0);
             }
-            if layout != Scalar::Absent {
-                change.layout = Some(match layout.text().as_deref() {
+            if !matches!(fields.layout, Lenient::Absent) {
+                change.layout = Some(match fields.layout.value().as_deref() {
                     Some("full") => Layout::Full,
                     Some("compact") => Layout::Compact,
                     _ => return Err(Ignored::Invalid("layout")),
                 });
             }
-            if theme != Scalar::Absent {
-                change.theme = Some(match theme.text().as_deref() {
+            if !matches!(fields.theme, Lenient::Absent) {
+                change.theme = Some(match fields.theme.value().as_deref() {
                     Some("auto") => Theme::Auto,
                     Some("light") => Theme::Light,
                     Some("dark") => Theme::Dark,
@@ -195,48 +208,6 @@ pub fn resize(height_px: f64) -> String {
     format!(r#"{{"type":"lsh:resize","height":{height}}}"#)
 }
 
-/// Validates the `origin` parameter: `scheme://host[:port]`, nothing else.
-/// Returns the origin as browsers serialise it (lower case, no default
-/// port, no trailing slash), for exact comparison with `event.origin`.
-pub fn parse_origin(text: &str) -> Result<String, &'static str> {
-    let text = text.trim().trim_end_matches('/');
-    let (scheme, rest) = split_scheme(text).ok_or("it is not an origin")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "https" && scheme != "http" {
-        return Err("only http and https origins can embed the widget");
-    }
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '\\', '*']) {
-        return Err("it must be scheme://host[:port] with no path");
-    }
-    let rest = rest.to_ascii_lowercase();
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, _)) if !host.ends_with(']') && host.contains(':') => (rest.as_str(), None),
-        Some((host, port)) => (host, Some(port)),
-        None => (rest.as_str(), None),
-    };
-    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        !inner.is_empty()
-            && inner
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-    } else {
-        !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-    };
-    if !host_ok {
-        return Err("its host is not valid");
-    }
-    let default_port = if scheme == "https" { "443" } else { "80" };
-    match port {
-        None => Ok(format!("{scheme}://{host}")),
-        Some(p) if p == default_port => Ok(format!("{scheme}://{host}")),
-        Some(p) if p.parse::<u16>().is_ok_and(|n| n > 0) => Ok(format!("{scheme}://{host}:{p}")),
-        Some(_) => Err("its port is not valid"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +261,27 @@ mod tests {
     }
 
     #[test]
+    fn null_settings_are_left_as_they_are() {
+        assert_eq!(
+            parse_host_message(
+                r#"{"type":"lsh:config","layout":null,"theme":"dark","interval":null}"#
+            ),
+            Ok(HostMessage::Config(ConfigChange {
+                theme: Some(Theme::Dark),
+                ..Default::default()
+            }))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:config","theme":["dark"]}"#),
+            Err(Ignored::Invalid("theme"))
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:token","token":null}"#),
+            Err(Ignored::Invalid("token"))
+        );
+    }
+
+    #[test]
     fn foreign_and_broken_messages_are_ignored() {
         let cases = [
             ("", Ignored::NotAMessage),
@@ -339,37 +331,6 @@ mod tests {
             resize(f64::NAN),
         ] {
             assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
-        }
-    }
-
-    #[test]
-    fn origins_are_normalised_and_validated() {
-        let accepted = [
-            ("https://panel.example.com", "https://panel.example.com"),
-            ("https://Panel.Example.com/", "https://panel.example.com"),
-            ("https://panel.example.com:443", "https://panel.example.com"),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-            ("http://localhost:80", "http://localhost"),
-            ("http://[::1]:3000", "http://[::1]:3000"),
-        ];
-        for (text, origin) in accepted {
-            assert_eq!(parse_origin(text).as_deref(), Ok(origin), "{text}");
-        }
-        let refused = [
-            "*",
-            "null",
-            "panel.example.com",
-            "https://panel.example.com/path",
-            "https://user@panel.example.com",
-            "javascript://x",
-            "file://x",
-            "https://",
-            "https://panel.example.com:0",
-            "https://panel.example.com:99999",
-            "https://*.example.com",
-        ];
-        for text in refused {
-            assert!(parse_origin(text).is_err(), "{text}");
         }
     }
 }

@@ -28,8 +28,10 @@
 //!   leader's cadence; `next_in_ms` tells followers when the next request is
 //!   due, which is also when a follower that takes over makes its first one.
 
+use serde::Deserialize;
+
 use crate::core::api::{parse_report, ResponseError, MAX_BODY_BYTES};
-use crate::core::json::{pick, Scalar};
+use crate::core::lenient::{self, Lenient};
 use crate::core::poll::Outcome;
 
 /// The lock and channel name for a stream watched through an endpoint.
@@ -177,49 +179,50 @@ fn whole(ms: f64) -> u64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unusable;
 
+/// The fields of any message on the channel, as [`encode`] writes them.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Fields {
+    /// `hello` or `result`.
+    #[serde(rename = "type")]
+    message: Lenient<String>,
+    /// What kind of response a result carries.
+    kind: Lenient<String>,
+    body: Lenient<String>,
+    bytes: Lenient<f64>,
+    status: Lenient<f64>,
+    /// Absent or `null`: no `Retry-After`.
+    retry_after_ms: Lenient<f64>,
+    next_in_ms: Lenient<f64>,
+}
+
 /// Reads a message from the channel. Only pages of the widget's origin can
 /// post there, but it is still input: anything odd is [`Unusable`].
 pub fn decode(text: &str) -> Result<Message, Unusable> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(Unusable);
     }
-    let picked = pick(
-        text,
-        &[],
-        &[
-            "type",
-            "kind",
-            "body",
-            "bytes",
-            "status",
-            "retryAfterMs",
-            "nextInMs",
-        ],
-    )
-    .map_err(|_| Unusable)?;
-    let mut fields = picked.fields.into_iter();
-    let mut next = || fields.next().unwrap_or_default();
-    let (kind_of_message, kind, body, bytes, status, retry_after, next_in) =
-        (next(), next(), next(), next(), next(), next(), next());
-    match kind_of_message.text().as_deref() {
+    let fields: Option<Fields> = lenient::from_str(text).map_err(|_| Unusable)?;
+    let fields = fields.ok_or(Unusable)?;
+    match fields.message.value().as_deref() {
         Some("hello") => return Ok(Message::Hello),
         Some("result") => {}
         _ => return Err(Unusable),
     }
-    let next_in_ms = bounded_whole(&next_in).ok_or(Unusable)?;
-    let response = match kind.text().as_deref() {
-        Some("body") => Response::Body(body.text().ok_or(Unusable)?),
+    let next_in_ms = bounded_whole(fields.next_in_ms).ok_or(Unusable)?;
+    let response = match fields.kind.value().as_deref() {
+        Some("body") => Response::Body(fields.body.value().ok_or(Unusable)?),
         Some("too-large") => Response::TooLarge {
-            bytes: bounded_whole(&bytes).ok_or(Unusable)? as usize,
+            bytes: bounded_whole(fields.bytes).ok_or(Unusable)? as usize,
         },
         Some("http") => {
-            let status = status.number().ok_or(Unusable)?;
+            let status = fields.status.value().ok_or(Unusable)?;
             if !(100.0..=599.0).contains(&status) || status.fract() != 0.0 {
                 return Err(Unusable);
             }
-            let retry_after_ms = match retry_after {
-                Scalar::Absent | Scalar::Null => None,
-                other => Some(bounded_whole(&other).ok_or(Unusable)?),
+            let retry_after_ms = match fields.retry_after_ms {
+                Lenient::Absent => None,
+                wait => Some(bounded_whole(wait).ok_or(Unusable)?),
             };
             Response::Http {
                 status: status as u16,
@@ -241,9 +244,9 @@ pub fn decode(text: &str) -> Result<Message, Unusable> {
 
 /// A whole, non-negative number up to 86,400,000 (a day in milliseconds,
 /// and more than any body size the widget reads), as an `f64`.
-fn bounded_whole(value: &Scalar) -> Option<f64> {
+fn bounded_whole(value: Lenient<f64>) -> Option<f64> {
     value
-        .number()
+        .value()
         .filter(|n| (0.0..=86_400_000.0).contains(n) && n.fract() == 0.0)
 }
 

@@ -8,9 +8,16 @@
 //! three-part JWT with a JSON object payload is refused up front with a clear
 //! message instead of being sent to the service.
 //!
+//! The payload is read into `Payload`, a typed struct with lenient
+//! fields: other claims, and a `sub` that is not a string, are ignored; an
+//! `exp` that is present but not a number refuses the token, since the
+//! widget could not say when the link expires.
+//!
 //! The token is a credential: nothing here formats it into messages.
 
-use crate::core::json::{pick, Scalar};
+use serde::Deserialize;
+
+use crate::core::lenient::{self, Lenient};
 
 /// What the widget reads from a token's payload.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +58,13 @@ impl TokenError {
     }
 }
 
+/// The claims the widget reads, as they sit in the payload.
+#[derive(Deserialize)]
+struct Payload {
+    exp: Lenient<f64>,
+    sub: Lenient<String>,
+}
+
 /// Longest token accepted. Real ones are under 1 KiB; this bounds the work
 /// a hostile URL or message can cause.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -64,24 +78,27 @@ pub fn read_claims(token: &str) -> Result<TokenClaims, TokenError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::NotAJwt);
     }
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 || parts[0].is_empty() || parts[1].is_empty() {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::NotAJwt);
+    };
+    if header.is_empty() || payload.is_empty() {
         return Err(TokenError::NotAJwt);
     }
-    let payload = decode_base64url(parts[1]).ok_or(TokenError::BadEncoding)?;
+    let payload = decode_base64url(payload).ok_or(TokenError::BadEncoding)?;
     let payload = std::str::from_utf8(&payload).map_err(|_| TokenError::BadPayload)?;
-    let claims = pick(payload, &[], &["exp", "sub"]).map_err(|_| TokenError::BadPayload)?;
-    // Reached 1: the payload is a JSON object.
-    if claims.reached < 1 {
-        return Err(TokenError::BadPayload);
-    }
-    let mut fields = claims.fields.into_iter();
-    let expires_at_ms = match fields.next().unwrap_or_default() {
-        Scalar::Absent | Scalar::Null => None,
-        Scalar::Number(seconds) if seconds.is_finite() => Some(seconds * 1000.0),
-        _ => return Err(TokenError::BadExpiry),
+    let payload: Option<Payload> =
+        lenient::from_str(payload).map_err(|_| TokenError::BadPayload)?;
+    // Not an object.
+    let payload = payload.ok_or(TokenError::BadPayload)?;
+    let expires_at_ms = match payload.exp {
+        Lenient::Absent => None,
+        Lenient::Value(seconds) => Some(seconds * 1000.0),
+        Lenient::Unreadable => return Err(TokenError::BadExpiry),
     };
-    let stream_id = fields.next().unwrap_or_default().text();
+    let stream_id = payload.sub.value();
     Ok(TokenClaims {
         stream_id,
         expires_at_ms,
@@ -189,6 +206,34 @@ pub(crate) mod tests {
         for (token, expected) in cases {
             assert_eq!(read_claims(&token), Err(expected), "{token}");
         }
+    }
+
+    #[test]
+    fn odd_claims_are_ignored_but_an_unreadable_expiry_is_not() {
+        let odd = token_with(r#"{"sub":42,"exp":null,"aud":["x"],"nested":{"exp":"no"}}"#);
+        assert_eq!(
+            read_claims(&odd),
+            Ok(TokenClaims {
+                stream_id: None,
+                expires_at_ms: None,
+            })
+        );
+        for payload in [r#"{"exp":[1]}"#, r#"{"exp":true}"#, r#"{"exp":{}}"#] {
+            assert_eq!(
+                read_claims(&token_with(payload)),
+                Err(TokenError::BadExpiry),
+                "{payload}"
+            );
+        }
+        // The first of repeated claims is the one read.
+        let repeated = token_with(r#"{"exp":2,"exp":"soon","sub":"a","sub":"b"}"#);
+        assert_eq!(
+            read_claims(&repeated),
+            Ok(TokenClaims {
+                stream_id: Some("a".into()),
+                expires_at_ms: Some(2000.0),
+            })
+        );
     }
 
     #[test]

@@ -28,8 +28,6 @@ use std::fmt;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::core::json::Scalar;
-
 /// The obs-websocket RPC version this client speaks.
 pub const RPC_VERSION: u32 = 1;
 
@@ -514,6 +512,42 @@ struct Fields {
     render_skipped_frames: Scalar,
     #[serde(deserialize_with = "loose")]
     render_total_frames: Scalar,
+}
+
+/// A leaf value as this module reads it: [`loose`] turns any JSON value
+/// into one, so a field of an odd type reads as something other than a
+/// number or a string instead of failing the message.
+#[derive(Clone, Debug, Default, PartialEq)]
+enum Scalar {
+    /// The key is not there.
+    #[default]
+    Absent,
+    /// `null`.
+    Null,
+    /// A JSON number (always finite: serde_json refuses to read `1e400`).
+    Number(f64),
+    /// A JSON string.
+    Text(String),
+    /// A boolean, an array or an object.
+    Other,
+}
+
+impl Scalar {
+    /// The number, if this is one.
+    fn number(&self) -> Option<f64> {
+        match self {
+            Scalar::Number(value) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is one.
+    fn text(self) -> Option<String> {
+        match self {
+            Scalar::Text(text) => Some(text),
+            _ => None,
+        }
+    }
 }
 
 /// A JSON boolean, or `None` for any other value ([`Scalar`] folds
