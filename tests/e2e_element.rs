@@ -49,12 +49,22 @@ where
 /// Runs `code` in the host page with `el` bound to the element `selector`
 /// and `frame` to the iframe in its shadow root (or null).
 async fn on_element(browser: &Browser, selector: &str, code: &str) -> Result<Value, Error> {
+    on_element_with(browser, selector, code, vec![]).await
+}
+
+/// [`on_element`] with `arguments` for the script.
+async fn on_element_with(
+    browser: &Browser,
+    selector: &str,
+    code: &str,
+    arguments: Vec<Value>,
+) -> Result<Value, Error> {
     let code = format!(
         "const el = document.querySelector({selector:?});\
          const frame = el && el.shadowRoot && el.shadowRoot.querySelector('iframe');\
          {code}"
     );
-    Ok(browser.client.execute(&code, vec![]).await?)
+    Ok(browser.client.execute(&code, arguments).await?)
 }
 
 /// A property of the element `selector` (`status`, `state`, ...).
@@ -441,6 +451,31 @@ async fn the_element_hears_only_its_own_frame_and_cleans_up_when_removed() -> Te
             property(&browser, "#probe", "status").await == "excellent"
         })
         .await?;
+        // A token the service refuses (a stream it does not know): the
+        // token attribute is handed over without a reload, and the refusal
+        // comes out as tokenrejected with the HTTP status.
+        let unknown = stack.token("no-such-stream", Duration::from_secs(3600))?;
+        on_element_with(
+            &browser,
+            "#probe",
+            "window.__rejected = [];\
+             el.addEventListener('tokenrejected', e => window.__rejected.push(e.detail));\
+             el.setAttribute('token', arguments[0]); return 1;",
+            vec![json!(unknown)],
+        )
+        .await?;
+        wait_until("tokenrejected", Duration::from_secs(10), || async {
+            browser
+                .client
+                .execute("return window.__rejected.length;", vec![])
+                .await
+                .is_ok_and(|n| n == 1)
+        })
+        .await?;
+        let rejected = browser.client.execute("return window.__rejected;", vec![]).await?;
+        assert_eq!(rejected, json!([{ "httpStatus": 404 }]));
+        assert_eq!(property(&browser, "#probe", "state").await, "token-rejected");
+
         let removed = on_element(
             &browser,
             "#probe",
