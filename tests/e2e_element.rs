@@ -485,6 +485,36 @@ async fn the_element_hears_only_its_own_frame_and_cleans_up_when_removed() -> Te
         )
         .await?;
         assert_eq!(removed, json!({ "frames": 0, "listeners": 0 }));
+
+        // Properties set before the element was upgraded (as frameworks
+        // do): an element made in a document without the definition takes
+        // them over when it joins this one.
+        let early = browser
+            .client
+            .execute(
+                "const early = document.implementation.createHTMLDocument('')\
+                   .createElement('live-stream-health');\
+                 early.id = 'early'; early.token = arguments[0];\
+                 early.endpoint = arguments[1]; early.interval = '1';\
+                 const own = Object.keys(early).sort().join();\
+                 document.querySelector('aside').append(early);\
+                 return { own, after: Object.keys(early).join(), token: early.token,\
+                          endpoint: early.getAttribute('endpoint') };",
+                vec![json!(token), json!(stack.standin().base_url())],
+            )
+            .await?;
+        assert!(early["token"].is_null(), "a token set as a property reads back");
+        assert_eq!(early["own"], "endpoint,interval,token");
+        assert_eq!(early["after"], "", "properties not taken over on upgrade");
+        assert_eq!(early["endpoint"], stack.standin().base_url().as_str());
+        wait_until("the early element to be excellent", Duration::from_secs(15), || async {
+            property(&browser, "#early", "status").await == "excellent"
+        })
+        .await?;
+        let src = on_element(&browser, "#early", "const src = frame.src; el.remove(); return src;").await?;
+        assert!(!src.to_string().contains("token"), "a property token in the URL: {src}");
+        let listeners = browser.client.execute("return window.__listeners.size;", vec![]).await?;
+        assert_eq!(listeners, 0);
         let errors = browser.client.execute("return window.__errors;", vec![]).await?;
         assert_eq!(errors, json!([]), "the page threw");
         if let Some(count) = window_message_listeners(&browser).await? {
