@@ -179,7 +179,7 @@ async fn the_element_carries_attributes_events_and_token_swaps() -> TestResult {
             "#health",
             "window.__firstFrame = frame;\
              return { src: frame.src, title: frame.title, referrer: frame.referrerPolicy,\
-                      height: frame.style.height, frames: el.shadowRoot.querySelectorAll('iframe').length,\
+                      height: frame.getBoundingClientRect().height, frames: el.shadowRoot.querySelectorAll('iframe').length,\
                       token: el.token, tokenAttr: el.getAttribute('token') };",
         )
         .await?;
@@ -202,7 +202,7 @@ async fn the_element_carries_attributes_events_and_token_swaps() -> TestResult {
         assert_eq!(frame["tokenAttr"], Value::Null);
         // The compact layout fills its frame (150 px until told otherwise);
         // the full layout below is taller, and the frame follows it.
-        assert_eq!(frame["height"], "150px", "{frame}");
+        assert_eq!(frame["height"], 150.0, "{frame}");
         // The events: one ready, statuses with their fields, never a token.
         assert_eq!(events(&browser, "ready").await.len(), 1);
         let statuses = events(&browser, "statuschange").await;
@@ -259,10 +259,34 @@ async fn the_element_carries_attributes_events_and_token_swaps() -> TestResult {
         browser.client.enter_parent_frame().await?;
         let same = on_element(&browser, "#health", "return frame === window.__firstFrame;").await?;
         assert_eq!(same, true, "a layout or theme change reloaded the frame");
-        // lsh:resize: the frame grows to the full layout's content.
+        // lsh:resize: the element grows to the full layout's content...
+        let frame_height = || async {
+            on_element(&browser, "#health", "return frame.getBoundingClientRect().height;")
+                .await
+                .ok()
+                .and_then(|h| h.as_f64())
+                .unwrap_or(0.0)
+        };
         wait_until("the frame to follow the full layout", Duration::from_secs(5), || async {
-            let height = on_element(&browser, "#health", "return parseFloat(frame.style.height);").await;
-            height.ok().and_then(|h| h.as_f64()).is_some_and(|h| h > 250.0 && h < 3000.0)
+            let height = frame_height().await;
+            height > 250.0 && height < 3000.0
+        })
+        .await?;
+        // ...unless the page's stylesheet gives the element a height.
+        on_element(
+            &browser,
+            "#health",
+            "const dock = document.createElement('style'); dock.id = 'dock';\
+             dock.textContent = '#health { height: 120px }'; document.head.append(dock); return 1;",
+        )
+        .await?;
+        wait_until("the page's height to win", Duration::from_secs(5), || async {
+            frame_height().await == 120.0
+        })
+        .await?;
+        on_element(&browser, "#health", "document.getElementById('dock').remove(); return 1;").await?;
+        wait_until("the content height again", Duration::from_secs(5), || async {
+            frame_height().await > 250.0
         })
         .await?;
         // Back to the default by removing the attribute.

@@ -30,9 +30,11 @@
     "lsh:token-expiring": "tokenexpiring",
     "lsh:token-rejected": "tokenrejected",
   };
+  // The element's height follows the widget's content (lsh:resize) as a
+  // :host rule, so a height the page gives the element wins over it.
   const STYLE =
-    "<style>:host{display:block}:host([hidden]){display:none}" +
-    "iframe{display:block;width:100%;height:150px;border:0}</style>";
+    "<style>:host{display:block;height:150px}:host([hidden]){display:none}" +
+    "iframe{display:block;width:100%;height:100%;border:0}</style><style></style>";
 
   class LiveStreamHealth extends HTMLElement {
     static observedAttributes = [...PARAMS, "src", "token"];
@@ -206,7 +208,7 @@
       if (v !== undefined && v !== 1) return;
       if (type === "lsh:resize") {
         const height = detail.height;
-        if (height >= 0) frame.style.height = Math.min(height, 1e4) + "px";
+        if (height >= 0) this.shadowRoot.children[1].textContent = `:host{height:${Math.min(height, 1e4)}px}`;
         return;
       }
       if (type === "lsh:status") {
