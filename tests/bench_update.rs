@@ -51,15 +51,16 @@ use leptos::prelude::*;
 use live_stream_health::app::use_persisted_history;
 use live_stream_health::app::{Widget, WidgetState};
 use live_stream_health::core::api::parse_report;
-use live_stream_health::core::chart::{chart_geometry, ChartFrame};
+use live_stream_health::core::chart::{chart_geometry, ChartCache, ChartFrame};
 use live_stream_health::core::chart_svg::{plot_width_for, PLOT_HEIGHT};
 use live_stream_health::core::history::{History, Sample};
 use live_stream_health::core::params::{self, Layout};
 use live_stream_health::core::poll::Outcome;
 use live_stream_health::core::status::Status;
 use live_stream_health::core::storage;
-use live_stream_health::core::summary::summarise;
+use live_stream_health::core::summary::{summarise, SummaryCache};
 use live_stream_health::core::time::format_iso_utc;
+use live_stream_health::core::trend;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
@@ -483,6 +484,10 @@ fn print_table(setups: &[Setup], figures: &[Figures]) {
 
 /// The pure pieces a poll's render runs at the longest history, each timed
 /// alone (median of a few calls), to show where the time goes.
+fn next_at_of(history: &History) -> f64 {
+    history.entries().back().map_or(0.0, |e| e.at_ms())
+}
+
 fn print_breakdown(hours: usize) {
     const RUNS: usize = 15;
     let time = |work: &mut dyn FnMut()| {
@@ -508,7 +513,48 @@ fn print_breakdown(hours: usize) {
         height: PLOT_HEIGHT,
         interval_ms: 1000.0,
     };
+    // One more sample into a history whose chart and summary are kept.
+    let mut kept_history = history.clone();
+    let mut chart = ChartCache::default();
+    let mut summary = SummaryCache::default();
+    let _ = chart.geometry(&kept_history, &frame);
+    let _ = summary.summarise_to_newest(&kept_history, 1000.0);
+    let mut next_at = now;
+    let mut one_more = |work: &mut dyn FnMut(&History)| {
+        next_at += 1000.0;
+        kept_history.push(Sample {
+            received_ms: next_at,
+            updated_at_ms: Some(next_at as i64),
+            session_avg_ms: Some(400.0),
+            deviation_ms: Some(12.0),
+            status: Status::Excellent,
+        });
+        let t = performance_now();
+        work(&kept_history);
+        performance_now() - t
+    };
+    let kept_chart = median(
+        &(0..RUNS)
+            .map(|_| {
+                one_more(&mut |h| {
+                    let frame = ChartFrame {
+                        now_ms: next_at_of(h),
+                        ..frame
+                    };
+                    bb(chart.geometry(h, &frame))
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    let kept_summary = median(
+        &(0..RUNS)
+            .map(|_| one_more(&mut |h| bb(summary.summarise_to_newest(h, 1000.0))))
+            .collect::<Vec<_>>(),
+    );
     let pieces = [
+        ("chart geometry, kept (one new sample)", kept_chart),
+        ("summary, kept (one new sample)", kept_summary),
+        ("trend", time(&mut || bb(trend::estimate(&history, now)))),
         (
             "chart geometry from scratch",
             time(&mut || bb(chart_geometry(&history, &frame))),
