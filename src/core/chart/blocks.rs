@@ -394,16 +394,14 @@ impl ChartCache {
         loop {
             let Some(block) = blocks.get(split) else {
                 feed(&mut prefix, history.end_seq());
-                return super::render(&scale, frame, prefix.blocks.iter(), &prefix.state);
+                let drawn: Vec<&Block> = prefix.blocks.iter().collect();
+                return super::render(&scale, frame, &drawn, &prefix.state);
             };
             feed(&mut prefix, block.first_seq);
             if block.incoming == prefix.state {
-                return super::render(
-                    &scale,
-                    frame,
-                    prefix.blocks.iter().chain(blocks.range(split..)),
-                    &reducer.state,
-                );
+                let drawn: Vec<&Block> =
+                    prefix.blocks.iter().chain(blocks.range(split..)).collect();
+                return super::render(&scale, frame, &drawn, &reducer.state);
             }
             retries += 1;
             if retries > 4 {

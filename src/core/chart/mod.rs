@@ -153,22 +153,23 @@ pub fn chart_geometry(history: &History, frame: &ChartFrame) -> ChartGeometry {
     for (index, entry) in scale.entries_in_window(history) {
         reducer.entry(first + index as u64, entry);
     }
-    render(&scale, frame, reducer.blocks.iter(), &reducer.state)
+    let blocks: Vec<&Block> = reducer.blocks.iter().collect();
+    render(&scale, frame, &blocks, &reducer.state)
 }
 
 /// Draws reduced blocks on the axes of the moment; `end` is the pass's
 /// state after the newest entry.
-fn render<'b>(
+fn render(
     scale: &TimeScale,
     frame: &ChartFrame,
-    blocks: impl Iterator<Item = &'b Block> + Clone,
+    blocks: &[&Block],
     end: &PassState,
 ) -> ChartGeometry {
     let height = clamp_size(frame.height);
     let interval = sanitize_interval(frame.interval_ms);
     let break_ms = (BREAK_INTERVALS * interval).max(MIN_BREAK_MS);
 
-    let extents = Extents::of_blocks(blocks.clone().map(|b| &b.extents));
+    let extents = Extents::of_blocks(blocks.iter().map(|b| &b.extents));
     let dev_scale = extents.deviation_scale(height);
     let avg_scale = extents.session_avg_scale(height);
 
@@ -209,7 +210,7 @@ fn render<'b>(
                 }
             }
         };
-    for (column, block) in blocks.enumerate() {
+    for (column, block) in blocks.iter().enumerate() {
         // Blocks are told apart by their place: neighbours never share a column.
         for &(from, to, kind) in &block.gaps {
             gaps.add(scale.x(from), scale.x(to), kind);
