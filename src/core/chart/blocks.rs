@@ -614,4 +614,43 @@ mod tests {
         assert_eq!(cache.end_seq, history.end_seq());
         assert_eq!(cache.from_scratch, 0, "every draw used the kept blocks");
     }
+
+    /// An outage shorter than a pixel column still splits the status strip:
+    /// stretches of one status merge inside a column only where they touch.
+    #[test]
+    fn an_outage_inside_one_column_is_not_painted_over() {
+        let now = 1_700_000_000_000.0;
+        let column_start = now - 600_000.0;
+        let mut history = History::new(60);
+        let excellent = |at: f64| Sample {
+            received_ms: at,
+            updated_at_ms: None,
+            session_avg_ms: Some(400.0),
+            deviation_ms: Some(10.0),
+            status: Status::Excellent,
+        };
+        for second in 0..4 {
+            history.push(excellent(column_start + f64::from(second) * 1_000.0));
+        }
+        history.mark_gap(column_start + 3_500.0);
+        history.push(excellent(column_start + 8_000.0));
+        history.push(excellent(column_start + 9_000.0));
+        // Ten seconds per column: everything above lies in one column.
+        let frame = ChartFrame {
+            now_ms: now,
+            window_ms: 600_000.0,
+            width: 60.0,
+            height: 160.0,
+            interval_ms: 1_000.0,
+        };
+        let geometry = chart_geometry(&history, &frame);
+        assert_eq!(geometry.timeline.len(), 2, "{:?}", geometry.timeline);
+        let outage = geometry.gaps.first().copied();
+        assert!(
+            outage.is_some_and(|g| g.kind == GapKind::Outage),
+            "{:?}",
+            geometry.gaps
+        );
+        assert_eq!(ChartCache::default().geometry(&history, &frame), geometry);
+    }
 }
