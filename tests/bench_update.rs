@@ -1,30 +1,47 @@
-//! Benchmark: the main-thread cost of one poll at full history, in headless
-//! Chromium (wasm-bindgen-test). Prints figures; asserts only that they were
+//! Benchmark: the main-thread cost of one poll, at 1, 6 and 24 hours of
+//! history at one poll per second, in headless Chromium
+//! (wasm-bindgen-test). Prints a table; asserts only that figures were
 //! produced (`tests/bench.sh` runs it in release, `tests/run-all.sh` runs a
 //! smoke with a few iterations).
 //!
-//! The widget is mounted with the real stylesheets over a history of a full
-//! day at one poll per second (`history=1440`, 86,400 samples: drifting
-//! values, excursions into good and poor, and outages), through
-//! [`Widget`], the same component the page mounts, over a [`WidgetState`]
-//! the benchmark keeps a copy of (so it needs no way into the widget but
-//! the state every widget is built on). Then each report
+//! For each history length the widget is mounted with the real stylesheets
+//! and `history=<that many minutes>`, filled with that many hours of
+//! samples a second apart (drifting values, excursions into good and poor,
+//! outages), through [`Widget`], the same component the page mounts, over a
+//! [`WidgetState`] the benchmark keeps a copy of (so it needs no way into
+//! the widget but the state every widget is built on). Then each report
 //! goes the way a poll's does: the body is parsed by [`parse_report`], the
 //! monitor and the history are updated by [`Monitor::on_outcome`] (what the
 //! poll driver calls when a request settles), and Leptos re-renders. Each
-//! update is timed with `performance.now()` from before the parse until a
-//! macrotask after it, so every effect and DOM write it caused (they run as
-//! microtasks) is inside; a second figure adds the style and layout the
-//! browser does before it can paint (forced by reading `offsetHeight`). A
-//! `PerformanceObserver` counts long tasks (over 50 ms) on the page while the
-//! reports go in, including the widget's own clock ticks and saves.
+//! report arrives a second after the one before (the history was filled up
+//! to that many seconds ago), so every update appends one sample and the
+//! window lets the oldest go, as a monitor polling every second does.
+//! Each update is timed with `performance.now()` from before the parse
+//! until a macrotask after it, so every effect and DOM write it caused (they
+//! run as microtasks) is inside; a second figure adds the style and layout
+//! the browser does before it can paint (forced by reading `offsetHeight`).
+//! A `PerformanceObserver` counts long tasks (over 50 ms) on the page while
+//! the reports go in, including the widget's own clock ticks and saves.
+//!
+//! **Interleaved rounds.** The machine is shared and noisy, so every
+//! configuration (history length × layout) is measured in each of
+//! `LSH_UPDATE_ROUNDS` rounds, in an order that rotates from round to round,
+//! and the figures are medians over all rounds; the spread of the per-round
+//! medians is printed beside them. A configuration is mounted fresh in
+//! every round.
+//!
+//! The periodic save (every 30 s and on `pagehide`: the newest 20,000
+//! entries into `sessionStorage`) is timed once per configuration and
+//! round, on the same main thread.
 //!
 //! The network is left out on purpose: the driver is idle (the monitor gets
 //! its token directly, not through the driver), so only the main-thread
-//! work a poll causes is measured. Both layouts are measured.
+//! work a poll causes is measured.
 //!
 //! Counts come from the environment at build time: `LSH_UPDATE_ITERATIONS`
-//! (default 200) and `LSH_UPDATE_SAMPLES` (default 86,400).
+//! (updates per configuration over all rounds, default 200),
+//! `LSH_UPDATE_ROUNDS` (default 5) and `LSH_UPDATE_HOURS` (history lengths,
+//! default `1,6,24`).
 
 #![cfg(all(target_arch = "wasm32", feature = "csr"))]
 
@@ -34,15 +51,14 @@ use leptos::prelude::*;
 use live_stream_health::app::use_persisted_history;
 use live_stream_health::app::{Widget, WidgetState};
 use live_stream_health::core::api::parse_report;
-use live_stream_health::core::chart::{chart_geometry, ChartFrame};
-use live_stream_health::core::chart_svg::{
-    plot_markup, plot_width_for, PLOT_HEIGHT, SPARK_HEIGHT, SPARK_WIDTH,
-};
+use live_stream_health::core::chart::{chart_geometry, ChartCache, ChartFrame};
+use live_stream_health::core::chart_svg::{plot_width_for, PLOT_HEIGHT};
 use live_stream_health::core::history::{History, Sample};
 use live_stream_health::core::params::{self, Layout};
 use live_stream_health::core::poll::Outcome;
 use live_stream_health::core::status::Status;
-use live_stream_health::core::summary::{change_line, listed_changes, share_line, summarise};
+use live_stream_health::core::storage;
+use live_stream_health::core::summary::{summarise, SummaryCache};
 use live_stream_health::core::time::format_iso_utc;
 use live_stream_health::core::trend;
 use wasm_bindgen::JsCast;
@@ -59,9 +75,32 @@ fn iterations() -> usize {
     count(option_env!("LSH_UPDATE_ITERATIONS"), 200).max(1)
 }
 
-fn history_samples() -> usize {
-    count(option_env!("LSH_UPDATE_SAMPLES"), 86_400)
+fn rounds() -> usize {
+    count(option_env!("LSH_UPDATE_ROUNDS"), 5).clamp(1, iterations())
 }
+
+/// Updates measured per configuration in one round.
+fn per_round() -> usize {
+    iterations().div_ceil(rounds())
+}
+
+/// History lengths in hours (1 to 24).
+fn hours() -> Vec<usize> {
+    let listed: Vec<usize> = option_env!("LSH_UPDATE_HOURS")
+        .unwrap_or("1,6,24")
+        .split(',')
+        .filter_map(|h| h.trim().parse().ok())
+        .map(|h: usize| h.clamp(1, 24))
+        .collect();
+    if listed.is_empty() {
+        vec![1, 6, 24]
+    } else {
+        listed
+    }
+}
+
+/// Updates before the measured ones in each round (not timed).
+const WARM_UP: usize = 3;
 
 /// A small deterministic generator (xorshift), so every run draws the same day.
 struct Draw(u64);
@@ -180,6 +219,12 @@ fn take_long_tasks() -> Vec<f64> {
         .unwrap_or_default()
 }
 
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -188,50 +233,28 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+fn median(values: &[f64]) -> f64 {
+    percentile(&sorted(values), 0.5)
+}
+
+/// One history length in one layout.
+#[derive(Clone, Copy)]
+struct Setup {
+    hours: usize,
+    layout: Layout,
+}
+
+/// What one configuration measured over all rounds.
+#[derive(Default)]
 struct Figures {
-    layout: &'static str,
     samples: usize,
-    first_render_ms: f64,
+    first_render_ms: Vec<f64>,
     update_ms: Vec<f64>,
     with_layout_ms: Vec<f64>,
     yield_ms: Vec<f64>,
+    round_medians: Vec<f64>,
+    save_ms: Vec<f64>,
     long_tasks: Vec<f64>,
-    save_ms: f64,
-    breakdown: Vec<(&'static str, f64)>,
-}
-
-fn line(name: &str, values: &[f64]) -> String {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    format!(
-        "{name:<26} n={:<4} median={:>7.2} ms  p95={:>7.2} ms  max={:>7.2} ms",
-        sorted.len(),
-        percentile(&sorted, 0.5),
-        percentile(&sorted, 0.95),
-        sorted.last().copied().unwrap_or(f64::NAN),
-    )
-}
-
-fn report(f: &Figures) {
-    let over_50: Vec<String> = f.long_tasks.iter().map(|d| format!("{d:.0}")).collect();
-    console_log!(
-        "LSH-BENCH update layout={} samples={} first_render_ms={:.1} save_ms={:.1}\n  {}\n  {}\n  {}\n  long tasks (>50 ms) while updating: {} [{}]",
-        f.layout,
-        f.samples,
-        f.first_render_ms,
-        f.save_ms,
-        line("update + render", &f.update_ms),
-        line("  + style and layout", &f.with_layout_ms),
-        line("empty yield (overhead)", &f.yield_ms),
-        f.long_tasks.len(),
-        over_50.join(", ")
-    );
-    let pieces: Vec<String> = f
-        .breakdown
-        .iter()
-        .map(|(name, ms)| format!("{name} {ms:.2}"))
-        .collect();
-    console_log!("  pieces alone (median ms): {}", pieces.join(", "));
 }
 
 fn mount_host(layout: Layout) -> HtmlElement {
@@ -266,14 +289,42 @@ fn add_stylesheets() {
     }
 }
 
-async fn measure(layout: Layout) -> Figures {
+/// Fills `history` with `seconds` of samples one second apart, ending at
+/// `end_ms`, with an outage of 45 s every two hours.
+fn fill(history: &mut History, seconds: usize, end_ms: f64, draw: &mut Draw) {
+    let mut outage_until = 0;
+    for i in 0..seconds {
+        let at = end_ms - ((seconds - 1 - i) as f64) * 1000.0;
+        if i < outage_until {
+            continue;
+        }
+        if i % 7200 == 3600 {
+            history.mark_gap(at);
+            outage_until = i + 45;
+            continue;
+        }
+        let (session_avg, deviation) = drift_at(i, draw);
+        history.push(Sample {
+            received_ms: at,
+            updated_at_ms: Some(at as i64),
+            session_avg_ms: Some(session_avg),
+            deviation_ms: Some(deviation),
+            status: Status::from_deviation_ms(deviation),
+        });
+    }
+}
+
+/// One round of one configuration: mount, fill, feed `per_round()`
+/// reports, time the save, unmount.
+async fn measure_round(setup: Setup, figures: &mut Figures) {
     let stream = format!("bench-{}", (js_sys::Math::random() * 1e9) as u64);
+    let minutes = setup.hours * 60;
     let fragment = format!(
-        "endpoint=http%3A%2F%2F127.0.0.1%3A9&interval=1&history=1440&layout={}&theme=light",
-        layout.as_str()
+        "endpoint=http%3A%2F%2F127.0.0.1%3A9&interval=1&history={minutes}&layout={}&theme=light",
+        setup.layout.as_str()
     );
     let (config, notices) = params::parse("", &fragment);
-    let host = mount_host(layout);
+    let host = mount_host(setup.layout);
     // The state lives under an owner of the benchmark's, which keeps a
     // copy to feed it; the widget is mounted under that owner.
     let owner = Owner::new();
@@ -292,47 +343,26 @@ async fn measure(layout: Layout) -> Figures {
             let _ = m.set_token(Some(token(&stream)), h, now);
         })
     });
-    // A day at one poll per second, ending a second ago, with outages.
-    let samples = history_samples();
+    // The history ends as many seconds ago as there are reports to come,
+    // which then arrive a second apart, never ahead of the clock.
+    let reports = WARM_UP + per_round();
+    let seconds = setup.hours * 3600;
+    let end = now - (reports as f64 + 1.0) * 1000.0;
     let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
     let started = performance_now();
-    history.update(|h| {
-        let mut outage_until = 0;
-        for i in 0..samples {
-            let at = now - ((samples - i) as f64) * 1000.0;
-            if i < outage_until {
-                continue;
-            }
-            if i % 7200 == 3600 {
-                // An outage of 45 s every two hours.
-                h.mark_gap(at);
-                outage_until = i + 45;
-                continue;
-            }
-            let (session_avg, deviation) = drift_at(i, &mut draw);
-            h.push(Sample {
-                received_ms: at,
-                updated_at_ms: Some(at as i64),
-                session_avg_ms: Some(session_avg),
-                deviation_ms: Some(deviation),
-                status: Status::from_deviation_ms(deviation),
-            });
-        }
-    });
+    history.update(|h| fill(h, seconds, end, &mut draw));
     next_task().await;
-    let first_render_ms = performance_now() - started;
-    let held = history.with_untracked(History::sample_count);
-    TimeoutFuture::new(200).await;
+    figures.first_render_ms.push(performance_now() - started);
+    figures.samples = history.with_untracked(History::sample_count);
+    TimeoutFuture::new(100).await;
 
     let generation = monitor.with_untracked(|m| m.poller().generation());
-    let mut update_ms = Vec::new();
-    let mut with_layout_ms = Vec::new();
-    let mut yield_ms = Vec::new();
+    let mut round = Vec::new();
     install_long_task_observer();
-    for i in 0..iterations() {
-        let now = js_sys::Date::now();
-        let (session_avg, deviation) = drift_at(samples + i, &mut draw);
-        let text = body(now as i64, session_avg, deviation);
+    for i in 0..reports {
+        let at = end + (i as f64 + 1.0) * 1000.0;
+        let (session_avg, deviation) = drift_at(seconds + i, &mut draw);
+        let text = body(at as i64, session_avg, deviation);
 
         let t0 = performance_now();
         let outcome = match parse_report(&text) {
@@ -341,24 +371,28 @@ async fn measure(layout: Layout) -> Figures {
         };
         history.update(|h| {
             monitor.update(|m| {
-                let _ = m.on_outcome(generation, &outcome, h, now, 0.5);
+                let _ = m.on_outcome(generation, &outcome, h, at, 0.5);
             })
         });
         next_task().await;
         let t1 = performance_now();
         let _ = host.offset_height();
         let t2 = performance_now();
-        update_ms.push(t1 - t0);
-        with_layout_ms.push(t2 - t0);
+        if i >= WARM_UP {
+            round.push(t1 - t0);
+            figures.update_ms.push(t1 - t0);
+            figures.with_layout_ms.push(t2 - t0);
+        }
 
         // The same yield with nothing to do, for its own cost.
         let t3 = performance_now();
         next_task().await;
-        yield_ms.push(performance_now() - t3);
-        // Idle time between polls, as on a page polling every second.
+        figures.yield_ms.push(performance_now() - t3);
+        // Idle time between polls.
         TimeoutFuture::new(10).await;
     }
-    let long_tasks = take_long_tasks();
+    figures.round_medians.push(median(&round));
+    figures.long_tasks.extend(take_long_tasks());
     let state = host
         .query_selector(".lsh")
         .ok()
@@ -366,98 +400,208 @@ async fn measure(layout: Layout) -> Figures {
         .and_then(|e| e.get_attribute("data-state"));
     assert_eq!(state.as_deref(), Some("live"), "the widget did not go live");
 
-    let breakdown = breakdown(history, layout);
-
-    // The periodic save (every 30 s and on pagehide) at full history.
+    // The periodic save (every 30 s and on pagehide) at this history.
     let t = performance_now();
     use_persisted_history::save(monitor, history);
-    let save_ms = performance_now() - t;
+    figures.save_ms.push(performance_now() - t);
 
     drop(handle);
     drop(owner);
     host.remove();
-    Figures {
-        layout: layout.as_str(),
-        samples: held,
-        first_render_ms,
-        update_ms,
-        with_layout_ms,
-        yield_ms,
-        long_tasks,
-        save_ms,
-        breakdown,
+    // Nothing of this round's stream stays in storage for the next.
+    if let Some(storage) = window().session_storage().ok().flatten() {
+        let _ = storage.remove_item(&storage::history_key(&stream));
     }
+    TimeoutFuture::new(50).await;
 }
 
-/// The pure pieces a poll's render runs at full history, each timed alone
-/// (median of a few calls), to show where the update's time goes.
-fn breakdown(history: RwSignal<History>, layout: Layout) -> Vec<(&'static str, f64)> {
+fn print_table(setups: &[Setup], figures: &[Figures]) {
+    let mut out = format!(
+        "LSH-BENCH update: {} rounds, {} updates per configuration, medians over all rounds (ms)\n",
+        rounds(),
+        per_round() * rounds()
+    );
+    out.push_str(
+        "  | history | samples | layout  | median | p95   | max   | round medians | + style/layout | save  | first render | long tasks |\n",
+    );
+    out.push_str(
+        "  |---------|---------|---------|--------|-------|-------|---------------|----------------|-------|--------------|------------|\n",
+    );
+    for (setup, f) in setups.iter().zip(figures) {
+        let updates = sorted(&f.update_ms);
+        let rounds = sorted(&f.round_medians);
+        out.push_str(&format!(
+            "  | {:>2} h    | {:>7} | {:<7} | {:>6.2} | {:>5.2} | {:>5.1} | {:>5.2} to {:<5.2} | {:>14.2} | {:>5.1} | {:>12.0} | {:>10} |\n",
+            setup.hours,
+            f.samples,
+            setup.layout.as_str(),
+            percentile(&updates, 0.5),
+            percentile(&updates, 0.95),
+            updates.last().copied().unwrap_or(f64::NAN),
+            rounds.first().copied().unwrap_or(f64::NAN),
+            rounds.last().copied().unwrap_or(f64::NAN),
+            median(&f.with_layout_ms),
+            median(&f.save_ms),
+            median(&f.first_render_ms),
+            f.long_tasks.len(),
+        ));
+    }
+    let yields: Vec<f64> = figures.iter().flat_map(|f| f.yield_ms.clone()).collect();
+    out.push_str(&format!(
+        "  empty yield (the timing's own overhead): median {:.2} ms\n",
+        median(&yields)
+    ));
+    for layout in [Layout::Full, Layout::Compact] {
+        let of = |h: usize| {
+            setups
+                .iter()
+                .zip(figures)
+                .find(|(s, _)| s.hours == h && s.layout == layout)
+                .map(|(_, f)| median(&f.update_ms))
+        };
+        if let (Some(shortest), Some(longest)) = (
+            of(*hours().iter().min().unwrap_or(&1)),
+            of(*hours().iter().max().unwrap_or(&24)),
+        ) {
+            out.push_str(&format!(
+                "  {}: longest history / shortest: {:.2}x\n",
+                layout.as_str(),
+                longest / shortest
+            ));
+        }
+    }
+    let long: Vec<String> = figures
+        .iter()
+        .flat_map(|f| f.long_tasks.iter().map(|d| format!("{d:.0}")))
+        .collect();
+    out.push_str(&format!(
+        "  long tasks (>50 ms) while updating: {} [{}]",
+        long.len(),
+        long.join(", ")
+    ));
+    console_log!("{out}");
+}
+
+/// The pure pieces a poll's render runs at the longest history, each timed
+/// alone (median of a few calls), to show where the time goes.
+fn next_at_of(history: &History) -> f64 {
+    history.entries().back().map_or(0.0, |e| e.at_ms())
+}
+
+fn print_breakdown(hours: usize) {
     const RUNS: usize = 15;
     let time = |work: &mut dyn FnMut()| {
-        let mut runs: Vec<f64> = (0..RUNS)
+        let runs: Vec<f64> = (0..RUNS)
             .map(|_| {
                 let t = performance_now();
                 work();
                 performance_now() - t
             })
             .collect();
-        runs.sort_by(f64::total_cmp);
-        percentile(&runs, 0.5)
+        median(&runs)
     };
-    // Keeps each result alive, so no piece is optimised away.
     fn bb<T>(value: T) {
         std::hint::black_box(value);
     }
     let now = js_sys::Date::now();
-    history.with_untracked(|h| {
-        let (width, height) = match layout {
-            Layout::Full => (plot_width_for(1000.0), PLOT_HEIGHT),
-            Layout::Compact => (SPARK_WIDTH, SPARK_HEIGHT),
-        };
-        let frame = ChartFrame {
-            now_ms: now,
-            window_ms: h.window_ms(),
-            width,
-            height,
-            interval_ms: 1000.0,
-        };
-        let geometry = chart_geometry(h, &frame);
-        vec![
-            (
-                "chart geometry",
-                time(&mut || bb(chart_geometry(h, &frame))),
-            ),
-            ("chart markup", time(&mut || bb(plot_markup(&geometry)))),
-            ("summary", time(&mut || bb(summarise(h, now, 1000.0)))),
-            (
-                "summary and its text",
-                time(&mut || {
-                    let summary = summarise(h, now, 1000.0);
-                    let shares: Vec<String> = Status::ALL
-                        .iter()
-                        .map(|s| share_line(&summary, *s))
-                        .collect();
-                    let changes: Vec<String> = listed_changes(&summary)
-                        .iter()
-                        .map(|c| change_line(c, 0))
-                        .collect();
-                    bb((shares, changes))
-                }),
-            ),
-            ("sample count", time(&mut || bb(h.sample_count()))),
-            ("trend", time(&mut || bb(trend::estimate(h, now)))),
-        ]
-    })
+    let mut history = History::new((hours * 60) as u32);
+    fill(&mut history, hours * 3600, now - 1000.0, &mut Draw(7));
+    let frame = ChartFrame {
+        now_ms: now,
+        window_ms: history.window_ms(),
+        width: plot_width_for(1000.0),
+        height: PLOT_HEIGHT,
+        interval_ms: 1000.0,
+    };
+    // One more sample into a history whose chart and summary are kept.
+    let mut kept_history = history.clone();
+    let mut chart = ChartCache::default();
+    let mut summary = SummaryCache::default();
+    let _ = chart.geometry(&kept_history, &frame);
+    let _ = summary.summarise_to_newest(&kept_history, 1000.0);
+    let mut next_at = now;
+    let mut one_more = |work: &mut dyn FnMut(&History)| {
+        next_at += 1000.0;
+        kept_history.push(Sample {
+            received_ms: next_at,
+            updated_at_ms: Some(next_at as i64),
+            session_avg_ms: Some(400.0),
+            deviation_ms: Some(12.0),
+            status: Status::Excellent,
+        });
+        let t = performance_now();
+        work(&kept_history);
+        performance_now() - t
+    };
+    let kept_chart = median(
+        &(0..RUNS)
+            .map(|_| {
+                one_more(&mut |h| {
+                    let frame = ChartFrame {
+                        now_ms: next_at_of(h),
+                        ..frame
+                    };
+                    bb(chart.geometry(h, &frame))
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    let kept_summary = median(
+        &(0..RUNS)
+            .map(|_| one_more(&mut |h| bb(summary.summarise_to_newest(h, 1000.0))))
+            .collect::<Vec<_>>(),
+    );
+    let pieces = [
+        ("chart geometry, kept (one new sample)", kept_chart),
+        ("summary, kept (one new sample)", kept_summary),
+        ("trend", time(&mut || bb(trend::estimate(&history, now)))),
+        (
+            "chart geometry from scratch",
+            time(&mut || bb(chart_geometry(&history, &frame))),
+        ),
+        (
+            "summary from scratch",
+            time(&mut || bb(summarise(&history, now, 1000.0))),
+        ),
+        (
+            "save: encode 20,000 entries",
+            time(&mut || bb(storage::encode(&history))),
+        ),
+    ];
+    let pieces: Vec<String> = pieces
+        .iter()
+        .map(|(name, ms)| format!("{name} {ms:.2}"))
+        .collect();
+    console_log!(
+        "  pieces alone at {hours} h (median ms): {}",
+        pieces.join(", ")
+    );
 }
 
 #[wasm_bindgen_test]
-async fn one_update_at_full_history() {
+async fn one_update_at_1_6_and_24_hours_of_history() {
     add_stylesheets();
-    for layout in [Layout::Full, Layout::Compact] {
-        let figures = measure(layout).await;
-        report(&figures);
-        assert_eq!(figures.update_ms.len(), iterations());
-        assert!(figures.update_ms.iter().all(|t| t.is_finite() && *t >= 0.0));
-        assert!(figures.samples + 1000 >= history_samples().min(86_400));
+    let setups: Vec<Setup> = hours()
+        .into_iter()
+        .flat_map(|hours| {
+            [Layout::Full, Layout::Compact]
+                .into_iter()
+                .map(move |layout| Setup { hours, layout })
+        })
+        .collect();
+    let mut figures: Vec<Figures> = setups.iter().map(|_| Figures::default()).collect();
+    for round in 0..rounds() {
+        // Rotate the order, so no configuration always runs first or last.
+        for k in 0..setups.len() {
+            let index = (k + round) % setups.len();
+            measure_round(setups[index], &mut figures[index]).await;
+        }
+    }
+    print_table(&setups, &figures);
+    print_breakdown(*hours().iter().max().unwrap_or(&24));
+    for (setup, f) in setups.iter().zip(&figures) {
+        assert_eq!(f.update_ms.len(), per_round() * rounds());
+        assert!(f.update_ms.iter().all(|t| t.is_finite() && *t >= 0.0));
+        assert!(f.samples + 1000 >= setup.hours * 3600 * 98 / 100);
     }
 }

@@ -10,8 +10,17 @@
 //! Time on the x axis is the browser's clock when the sample arrived
 //! (`received_ms`), not `updated_at`: the window, gaps and "now" all live on
 //! one clock, so a skewed server clock cannot push points off the chart.
+//!
+//! **Sequence numbers.** Every entry gets the next number of a count that
+//! only grows ([`History::first_seq`] is the oldest entry's), and every
+//! history (and every [`History::clear`]) gets an identity of its own
+//! ([`History::id`]). A derived view kept across updates, such as the
+//! summary's running totals ([`crate::core::summary::SummaryCache`]), can
+//! then tell which entries left and which arrived since it last looked,
+//! without the history knowing about it.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::core::status::Status;
 
@@ -71,7 +80,7 @@ pub enum PushResult {
 }
 
 /// Bounded ring of history entries.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct History {
     entries: VecDeque<Entry>,
     /// How many of `entries` are samples, kept as entries come and go: the
@@ -80,6 +89,27 @@ pub struct History {
     samples: usize,
     window_ms: f64,
     capacity: usize,
+    /// Sequence number of the oldest entry (of the next one when empty).
+    first_seq: u64,
+    /// Identity of this history's contents: new at creation and at clear.
+    id: u64,
+}
+
+/// Two histories are equal when they hold the same entries under the same
+/// bounds, whatever their sequence numbers and identities.
+impl PartialEq for History {
+    fn eq(&self, other: &History) -> bool {
+        self.entries == other.entries
+            && self.window_ms == other.window_ms
+            && self.capacity == other.capacity
+    }
+}
+
+/// Source of history identities.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
 /// The most entries kept whatever the window: a 24-hour window at one poll
@@ -100,7 +130,32 @@ impl History {
             samples: 0,
             window_ms: window_ms.max(1.0),
             capacity: capacity.max(1),
+            first_seq: 0,
+            id: next_id(),
         }
+    }
+
+    /// Identity of the contents: changes when the history is cleared. A
+    /// clone shares it (and its sequence numbers) until either changes.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Sequence number of the oldest entry; entry `i` of [`History::entries`]
+    /// has `first_seq() + i`.
+    pub fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
+    /// Sequence number the next entry will get.
+    pub fn end_seq(&self) -> u64 {
+        self.first_seq + self.entries.len() as u64
+    }
+
+    /// The entry with sequence number `seq`, if it is still held.
+    pub fn entry_at_seq(&self, seq: u64) -> Option<&Entry> {
+        let offset = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        self.entries.get(offset)
     }
 
     /// The window kept, in milliseconds.
@@ -141,6 +196,7 @@ impl History {
     fn pop_oldest(&mut self) {
         if let Some(entry) = self.entries.pop_front() {
             self.samples -= usize::from(entry.sample().is_some());
+            self.first_seq += 1;
         }
     }
 
@@ -186,8 +242,10 @@ impl History {
 
     /// Forgets everything (a different stream).
     pub fn clear(&mut self) {
+        self.first_seq = self.end_seq();
         self.entries.clear();
         self.samples = 0;
+        self.id = next_id();
     }
 }
 

@@ -6,6 +6,21 @@
 //! event log lists every status change between consecutive samples (the raw
 //! facts, not the alerting hysteresis) and downloads as CSV. The texts the
 //! summary panel shows are formed here too, so the view only places them.
+//! The worst deviation is the sample with the largest finite |deviation|,
+//! the earliest of equals.
+//!
+//! **Cost per poll.** [`summarise`] walks the whole history; at a day of
+//! one-second polls that is 86,400 entries for every poll. The panel keeps
+//! a [`SummaryCache`] instead, which follows the history by sequence numbers
+//! and only visits the entries that arrived or left since its last call
+//! (plus the changes it hands out). It lives beside the history rather than
+//! inside it so the history stays a plain ring that knows nothing of its
+//! readers; it rebuilds once whenever it cannot prove it is still in step.
+//! Times are summed in whole microseconds in both, so the running totals
+//! equal a recount exactly (a property test checks this after every step
+//! of random histories).
+
+use std::collections::VecDeque;
 
 use crate::core::format::{format_duration, format_ms};
 use crate::core::history::{Entry, History, Sample};
@@ -64,55 +79,274 @@ impl Summary {
     }
 }
 
-/// Summarises the history up to `now_ms`.
+/// Longest stretch one entry can add to a total, microseconds (about 115
+/// days): with at most [`crate::core::history::MAX_ENTRIES`] entries no
+/// total can overflow, whatever the clock does.
+const MAX_SPAN_US: i64 = 10_000_000_000_000;
+
+/// Milliseconds as whole microseconds, clamped to `0..=MAX_SPAN_US`.
+fn micros(ms: f64) -> i64 {
+    let us = (ms * 1000.0).round();
+    if us.is_finite() {
+        us.clamp(0.0, MAX_SPAN_US as f64) as i64
+    } else {
+        0
+    }
+}
+
+/// What one entry adds to the totals: time in its status (`status` is
+/// `None` for a gap) and time without data, microseconds. The entry holds
+/// from its time until `until_ms` (the next entry's time, or "now" for the
+/// newest), a sample's status at most `hold_us`.
+fn contribution(at_ms: f64, status: Option<Status>, until_ms: f64, hold_us: i64) -> (i64, i64) {
+    let span = micros(until_ms - at_ms);
+    match status {
+        None => (0, span),
+        Some(_) => {
+            let held = span.min(hold_us);
+            (held, span - held)
+        }
+    }
+}
+
+fn status_index(status: Status) -> usize {
+    Status::ALL.iter().position(|s| *s == status).unwrap_or(3)
+}
+
+/// Running totals in whole microseconds, so adding and taking away are
+/// exact and a running total equals a recount.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Totals {
+    time_in_us: [i64; 4],
+    no_data_us: i64,
+}
+
+impl Totals {
+    fn add(&mut self, status: Option<Status>, (held, no_data): (i64, i64), sign: i64) {
+        if let Some(status) = status {
+            self.time_in_us[status_index(status)] += sign * held;
+        }
+        self.no_data_us += sign * no_data;
+    }
+
+    fn into_summary(self, worst: Option<Sample>, changes: Vec<StatusChange>) -> Summary {
+        Summary {
+            time_in_ms: self.time_in_us.map(|us| us as f64 / 1000.0),
+            no_data_ms: self.no_data_us as f64 / 1000.0,
+            worst,
+            changes,
+        }
+    }
+}
+
+/// The entry's status, `None` for a gap.
+fn entry_status(entry: &Entry) -> Option<Status> {
+    entry.sample().map(|s| s.status)
+}
+
+/// The deviation a sample competes with for "worst", when it has a finite one.
+fn worst_key(sample: &Sample) -> Option<f64> {
+    sample.deviation_ms.filter(|d| d.is_finite()).map(f64::abs)
+}
+
+/// Summarises the history up to `now_ms`, from scratch: one pass over every
+/// entry. The panel uses [`SummaryCache`], which gives the same result at a
+/// cost that does not grow with the history; this is its reference.
 pub fn summarise(history: &History, now_ms: f64, interval_ms: f64) -> Summary {
-    let hold = max_hold_ms(interval_ms);
-    let mut summary = Summary::default();
+    let hold_us = micros(max_hold_ms(interval_ms));
+    let mut totals = Totals::default();
+    let mut worst: Option<(f64, Sample)> = None;
+    let mut changes = Vec::new();
     let entries = history.entries();
     let mut previous: Option<&Sample> = None;
     for (index, entry) in entries.iter().enumerate() {
+        let until = entries.get(index + 1).map_or(now_ms, Entry::at_ms);
+        let status = entry_status(entry);
+        totals.add(
+            status,
+            contribution(entry.at_ms(), status, until, hold_us),
+            1,
+        );
+        // A change across an outage is still a change: a gap keeps `previous`.
         let Entry::Sample(sample) = entry else {
-            let until = entries.get(index + 1).map_or(now_ms, Entry::at_ms);
-            summary.no_data_ms += (until - entry.at_ms()).max(0.0);
-            // A change across an outage is still a change: keep `previous`.
             continue;
         };
-        let until = entries
-            .get(index + 1)
-            .map_or(now_ms, Entry::at_ms)
-            .max(sample.received_ms);
-        let span = until - sample.received_ms;
-        let held = span.min(hold);
-        let status_index = Status::ALL
-            .iter()
-            .position(|s| *s == sample.status)
-            .unwrap_or(3);
-        summary.time_in_ms[status_index] += held;
-        summary.no_data_ms += span - held;
-
-        if let Some(deviation) = sample.deviation_ms {
-            let worse = summary
-                .worst
-                .and_then(|w| w.deviation_ms)
-                .is_none_or(|w| deviation.abs() > w.abs());
-            if worse {
-                summary.worst = Some(*sample);
+        if let Some(key) = worst_key(sample) {
+            if worst.is_none_or(|(w, _)| key > w) {
+                worst = Some((key, *sample));
             }
         }
         if let Some(before) = previous {
             if before.status != sample.status {
-                summary.changes.push(StatusChange {
-                    at_ms: sample.received_ms,
-                    from: before.status,
-                    to: sample.status,
-                    deviation_ms: sample.deviation_ms,
-                    session_avg_ms: sample.session_avg_ms,
-                });
+                changes.push(change_to(before.status, sample));
             }
         }
         previous = Some(sample);
     }
-    summary
+    totals.into_summary(worst.map(|(_, s)| s), changes)
+}
+
+fn change_to(from: Status, sample: &Sample) -> StatusChange {
+    StatusChange {
+        at_ms: sample.received_ms,
+        from,
+        to: sample.status,
+        deviation_ms: sample.deviation_ms,
+        session_avg_ms: sample.session_avg_ms,
+    }
+}
+
+/// What the cache remembers of one history entry: enough to take its
+/// contribution away again once it leaves.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    at_ms: f64,
+    status: Option<Status>,
+}
+
+/// The summary kept up to date as the history changes, so a poll costs the
+/// entries that arrived and left since the last call, not the whole window.
+///
+/// It lives beside the history (the panel owns one), not inside it: it
+/// follows the history by sequence numbers ([`History::first_seq`],
+/// [`History::end_seq`]) and rebuilds once when the history is another one
+/// or was cleared ([`History::id`]), when the poll interval (and so the
+/// longest hold) changed, or when what it saw no longer matches.
+/// - Time totals: every entry but the newest has a final contribution (it
+///   holds until the next entry); the newest one's is added per call, up to
+///   "now". Totals are whole microseconds, so taking an entry away undoes
+///   adding it exactly.
+/// - Worst deviation: a queue of candidates with falling |deviation| (the
+///   largest of any window suffix), so the oldest leaving costs O(1).
+/// - Changes: a queue of the changes whose earlier sample is still held.
+#[derive(Clone, Debug, Default)]
+pub struct SummaryCache {
+    /// The history followed, and the longest hold (µs) the totals use.
+    key: Option<(u64, i64)>,
+    /// Sequence number of `seen[0]`.
+    first_seq: u64,
+    seen: VecDeque<Seen>,
+    /// Final contributions of every seen entry but the newest.
+    totals: Totals,
+    /// (sequence number, |deviation|, sample), |deviation| falling.
+    worst: VecDeque<(u64, f64, Sample)>,
+    /// (sequence number of the earlier sample, the change).
+    changes: VecDeque<(u64, StatusChange)>,
+    /// The newest sample seen: its sequence number and status.
+    last_sample: Option<(u64, Status)>,
+}
+
+impl SummaryCache {
+    /// The same as [`summarise`]`(history, now_ms, interval_ms)`.
+    pub fn summarise(&mut self, history: &History, now_ms: f64, interval_ms: f64) -> Summary {
+        let hold_us = micros(max_hold_ms(interval_ms));
+        self.sync(history, hold_us);
+        let mut totals = self.totals;
+        if let Some(newest) = self.seen.back() {
+            totals.add(
+                newest.status,
+                contribution(newest.at_ms, newest.status, now_ms, hold_us),
+                1,
+            );
+        }
+        let worst = self.worst.front().map(|(_, _, sample)| *sample);
+        let changes = self.changes.iter().map(|(_, change)| *change).collect();
+        totals.into_summary(worst, changes)
+    }
+
+    /// The same as [`summarise_to_newest`].
+    pub fn summarise_to_newest(&mut self, history: &History, interval_ms: f64) -> Summary {
+        let end = history.entries().back().map_or(0.0, Entry::at_ms);
+        self.summarise(history, end, interval_ms)
+    }
+
+    fn end_seq(&self) -> u64 {
+        self.first_seq + self.seen.len() as u64
+    }
+
+    /// True when what was seen is still what the history holds.
+    fn follows(&self, history: &History, hold_us: i64) -> bool {
+        if self.key != Some((history.id(), hold_us)) || self.end_seq() > history.end_seq() {
+            return false;
+        }
+        // The newest entry seen, if still held, must be the same one.
+        match (self.seen.back(), self.end_seq().checked_sub(1)) {
+            (Some(seen), Some(seq)) => history.entry_at_seq(seq).is_none_or(|entry| {
+                entry.at_ms().to_bits() == seen.at_ms.to_bits()
+                    && entry_status(entry) == seen.status
+            }),
+            _ => true,
+        }
+    }
+
+    fn sync(&mut self, history: &History, hold_us: i64) {
+        if !self.follows(history, hold_us) {
+            *self = SummaryCache {
+                key: Some((history.id(), hold_us)),
+                first_seq: history.first_seq(),
+                ..SummaryCache::default()
+            };
+        }
+        let first = history.first_seq();
+        // Entries that left, oldest first.
+        while self.first_seq < first {
+            let Some(gone) = self.seen.pop_front() else {
+                break;
+            };
+            if let Some(next) = self.seen.front() {
+                let part = contribution(gone.at_ms, gone.status, next.at_ms, hold_us);
+                self.totals.add(gone.status, part, -1);
+            }
+            self.first_seq += 1;
+        }
+        if self.seen.is_empty() {
+            self.first_seq = self.first_seq.max(first);
+        }
+        while self.worst.front().is_some_and(|(seq, _, _)| *seq < first) {
+            self.worst.pop_front();
+        }
+        while self.changes.front().is_some_and(|(seq, _)| *seq < first) {
+            self.changes.pop_front();
+        }
+        if self.last_sample.is_some_and(|(seq, _)| seq < first) {
+            self.last_sample = None;
+        }
+        // Entries that arrived.
+        for seq in self.end_seq()..history.end_seq() {
+            let Some(entry) = history.entry_at_seq(seq) else {
+                break;
+            };
+            self.arrive(seq, entry, hold_us);
+        }
+    }
+
+    fn arrive(&mut self, seq: u64, entry: &Entry, hold_us: i64) {
+        let status = entry_status(entry);
+        if let Some(before) = self.seen.back() {
+            let part = contribution(before.at_ms, before.status, entry.at_ms(), hold_us);
+            self.totals.add(before.status, part, 1);
+        }
+        self.seen.push_back(Seen {
+            at_ms: entry.at_ms(),
+            status,
+        });
+        let Entry::Sample(sample) = entry else {
+            return;
+        };
+        if let Some(key) = worst_key(sample) {
+            while self.worst.back().is_some_and(|(_, w, _)| *w < key) {
+                self.worst.pop_back();
+            }
+            self.worst.push_back((seq, key, *sample));
+        }
+        if let Some((before_seq, before)) = self.last_sample {
+            if before != sample.status {
+                self.changes
+                    .push_back((before_seq, change_to(before, sample)));
+            }
+        }
+        self.last_sample = Some((seq, sample.status));
+    }
 }
 
 /// The event log as CSV (RFC 4180; UTC times; values in milliseconds).
@@ -380,5 +614,128 @@ mod view_tests {
         let listed = listed_changes(&summary);
         assert_eq!(listed.len(), LISTED_CHANGES);
         assert_eq!(listed[0].at_ms, 119_000.0);
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    /// A small seeded generator (xorshift), so every run replays the same
+    /// histories and a failure names its seed.
+    struct Draw(u64);
+
+    impl Draw {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    const SEEDS: u64 = 300;
+    const STEPS: usize = 400;
+
+    /// After every step of a random history (polls a second or so apart
+    /// with drifting values, ties for the worst, missing deviations,
+    /// outages, repeated reports, clock jumps both ways, window changes,
+    /// pruning, clears, interval changes, and several steps between two
+    /// looks), the running summary equals the one counted from scratch.
+    #[test]
+    fn the_running_summary_equals_a_recount_after_every_step() {
+        for seed in 1..=SEEDS {
+            let mut draw = Draw(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let window_ms = [20_000.0, 60_000.0, 300_000.0][draw.below(3) as usize];
+            let capacity = [8, 50, 1_000][draw.below(3) as usize];
+            let mut history = History::with_capacity(window_ms, capacity);
+            let mut cache = SummaryCache::default();
+            let mut now = 1_700_000_000_000.0 + draw.below(1_000) as f64 * 0.37;
+            let mut interval = 1000.0;
+            let mut updated_at = 0i64;
+            for step in 0..STEPS {
+                match draw.below(100) {
+                    0..=69 => {
+                        now += 1000.0 + (draw.unit() - 0.5) * 300.0;
+                        updated_at += 1 - i64::from(draw.below(10) == 0);
+                        let deviation = match draw.below(10) {
+                            0 => None,
+                            1 => Some(1_100.0),
+                            2 => Some(-1_100.0),
+                            _ => Some(((draw.unit() - 0.5) * 3_000.0).round()),
+                        };
+                        history.push(Sample {
+                            received_ms: now,
+                            updated_at_ms: Some(updated_at),
+                            session_avg_ms: Some(400.0),
+                            deviation_ms: deviation,
+                            status: Status::ALL[draw.below(4) as usize],
+                        });
+                    }
+                    70..=79 => {
+                        now += 1000.0 + draw.unit() * 40_000.0;
+                        history.mark_gap(now);
+                    }
+                    80..=84 => now += draw.unit() * 120_000.0,
+                    85..=87 => now -= draw.unit() * 90_000.0,
+                    88..=90 => history.prune(now + draw.unit() * 30_000.0),
+                    91 => history.set_window_minutes(1 + draw.below(3) as u32),
+                    92 if draw.below(4) == 0 => history.clear(),
+                    93 => interval = [1000.0, 2000.0, 10_000.0][draw.below(3) as usize],
+                    _ => {}
+                }
+                // Sometimes several steps go by before the next look.
+                if draw.below(3) == 0 {
+                    continue;
+                }
+                let at = now + draw.unit() * 5_000.0;
+                let expected = summarise(&history, at, interval);
+                let running = cache.summarise(&history, at, interval);
+                assert_eq!(running, expected, "seed {seed}, step {step}");
+                assert_eq!(
+                    cache.summarise_to_newest(&history, interval),
+                    summarise_to_newest(&history, interval),
+                    "seed {seed}, step {step}, to newest"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn another_history_or_a_cleared_one_is_not_mistaken_for_the_same() {
+        let sample = |at: f64, status: Status| Sample {
+            received_ms: at,
+            updated_at_ms: None,
+            session_avg_ms: None,
+            deviation_ms: Some(at / 1000.0),
+            status,
+        };
+        let mut first = History::new(60);
+        first.push(sample(1_000.0, Status::Good));
+        first.push(sample(2_000.0, Status::Poor));
+        let mut cache = SummaryCache::default();
+        assert_eq!(cache.summarise_to_newest(&first, 1000.0).changes.len(), 1);
+        // Same sequence numbers, other contents.
+        let mut second = History::new(60);
+        second.push(sample(1_000.0, Status::Good));
+        second.push(sample(2_000.0, Status::Good));
+        assert!(cache
+            .summarise_to_newest(&second, 1000.0)
+            .changes
+            .is_empty());
+        first.clear();
+        first.push(sample(5_000.0, Status::Excellent));
+        assert_eq!(
+            cache.summarise_to_newest(&first, 1000.0),
+            summarise_to_newest(&first, 1000.0)
+        );
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! All geometry comes from [`crate::core::chart`] and all drawing from
 //! [`crate::core::chart_svg`]; this component measures, places and listens.
+//! It owns a [`ChartCache`], so a poll redraws from per-column blocks kept
+//! across updates instead of revisiting every sample in the window.
 //! The plot and the cursor are each one string set with `inner_html` on a
 //! `<g>` (see `chart_svg` for why): the SVG element itself is a Leptos
 //! element with reactive attributes and `on:` handlers, so its focus, its
@@ -48,7 +50,7 @@ use wasm_bindgen::JsValue;
 use crate::app::state::{Ui, WidgetState};
 use crate::app::use_clock::Clock;
 use crate::app::view_model::LiveView;
-use crate::core::chart::{chart_geometry, sample_at, step_sample, ChartFrame};
+use crate::core::chart::{sample_at, step_sample, ChartCache, ChartFrame};
 use crate::core::chart_svg::{
     aria_label, axis_now, hover_mark, hover_markup, plot_markup, plot_width_for,
     plot_x_from_client, spoken, view_box, view_width_for, DEFAULT_VIEW_WIDTH, PLOT_HEIGHT,
@@ -73,6 +75,8 @@ pub fn HistoryChart() -> impl IntoView {
     let plot_width = Memo::new(move |_| plot_width_for(view_width.get()));
     let window_ms = Memo::new(move |_| history.with(History::window_ms));
     let axis = Memo::new(move |_| axis_now(clock.now.get(), window_ms.get(), plot_width.get()));
+    // The chart's per-column reduction, kept across updates.
+    let cache = StoredValue::new(ChartCache::default());
     let geometry = Memo::new(move |_| {
         if !ui.with(Ui::is_full) {
             return None;
@@ -84,7 +88,7 @@ pub fn HistoryChart() -> impl IntoView {
             height: PLOT_HEIGHT,
             interval_ms: live.interval_ms.get(),
         };
-        Some(history.with(|h| chart_geometry(h, &frame)))
+        history.with(|h| cache.try_update_value(|cache| cache.geometry(h, &frame)))
     });
     let cursor = Memo::new(move |_| {
         let sample = hovered.get()?;

@@ -3,13 +3,14 @@
 //!
 //! The drawing is one string from [`crate::core::chart_svg`], set on the
 //! SVG with `inner_html` (see there why); the SVG element itself stays.
+//! Like the full chart it owns a [`ChartCache`] of its own, at its width.
 
 use leptos::prelude::*;
 
 use crate::app::state::{Ui, WidgetState};
 use crate::app::use_clock::Clock;
 use crate::app::view_model::LiveView;
-use crate::core::chart::{chart_geometry, ChartFrame};
+use crate::core::chart::{ChartCache, ChartFrame};
 use crate::core::chart_svg::{axis_now, sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 
 /// The sparkline over the history window, drawn in a
@@ -25,6 +26,8 @@ pub fn Sparkline() -> impl IntoView {
 
     let window_ms = Memo::new(move |_| history.with(|h| h.window_ms()));
     let axis = Memo::new(move |_| axis_now(clock.now.get(), window_ms.get(), SPARK_WIDTH));
+    // The chart's per-column reduction, kept across updates.
+    let cache = StoredValue::new(ChartCache::default());
     let geometry = Memo::new(move |_| {
         if !ui.with(Ui::is_compact) {
             return None;
@@ -36,7 +39,7 @@ pub fn Sparkline() -> impl IntoView {
             height: SPARK_HEIGHT,
             interval_ms: live.interval_ms.get(),
         };
-        Some(history.with(|h| chart_geometry(h, &frame)))
+        history.with(|h| cache.try_update_value(|cache| cache.geometry(h, &frame)))
     });
     let drawing = move || geometry.with(|g| g.as_ref().map(sparkline_markup).unwrap_or_default());
     view! {

@@ -3,7 +3,9 @@
 //! ([`EventList`]) and a CSV download of it.
 //!
 //! Content and CSV come from [`crate::core::summary`]; the summary is a
-//! memo over the history, computed only while the full layout shows it.
+//! memo over the history, computed only while the full layout shows it,
+//! through a [`SummaryCache`] the panel owns, so a poll costs the entries
+//! that arrived and left, not the whole window.
 
 use js_sys::Array;
 use leptos::prelude::*;
@@ -15,7 +17,7 @@ use crate::app::state::{Ui, WidgetState};
 use crate::app::view_model::LiveView;
 use crate::core::status::Status;
 use crate::core::summary::{
-    changes_csv, share_line, share_percent, summarise_to_newest, worst_line, worst_value,
+    changes_csv, share_line, share_percent, worst_line, worst_value, SummaryCache,
 };
 
 /// The summary panel: `[data-summary]` with one `[data-share]` per status
@@ -27,19 +29,26 @@ pub fn SummaryPanel() -> impl IntoView {
     let state = expect_context::<WidgetState>();
     let live = expect_context::<LiveView>();
     let offset_minutes = zone_offset_minutes();
+    let cache = StoredValue::new(SummaryCache::default());
     let summary = Memo::new(move |_| {
         if !state.ui.with(Ui::is_full) {
             return None;
         }
         let interval = live.interval_ms.get();
-        Some(state.history.with(|h| summarise_to_newest(h, interval)))
+        state
+            .history
+            .with(|h| cache.try_update_value(|cache| cache.summarise_to_newest(h, interval)))
     });
     let download = move |_| {
         let interval = live.interval_ms.get_untracked();
-        let csv = state
-            .history
-            .with_untracked(|h| changes_csv(&summarise_to_newest(h, interval).changes));
-        let _ = save_file("stream-health-events.csv", "text/csv;charset=utf-8", &csv);
+        let csv = state.history.with_untracked(|h| {
+            cache.try_update_value(|cache| {
+                changes_csv(&cache.summarise_to_newest(h, interval).changes)
+            })
+        });
+        if let Some(csv) = csv {
+            let _ = save_file("stream-health-events.csv", "text/csv;charset=utf-8", &csv);
+        }
     };
     view! {
         <section class="lsh-summary" data-summary aria-label="Session summary">

@@ -12,6 +12,8 @@
 //! ([`ChartGeometry`]) and [`chart_geometry`], the one pass over the ring
 //! that decides where lines break and feeds each builder. The jobs are one
 //! file each, and depend only downwards (labels ← scale ← hit):
+//! - `blocks`: the per-column reduction of the history, kept across
+//!   updates by [`ChartCache`] so a poll costs O(columns), not O(samples);
 //! - `scale`: the time, deviation and session-average scales, ticks, bands;
 //! - `series`: per-pixel-column reduction of a series into path data;
 //! - `strip`: the status strip and the gap rectangles;
@@ -30,6 +32,7 @@
 //!   every coordinate is clamped into the plot. Numbers in path strings have
 //!   at most one decimal and never an exponent.
 
+mod blocks;
 mod hit;
 mod labels;
 mod scale;
@@ -38,13 +41,14 @@ mod strip;
 #[cfg(test)]
 mod testing;
 
-use crate::core::history::{Entry, History};
-use crate::core::num::finite;
+use crate::core::history::History;
 
+use blocks::{Block, PassState, Reducer, Step};
 use scale::{clamp_size, sanitize_interval, DeviationScale, Extents, LinearScale, TimeScale};
 use series::SeriesBuilder;
 use strip::{GapBuilder, StripBuilder};
 
+pub use blocks::ChartCache;
 pub use hit::{hover_readout, sample_at, step_sample, time_to_x, HoverReadout, HOVER_TOLERANCE_PX};
 pub use scale::{
     Band, Tick, DEFAULT_INTERVAL_MS, DEFAULT_WINDOW_MS, MAX_DEVIATION_EXTENT_MS, MAX_PLOT_PX,
@@ -137,14 +141,35 @@ impl ChartGeometry {
     }
 }
 
-/// Lays out `history` for the plot described by `frame`.
+/// Lays out `history` for the plot described by `frame`, from scratch: the
+/// window's entries are reduced to per-column blocks ([`blocks`]) and drawn.
+/// [`ChartCache::geometry`] gives the same result keeping the blocks across
+/// updates.
 pub fn chart_geometry(history: &History, frame: &ChartFrame) -> ChartGeometry {
     let scale = TimeScale::new(frame.now_ms, frame.window_ms, frame.width, history);
+    let (column_ms, interval) = blocks::reduction_of(&scale, frame);
+    let mut reducer = Reducer::new(column_ms, interval);
+    let first = history.first_seq();
+    for (index, entry) in scale.entries_in_window(history) {
+        reducer.entry(first + index as u64, entry);
+    }
+    let blocks: Vec<&Block> = reducer.blocks.iter().collect();
+    render(&scale, frame, &blocks, &reducer.state)
+}
+
+/// Draws reduced blocks on the axes of the moment; `end` is the pass's
+/// state after the newest entry.
+fn render(
+    scale: &TimeScale,
+    frame: &ChartFrame,
+    blocks: &[&Block],
+    end: &PassState,
+) -> ChartGeometry {
     let height = clamp_size(frame.height);
     let interval = sanitize_interval(frame.interval_ms);
     let break_ms = (BREAK_INTERVALS * interval).max(MIN_BREAK_MS);
 
-    let extents = Extents::scan(history, &scale);
+    let extents = Extents::of_blocks(blocks.iter().map(|b| &b.extents));
     let dev_scale = extents.deviation_scale(height);
     let avg_scale = extents.session_avg_scale(height);
 
@@ -168,87 +193,44 @@ pub fn chart_geometry(history: &History, frame: &ChartFrame) -> ChartGeometry {
         return geometry;
     }
 
-    let columns = scale.columns();
     let mut deviation = SeriesBuilder::default();
     let mut session_avg = SeriesBuilder::default();
-    let mut strip = StripBuilder::new(columns, scale.width);
+    let mut strip = StripBuilder::new(scale.columns(), scale.width);
     let mut gaps = GapBuilder::default();
-
-    // The newest sample still joinable to the next one.
-    let mut previous: Option<f64> = None;
-    // Its x: the start of the next sample's stretch when they join.
-    let mut previous_x = 0.0;
-    // Start of an outage that has not yet been closed by a sample.
-    let mut outage_since: Option<f64> = None;
-    let mut ended_with_gap = false;
-
-    for (index, entry) in scale.entries_in_window(history) {
-        match entry {
-            Entry::Gap { at_ms } => {
-                deviation.brk();
-                session_avg.brk();
-                if let Some(last) = previous.take() {
-                    outage_since = Some(last);
-                } else if outage_since.is_none() {
-                    outage_since = Some(*at_ms);
-                }
-                ended_with_gap = true;
-            }
-            Entry::Sample(sample) => {
-                ended_with_gap = false;
-                let t = sample.received_ms;
-                let continuous = previous.is_some_and(|p| t >= p && t - p <= break_ms);
-                let start = if continuous {
-                    previous.unwrap_or(t)
-                } else {
-                    deviation.brk();
-                    session_avg.brk();
-                    let since = outage_since.take().or(previous);
-                    let start = match since {
-                        Some(since) if since <= t => (t - interval).max(since),
-                        _ => t - interval,
-                    };
-                    if let Some(since) = since {
-                        if start > since {
-                            gaps.add(scale.x(since), scale.x(start), GapKind::Outage);
+    let replay =
+        |builder: &mut SeriesBuilder, column: usize, steps: &[Step], y: &dyn Fn(f64) -> f64| {
+            for step in steps {
+                match step {
+                    Step::Break => builder.brk(),
+                    Step::Run(run) => {
+                        for point in run.points() {
+                            builder.push(column, point.seq, scale.x(point.t), y(point.value));
                         }
                     }
-                    start
-                };
-                outage_since = None;
-
-                let x0 = if continuous {
-                    previous_x
-                } else {
-                    scale.x(start)
-                };
-                let x1 = scale.x(t);
-                let column = scale.column(x1, columns);
-                match finite(sample.deviation_ms) {
-                    Some(value) => {
-                        strip.add(x0, x1, sample.status);
-                        deviation.push(column, index, x1, dev_scale.y(value));
-                    }
-                    None => {
-                        gaps.add(x0, x1, GapKind::NoData);
-                        deviation.brk();
-                    }
                 }
-                match finite(sample.session_avg_ms) {
-                    Some(value) => session_avg.push(column, index, x1, avg_scale.y(value)),
-                    None => session_avg.brk(),
-                }
-                previous = Some(t);
-                previous_x = x1;
             }
+        };
+    for (column, block) in blocks.iter().enumerate() {
+        // Blocks are told apart by their place: neighbours never share a column.
+        for &(from, to, kind) in &block.gaps {
+            gaps.add(scale.x(from), scale.x(to), kind);
         }
+        for &(from, to, status) in &block.strip {
+            strip.add(scale.x(from), scale.x(to), status);
+        }
+        replay(&mut deviation, column, &block.deviation.steps, &|v| {
+            dev_scale.y(v)
+        });
+        replay(&mut session_avg, column, &block.session_avg.steps, &|v| {
+            avg_scale.y(v)
+        });
     }
 
     // The right edge: an outage still going on, or data gone stale.
-    let since = previous.or(outage_since);
+    let since = end.previous.or(end.outage_since);
     if let Some(since) = since {
         let stale = scale.now - since > break_ms;
-        if (ended_with_gap || stale) && scale.now > since {
+        if (end.ended_with_gap || stale) && scale.now > since {
             gaps.add(scale.x(since), scale.width, GapKind::Outage);
         }
     }

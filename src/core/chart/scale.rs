@@ -15,9 +15,10 @@
 //!   labels never collide on a narrow plot.
 
 use crate::core::history::{Entry, History};
-use crate::core::num::{finite, within};
+use crate::core::num::within;
 use crate::core::status::{Status, EXCELLENT_MAX_MS, GOOD_MAX_MS};
 
+use super::blocks::BlockExtents;
 use super::labels::{duration_label, signed_duration_label, time_label};
 
 /// The smallest half-extent of the deviation axis, so the poor band is
@@ -103,8 +104,13 @@ impl TimeScale {
         }
     }
 
-    fn left(&self) -> f64 {
+    pub(super) fn left(&self) -> f64 {
         self.now - self.window
+    }
+
+    /// The time one plot unit (a pixel column) spans.
+    pub(super) fn column_ms(&self) -> f64 {
+        self.window / self.width
     }
 
     #[inline(always)]
@@ -121,11 +127,6 @@ impl TimeScale {
     pub(super) fn columns(&self) -> usize {
         // Width is clamped to MAX_PLOT_PX, so this cast is exact.
         (self.width.ceil() as usize).max(1)
-    }
-
-    #[inline(always)]
-    pub(super) fn column(&self, x: f64, columns: usize) -> usize {
-        (x.floor().max(0.0) as usize).min(columns - 1)
     }
 
     /// Entries from the left edge on (newer ones are clamped to the right
@@ -290,26 +291,23 @@ pub(super) struct Extents {
 }
 
 impl Extents {
-    pub(super) fn scan(history: &History, scale: &TimeScale) -> Extents {
+    /// The extents of the blocks drawn.
+    pub(super) fn of_blocks<'b>(blocks: impl Iterator<Item = &'b BlockExtents>) -> Extents {
         let mut extents = Extents {
             samples: 0,
             max_abs_deviation: 0.0,
             session_min: None,
             session_max: None,
         };
-        for (_, entry) in scale.entries_in_window(history) {
-            let Some(sample) = entry.sample() else {
-                continue;
+        for block in blocks {
+            extents.samples += block.samples;
+            extents.max_abs_deviation = extents.max_abs_deviation.max(block.max_abs_deviation);
+            let pick = |a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64| match (a, b) {
+                (Some(a), Some(b)) => Some(f(a, b)),
+                (a, b) => a.or(b),
             };
-            extents.samples += 1;
-            if let Some(deviation) = finite(sample.deviation_ms) {
-                extents.max_abs_deviation = extents.max_abs_deviation.max(deviation.abs());
-            }
-            if let Some(avg) = finite(sample.session_avg_ms) {
-                let avg = avg.clamp(-MAX_SESSION_AVG_MS, MAX_SESSION_AVG_MS);
-                extents.session_min = Some(extents.session_min.map_or(avg, |m| m.min(avg)));
-                extents.session_max = Some(extents.session_max.map_or(avg, |m| m.max(avg)));
-            }
+            extents.session_min = pick(extents.session_min, block.session_min, f64::min);
+            extents.session_max = pick(extents.session_max, block.session_max, f64::max);
         }
         extents
     }

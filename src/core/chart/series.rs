@@ -40,7 +40,7 @@ pub struct SeriesGeometry {
 /// A point with its position in the ring, to restore time order.
 #[derive(Clone, Copy, Debug)]
 struct Ranked {
-    index: usize,
+    index: u64,
     x: f64,
     y: f64,
 }
@@ -122,7 +122,7 @@ impl SeriesBuilder {
         self.open = false;
     }
 
-    pub(super) fn push(&mut self, column: usize, index: usize, x: f64, y: f64) {
+    pub(super) fn push(&mut self, column: usize, index: u64, x: f64, y: f64) {
         let point = Ranked { index, x, y };
         if self.column != Some(column) {
             let joined = self.open && self.column.is_some();
