@@ -269,7 +269,7 @@ fn add_stylesheets() {
 async fn measure(layout: Layout) -> Figures {
     let stream = format!("bench-{}", (js_sys::Math::random() * 1e9) as u64);
     let fragment = format!(
-        "endpoint=http%3A%2F%2F127.0.0.1%3A9&interval=1&history=1440&layout={}&theme=light",
+        "endpoint=http%3A%2F%2F127.0.0.1%3A9&interval=1&history=1440&viewers=off&layout={}&theme=light",
         layout.as_str()
     );
     let (config, notices) = params::parse("", &fragment);

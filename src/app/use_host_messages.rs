@@ -20,6 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, ResizeObserver, ResizeObserverEntry};
 
 use crate::app::use_clock::now_ms;
+use crate::core::counts::{Figures, ViewersView};
 use crate::core::monitor::{Monitor, View};
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, ConfigChange, HostMessage, StatusMessage};
@@ -39,6 +40,8 @@ pub struct UseHostMessagesOptions {
     pub view: Memo<View>,
     /// The drift trend: `lsh:status` follows its slow-drift warning.
     pub trend: Memo<Option<Trend>>,
+    /// The viewer figures: `lsh:status` carries them and follows them.
+    pub viewers: Memo<ViewersView>,
     /// The widget's root element, whose height `lsh:resize` reports.
     pub root: NodeRef<Main>,
     /// `lsh:token` from the host.
@@ -50,11 +53,14 @@ pub struct UseHostMessagesOptions {
 /// Talks to the host page that embeds the widget.
 ///
 /// ```ignore
-/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, root, on_token, on_config });
+/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, viewers, root, on_token, on_config });
 /// ```
 ///
 /// Posts `lsh:ready` at once; `lsh:status` now and on every change of
-/// status, state or the slow-drift warning (with `lsh:token-rejected` when
+/// status, state, the slow-drift warning or the viewer figures shown (the
+/// counts change at most once per viewer-count poll, 15 s at the fastest,
+/// so a host hears at most four more a minute; a count hidden by a counts
+/// failure is `null`), with `lsh:token-rejected` when
 /// the state becomes token-rejected); `lsh:token-expiring` five minutes
 /// before the token's `exp`; `lsh:resize` whenever the root's height
 /// changes. Hands `lsh:token` and `lsh:config` from the host's origin to
@@ -66,6 +72,7 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         monitor,
         view,
         trend,
+        viewers,
         root,
         on_token,
         on_config,
@@ -88,16 +95,17 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         })
     };
 
-    // lsh:status on every change of status, state or the drift warning:
-    // the effect compares with what it reported last.
+    // lsh:status on every change of status, state, the drift warning or
+    // the viewer figures: the effect compares with what it reported last.
     {
         let origin = origin.clone();
         Effect::new(move |reported| {
             let (status, state) = view.with(|v| (v.status, v.state));
             let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
-            let now = (status, state, falling_behind);
+            let figures = viewers.with(|v| v.figures);
+            let now = (status, state, falling_behind, figures);
             if reported != Some(now) {
-                untrack(|| post_status(&origin, monitor, view, trend));
+                untrack(|| post_status(&origin, monitor, view, trend, figures));
             }
             now
         });
@@ -178,6 +186,7 @@ fn post_status(
     monitor: RwSignal<Monitor>,
     view: Memo<View>,
     trend: Memo<Option<Trend>>,
+    figures: Option<Figures>,
 ) {
     let trend = trend.get_untracked();
     let updated_at_ms = monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
@@ -190,6 +199,8 @@ fn post_status(
             updated_at_ms,
             drift_trend_ms_per_min: trend.map(|t| t.ms_per_min),
             falling_behind: trend.is_some_and(|t| t.falling_behind),
+            viewers: figures.and_then(|f| f.viewers),
+            views: figures.and_then(|f| f.views),
         });
         (text, v.state == ConnState::TokenRejected)
     });

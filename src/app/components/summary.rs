@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
 use crate::app::components::event_list::EventList;
+use crate::app::components::viewers::PeakViewers;
 use crate::app::state::{Ui, WidgetState};
 use crate::app::view_model::LiveView;
 use crate::core::status::Status;
@@ -36,9 +37,14 @@ pub fn SummaryPanel() -> impl IntoView {
     });
     let download = move |_| {
         let interval = live.interval_ms.get_untracked();
-        let csv = state
+        let changes = state
             .history
-            .with_untracked(|h| changes_csv(&summarise_to_newest(h, interval).changes));
+            .with_untracked(|h| summarise_to_newest(h, interval).changes);
+        // A count stands for its moment until the one after next was due.
+        let csv = state.viewers.with_untracked(|v| {
+            let hold_ms = 2.0 * v.poller().interval_ms();
+            changes_csv(&changes, |at| v.history().viewers_at(at, hold_ms))
+        });
         let _ = save_file("stream-health-events.csv", "text/csv;charset=utf-8", &csv);
     };
     view! {
@@ -78,6 +84,7 @@ pub fn SummaryPanel() -> impl IntoView {
                             .unwrap_or_default()
                     }}
                 </p>
+                <PeakViewers offset_minutes=offset_minutes />
                 <EventList summary=summary offset_minutes=offset_minutes />
             </div>
             <button
