@@ -278,7 +278,17 @@ async fn history_survives_a_reload_and_the_event_log_downloads_as_csv() -> TestR
             .await?;
         let csv = csv.as_str().unwrap_or_default().to_string();
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines.first().copied(), Some("time_utc,from,to,deviation_ms,session_avg_ms"), "{csv}");
+        assert_eq!(
+            lines.first().copied(),
+            Some("time_utc,from,to,deviation_ms,session_avg_ms,viewers"),
+            "{csv}"
+        );
+        // The viewers counted at each change (the test server's 94), or
+        // empty before the first count.
+        assert!(
+            lines[1..].iter().all(|l| l.ends_with(",94") || l.ends_with(",384,")),
+            "{csv}"
+        );
         assert!(lines.get(1).is_some_and(|l| l.contains(",excellent,poor,-1500,384")), "{csv}");
         assert!(lines.get(2).is_some_and(|l| l.contains(",poor,good,800,384")), "{csv}");
         assert_eq!(lines.len(), 3, "{csv}");
