@@ -174,6 +174,9 @@ async fn the_host_page_hands_over_tokens_and_hears_the_status() -> TestResult {
         assert_eq!(status["status"], "excellent", "{status}");
         assert!(status["deviationMs"].is_i64() && status["sessionAvgMs"].is_i64(), "{status}");
         assert!(status["updatedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{status}");
+        // Who is watching rides along (the stand-in's steady audience).
+        let (viewers, views) = (status["viewers"].as_u64(), status["views"].as_u64());
+        assert!(viewers.is_some_and(|v| v > 0) && views >= viewers, "{status}");
 
         // The host sized the iframe to the widget's content.
         let height: f64 = browser
@@ -194,6 +197,29 @@ async fn the_host_page_hands_over_tokens_and_hears_the_status() -> TestResult {
         browser.client.enter_frame(0).await?;
         browser.wait_for("layout", "full", Duration::from_secs(5)).await?;
         browser.wait_for("theme", "dark", Duration::from_secs(5)).await?;
+        browser.client.enter_parent_frame().await?;
+
+        // lsh:config turns the viewer counts off: the figures go, and the
+        // host hears a status without them.
+        script(
+            &browser,
+            "const f = document.getElementById('health');\
+             f.contentWindow.postMessage({type: 'lsh:config', viewers: 'off'}, new URL(f.src).origin);\
+             return true;",
+        )
+        .await?;
+        wait_until("a status without viewers", Duration::from_secs(5), || async {
+            script(
+                &browser,
+                "const s = window.lshMessages.filter(m => m.type === 'lsh:status').pop();\
+                 return s.viewers === null && s.views === null;",
+            )
+            .await
+            .is_ok_and(|v| v == json!(true))
+        })
+        .await?;
+        browser.client.enter_frame(0).await?;
+        assert_eq!(browser.attr("[data-metric=\"viewers\"]", "class").await, None);
         browser.client.enter_parent_frame().await?;
         Ok::<(), Error>(())
     }
