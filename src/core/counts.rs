@@ -38,6 +38,8 @@ use std::collections::VecDeque;
 use serde::Deserialize;
 
 use crate::core::api::{ResponseError, MAX_BODY_BYTES};
+use crate::core::chart::time_to_x;
+use crate::core::format::push_number;
 use crate::core::history::MAX_ENTRIES;
 use crate::core::lenient::{self, First, Lenient};
 use crate::core::params::{percent_encode, Config, Endpoint, DEFAULT_VIEWERS_INTERVAL_S};
@@ -507,6 +509,56 @@ pub fn peak_line(peak: Option<&ViewerPoint>, offset_minutes: i32) -> String {
     }
 }
 
+/// The viewers line of the history chart, as SVG path data in the chart's
+/// plot coordinates: `x` from `now − window` (0) to `now` (`width`), as
+/// [`crate::core::chart::time_to_x`] places the health lines; `y` on a
+/// scale of its own, 0 viewers at the bottom and the window's peak a tenth
+/// below the top (viewers and milliseconds share no axis). The line breaks
+/// at a gap, at an unknown count and across a silence longer than
+/// `break_ms`; points outside the window are left out.
+pub fn viewers_path(
+    history: &ViewerHistory,
+    now_ms: f64,
+    window_ms: f64,
+    width: f64,
+    height: f64,
+    break_ms: f64,
+) -> String {
+    let oldest = now_ms - window_ms;
+    let in_window = |at: f64| at >= oldest && at <= now_ms;
+    let top = history
+        .entries()
+        .iter()
+        .filter_map(ViewerEntry::point)
+        .filter(|p| in_window(p.at_ms))
+        .filter_map(|p| p.viewers)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut path = String::new();
+    let mut previous: Option<f64> = None;
+    for entry in history.entries() {
+        let point = match entry {
+            ViewerEntry::Point(point) if in_window(point.at_ms) => point,
+            _ => {
+                previous = None;
+                continue;
+            }
+        };
+        let Some(viewers) = point.viewers else {
+            previous = None;
+            continue;
+        };
+        let joined = previous.is_some_and(|at| point.at_ms - at <= break_ms);
+        path.push(if joined { 'L' } else { 'M' });
+        push_number(&mut path, time_to_x(now_ms, window_ms, width, point.at_ms));
+        path.push(' ');
+        push_number(&mut path, height - viewers as f64 / top * height * 0.9);
+        previous = Some(point.at_ms);
+    }
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,6 +733,46 @@ mod tests {
         quiet.push(point(0.0, Some(4)));
         assert_eq!(quiet.viewers_at(50_000.0, hold), Some(4));
         assert_eq!(quiet.viewers_at(50_001.0, hold), None, "too old to say");
+    }
+
+    #[test]
+    fn the_viewers_line_has_its_own_scale_and_breaks_where_counts_do() {
+        let mut history = ViewerHistory::new(60);
+        history.push(point(0.0, Some(5)));
+        history.push(point(20.0, Some(10)));
+        history.push(point(40.0, Some(5)));
+        history.mark_gap(60.0);
+        history.push(point(80.0, Some(0)));
+        history.push(point(100.0, None));
+        history.push(point(120.0, Some(10)));
+        history.push(point(400.0, Some(10)));
+        // 500 s over 500 units, 100 high: the peak (10) at y 10, 0 at 100.
+        let path = viewers_path(&history, 500_000.0, 500_000.0, 500.0, 100.0, 50_000.0);
+        assert_eq!(path, "M0 55L20 10L40 55M80 100M120 10M400 10");
+        // Out of the window: left out, and the scale follows what is left.
+        let later = viewers_path(&history, 530_000.0, 500_000.0, 500.0, 100.0, 50_000.0);
+        assert_eq!(later, "M10 55M50 100M90 10M370 10");
+        let early = viewers_path(&history, 100_000.0, 70_000.0, 70.0, 100.0, 50_000.0);
+        assert_eq!(early, "M10 10M50 100", "the peak of what is left is 5");
+        assert_eq!(
+            viewers_path(
+                &ViewerHistory::new(60),
+                0.0,
+                60_000.0,
+                500.0,
+                100.0,
+                50_000.0
+            ),
+            ""
+        );
+        // Nobody watching is a line along the bottom.
+        let mut empty_room = ViewerHistory::new(60);
+        empty_room.push(point(0.0, Some(0)));
+        empty_room.push(point(20.0, Some(0)));
+        assert_eq!(
+            viewers_path(&empty_room, 20_000.0, 20_000.0, 100.0, 100.0, 50_000.0),
+            "M0 100L100 100"
+        );
     }
 
     #[test]
