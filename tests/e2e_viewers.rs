@@ -123,20 +123,32 @@ async fn a_simulated_stream_shows_its_viewers_views_and_peak() -> TestResult {
             .text("[data-peak-viewers]")
             .await
             .starts_with("Peak "));
-        // Both layouts show them.
-        let compact = format!("{link}&viewers=1&layout=compact");
-        browser.client.goto(&compact).await?;
-        eventually("viewers in compact", Duration::from_secs(15), || async {
-            metric(&browser, "viewers").await.is_some_and(|v| v > 0)
-        })
-        .await?;
-        let shown = browser
+        // Both layouts show them (a fresh load: a link that differs only in
+        // its fragment would not reload the page).
+        browser.client.goto("about:blank").await?;
+        browser
             .client
-            .find(fantoccini::Locator::Css("[data-metric=\"viewers\"]"))
-            .await?
-            .is_displayed()
+            .goto(&format!("{link}&viewers=1&layout=compact"))
             .await?;
-        assert!(shown, "viewers hidden in the compact layout");
+        browser
+            .wait_for("layout", "compact", Duration::from_secs(10))
+            .await?;
+        eventually(
+            "viewers shown in compact",
+            Duration::from_secs(15),
+            || async {
+                let shown = browser
+                    .client
+                    .execute(
+                        "const e = document.querySelector('[data-metric=\"viewers\"]');\
+                     return !!e && e.getClientRects().length > 0 && Number(e.dataset.value) > 0;",
+                        vec![],
+                    )
+                    .await;
+                shown.is_ok_and(|v| v == serde_json::json!(true))
+            },
+        )
+        .await?;
         Ok::<(), Error>(())
     }
     .await;
