@@ -4,7 +4,9 @@
 //! Only with an `origin` parameter: the widget then accepts messages whose
 //! `event.origin` is exactly that origin (anything else is ignored without
 //! a sound), and posts only to that origin, never `*`. No message it sends
-//! carries the token.
+//! carries the token. Every message it sends carries the protocol version
+//! (`v`); a host message of a version it does not speak is ignored like a
+//! foreign one.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
