@@ -12,10 +12,10 @@
 //! - **Health first.** The counts get the monitor's token only once
 //!   health's first answer for it has settled (the health poller has left
 //!   `Connecting`), so the first status never waits behind a counts
-//!   request, and a link whose token is refused makes at most one counts
-//!   request. A new token (a host's refresh, a pasted link) restarts the
-//!   counts when health has answered for it, which also restarts counts
-//!   stopped by a 401/403.
+//!   request. A token health refuses (or that expired) stops the counts
+//!   too, without a request of their own. A new token (a host's refresh, a
+//!   pasted link) restarts the counts when health has answered for it,
+//!   which also restarts counts stopped by a 401/403.
 //! - **Off means off.** With `viewers=off` (or `lsh:config` turning them
 //!   off) [`Viewers`] has no request to make: the timer stops at its next
 //!   firing and the request in flight is aborted at once.
@@ -77,10 +77,12 @@ pub fn use_counts(monitor: RwSignal<Monitor>, viewers: RwSignal<Viewers>) {
     let _ = driver.inner.shared.set(shared);
 
     // The token health has answered for (`None` while health's first
-    // answer for a new token is awaited: the counts keep what they have).
+    // answer for a new token is awaited: the counts keep what they have;
+    // no token when health refused it or it expired).
     let answered_token = Memo::new(move |_| {
         monitor.with(|m| match m.poller().state() {
             ConnState::Connecting => None,
+            ConnState::TokenRejected | ConnState::TokenExpired => Some(None),
             _ => Some(m.token().map(str::to_owned)),
         })
     });

@@ -26,6 +26,7 @@ use crate::core::counts::{Figures, ViewersView};
 use crate::core::monitor::{Monitor, View};
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, ConfigChange, HostMessage, StatusMessage};
+use crate::core::status::Status;
 use crate::core::trend::Trend;
 
 /// How long before `exp` the host is asked for a fresh token.
@@ -101,16 +102,21 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
     // the viewer figures: the effect compares with what it reported last.
     {
         let origin = origin.clone();
-        Effect::new(move |reported| {
-            let (status, state) = view.with(|v| (v.status, v.state));
-            let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
-            let figures = viewers.with(|v| v.figures);
-            let now = (status, state, falling_behind, figures);
-            if reported != Some(now) {
-                untrack(|| post_status(&origin, monitor, view, trend, figures));
-            }
-            now
-        });
+        Effect::new(
+            move |reported: Option<(Status, ConnState, bool, Option<Figures>)>| {
+                let (status, state) = view.with(|v| (v.status, v.state));
+                let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
+                let figures = viewers.with(|v| v.figures);
+                let now = (status, state, falling_behind, figures);
+                if reported != Some(now) {
+                    // lsh:token-rejected once, as the state becomes rejected.
+                    let newly_rejected = state == ConnState::TokenRejected
+                        && reported.is_none_or(|(_, before, _, _)| before != state);
+                    untrack(|| post_status(&origin, monitor, view, trend, figures, newly_rejected));
+                }
+                now
+            },
+        );
     }
 
     // lsh:token-expiring five minutes before exp, once per token.
@@ -182,18 +188,20 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
 }
 
 /// Posts `lsh:status` for what the page shows now, and
-/// `lsh:token-rejected` along with it while the token is rejected.
+/// `lsh:token-rejected` along with it when the state has just become
+/// token-rejected (once per rejection, whatever else changes after).
 fn post_status(
     origin: &str,
     monitor: RwSignal<Monitor>,
     view: Memo<View>,
     trend: Memo<Option<Trend>>,
     figures: Option<Figures>,
+    newly_rejected: bool,
 ) {
     let trend = trend.get_untracked();
     let updated_at_ms = monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
-    let (text, rejected) = view.with_untracked(|v| {
-        let text = protocol::status(&StatusMessage {
+    let text = view.with_untracked(|v| {
+        protocol::status(&StatusMessage {
             status: v.status.as_str(),
             state: v.state.as_str(),
             session_avg_ms: v.session_avg_ms,
@@ -203,11 +211,10 @@ fn post_status(
             falling_behind: trend.is_some_and(|t| t.falling_behind),
             viewers: figures.and_then(|f| f.viewers),
             views: figures.and_then(|f| f.views),
-        });
-        (text, v.state == ConnState::TokenRejected)
+        })
     });
     post(origin, &text);
-    if rejected {
+    if newly_rejected {
         let status = monitor.with_untracked(|m| match m.poller().rejection() {
             Some(Rejection::Http(status)) => Some(status),
             _ => None,
