@@ -756,3 +756,73 @@ fn idle_sockets_never_lock_a_real_encoder_out() {
     assert!(harness.server.is_active(&stream.id), "{}", encoder.log());
     drop(idle);
 }
+
+/// One poll of the viewer counts endpoint: (viewers, views).
+fn viewer_counts(harness: &Harness, jwt: &str) -> (u64, u64) {
+    let mut response = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent()
+        .get(format!("{}?token={jwt}", harness.server.counts_endpoint()))
+        .call()
+        .expect("the counts endpoint answers");
+    assert_eq!(response.status().as_u16(), 200);
+    let body = response.body_mut().read_to_string().expect("body");
+    let json: Value = serde_json::from_str(&body).expect("JSON");
+    let entry = &json["data"][0];
+    (
+        entry["viewers"].as_u64().expect("viewers"),
+        entry["views"].as_u64().expect("views"),
+    )
+}
+
+#[test]
+fn a_real_encoders_audience_follows_its_publish() {
+    // 10x: the audience's 30 s ramp takes 3 s, its minute of leaving 6 s.
+    let harness = Harness::start("audience", 10.0);
+    let (stream, jwt) = harness.stream();
+    assert_eq!(viewer_counts(&harness, &jwt), (0, 0), "before any publish");
+    let mut encoder = harness.publish(&stream.stream_key, Pace::Realtime, &[]);
+    assert!(
+        wait_active(&harness, &stream, true, Duration::from_secs(10)),
+        "{}",
+        encoder.log()
+    );
+    let mut seen = Vec::new();
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        seen.push(viewer_counts(&harness, &jwt));
+        std::thread::sleep(POLL_EVERY);
+    }
+    let (peak, views) = seen[seen.len() - 1];
+    assert!(
+        peak >= 20 && peak > seen[0].0,
+        "no ramp while publishing: {seen:?}"
+    );
+    assert!(views >= peak, "{seen:?}");
+
+    encoder.signal("INT");
+    assert!(encoder.wait_for_exit(Duration::from_secs(10)).is_some());
+    assert!(wait_active(
+        &harness,
+        &stream,
+        false,
+        Duration::from_secs(5)
+    ));
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut after = Vec::new();
+    while Instant::now() < until && after.last().is_none_or(|c: &(u64, u64)| c.0 > 0) {
+        after.push(viewer_counts(&harness, &jwt));
+        std::thread::sleep(POLL_EVERY);
+    }
+    assert_eq!(
+        after.last().map(|c| c.0),
+        Some(0),
+        "viewers stayed after the encoder left: {after:?}"
+    );
+    assert!(
+        after.iter().all(|c| c.1 >= views),
+        "views went down: {after:?}"
+    );
+}

@@ -320,7 +320,7 @@ async fn measure_round(setup: Setup, figures: &mut Figures) {
     let stream = format!("bench-{}", (js_sys::Math::random() * 1e9) as u64);
     let minutes = setup.hours * 60;
     let fragment = format!(
-        "endpoint=http%3A%2F%2F127.0.0.1%3A9&interval=1&history={minutes}&layout={}&theme=light",
+        "endpoint=http%3A%2F%2F127.0.0.1%3A9&interval=1&history={minutes}&viewers=off&layout={}&theme=light",
         setup.layout.as_str()
     );
     let (config, notices) = params::parse("", &fragment);

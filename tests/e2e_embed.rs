@@ -110,6 +110,9 @@ async fn the_host_page_hands_over_tokens_and_hears_the_status() -> TestResult {
         assert_eq!(status["status"], "excellent", "{status}");
         assert!(status["deviationMs"].is_i64() && status["sessionAvgMs"].is_i64(), "{status}");
         assert!(status["updatedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{status}");
+        // Who is watching rides along (the stand-in's steady audience).
+        let (viewers, views) = (status["viewers"].as_u64(), status["views"].as_u64());
+        assert!(viewers.is_some_and(|v| v > 0) && views >= viewers, "{status}");
 
         // The host sized the iframe to the widget's content.
         let height: f64 = browser
@@ -130,6 +133,29 @@ async fn the_host_page_hands_over_tokens_and_hears_the_status() -> TestResult {
         browser.client.enter_frame(0).await?;
         browser.wait_for("layout", "full", Duration::from_secs(5)).await?;
         browser.wait_for("theme", "dark", Duration::from_secs(5)).await?;
+        browser.client.enter_parent_frame().await?;
+
+        // lsh:config turns the viewer counts off: the figures go, and the
+        // host hears a status without them.
+        script(
+            &browser,
+            "const f = document.getElementById('health');\
+             f.contentWindow.postMessage({type: 'lsh:config', viewers: 'off'}, new URL(f.src).origin);\
+             return true;",
+        )
+        .await?;
+        wait_until("a status without viewers", Duration::from_secs(5), || async {
+            script(
+                &browser,
+                "const s = window.lshMessages.filter(m => m.type === 'lsh:status').pop();\
+                 return s.viewers === null && s.views === null;",
+            )
+            .await
+            .is_ok_and(|v| v == json!(true))
+        })
+        .await?;
+        browser.client.enter_frame(0).await?;
+        assert_eq!(browser.attr("[data-metric=\"viewers\"]", "class").await, None);
         browser.client.enter_parent_frame().await?;
         Ok::<(), Error>(())
     }
@@ -214,7 +240,17 @@ async fn history_survives_a_reload_and_the_event_log_downloads_as_csv() -> TestR
             .await?;
         let csv = csv.as_str().unwrap_or_default().to_string();
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines.first().copied(), Some("time_utc,from,to,deviation_ms,session_avg_ms"), "{csv}");
+        assert_eq!(
+            lines.first().copied(),
+            Some("time_utc,from,to,deviation_ms,session_avg_ms,viewers"),
+            "{csv}"
+        );
+        // The viewers counted at each change (the test server's 94), or
+        // empty before the first count.
+        assert!(
+            lines[1..].iter().all(|l| l.ends_with(",94") || l.ends_with(",384,")),
+            "{csv}"
+        );
         assert!(lines.get(1).is_some_and(|l| l.contains(",excellent,poor,-1500,384")), "{csv}");
         assert!(lines.get(2).is_some_and(|l| l.contains(",poor,good,800,384")), "{csv}");
         assert_eq!(lines.len(), 3, "{csv}");

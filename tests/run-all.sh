@@ -211,6 +211,8 @@ alone "a real encoder (ffmpeg over RTMP) in Chromium" \
   cargo test --features e2e --test e2e_encoder
 alone "shared polling across tabs in Chromium" \
   cargo test --features e2e --test e2e_share -- --nocapture
+alone "viewer counts beside health in Chromium (faults, viewers=off, two tabs)" \
+  cargo test --features e2e --test e2e_viewers
 for browser in chromium firefox; do
   alone "the fault matrix in $browser" \
     env LSH_BROWSER="$browser" cargo test --features e2e --test e2e_faults -- --nocapture

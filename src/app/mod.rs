@@ -1,11 +1,12 @@
 //! The Leptos shell: the widget, its components and the hooks that connect
 //! it to the browser.
 //!
-//! - [`state`]: the three signals everything lives in, provided as context;
+//! - [`state`]: the four signals everything lives in, provided as context;
 //!   [`view_model`]: what the page shows, as memos over them.
 //! - `use_*`: one hook per concern, each owning (and releasing in its own
 //!   `on_cleanup`) every timer, listener, request and lock it creates:
-//!   [`use_clock`], [`use_poller`] (requests, backoff, abort) with
+//!   [`use_clock`], [`use_poller`] (requests, backoff, abort) and
+//!   [`use_counts`] (the viewer counts, on their own schedule) with
 //!   [`use_shared_polling`] (Web Locks and BroadcastChannel, through the
 //!   one hand-written binding in [`web_locks`]), [`use_persisted_history`],
 //!   [`use_location_fragment`], [`use_alerts`] and [`use_host_messages`]
@@ -18,6 +19,7 @@ pub mod components;
 pub mod state;
 pub mod use_alerts;
 pub mod use_clock;
+pub mod use_counts;
 pub mod use_host_messages;
 pub mod use_location_fragment;
 pub mod use_persisted_history;

@@ -1,7 +1,9 @@
 //! Where the widget's state lives, and how components reach it.
 //!
-//! Everything the widget knows is in three signals, a [`WidgetState`]:
+//! Everything the widget knows is in four signals, a [`WidgetState`]:
 //! - the [`Monitor`] (configuration, poller, latest report, who polls);
+//! - the [`Viewers`] (the viewer counts: their poller, latest answer and
+//!   history), beside the monitor so a counts failure never touches it;
 //! - the [`History`] ring (up to a day of samples, so it is borrowed with
 //!   `.with()`, never cloned);
 //! - the [`Ui`]: how the page is arranged, which a host page may change.
@@ -19,16 +21,19 @@
 
 use leptos::prelude::*;
 
+use crate::core::counts::Viewers;
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
 use crate::core::params::{Config, Layout, Notice, Theme};
 use crate::core::protocol::ConfigChange;
 
-/// The widget's state: three signals, cheap to copy.
+/// The widget's state: four signals, cheap to copy.
 #[derive(Clone, Copy, Debug)]
 pub struct WidgetState {
     /// Configuration, poller, latest report and who polls.
     pub monitor: RwSignal<Monitor>,
+    /// The viewer counts.
+    pub viewers: RwSignal<Viewers>,
     /// The samples and gaps of the history window.
     pub history: RwSignal<History>,
     /// The page's arrangement.
@@ -47,6 +52,7 @@ impl WidgetState {
         };
         WidgetState {
             history: RwSignal::new(History::new(config.history_minutes)),
+            viewers: RwSignal::new(Viewers::new(&config)),
             monitor: RwSignal::new(Monitor::new(config, notices)),
             ui: RwSignal::new(ui),
         }
@@ -55,10 +61,18 @@ impl WidgetState {
 
 impl WidgetState {
     /// Applies a host's `lsh:config`: a new poll interval, layout or
-    /// theme. Readers hear of the arrangement only when it changed.
+    /// theme, or viewer counts on or off (the counts hook restarts them).
+    /// Readers hear of the arrangement only when it changed.
     pub fn apply(&self, change: &ConfigChange) {
         if let Some(interval_ms) = change.interval_ms {
             self.monitor.update(|m| m.set_interval_ms(interval_ms));
+        }
+        if let Some(on) = change.viewers {
+            self.viewers.maybe_update(|v| {
+                let changed = v.enabled() != on;
+                v.set_enabled(on);
+                changed
+            });
         }
         self.ui.maybe_update(|ui| {
             let before = *ui;

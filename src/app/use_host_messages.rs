@@ -22,9 +22,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, ResizeObserver, ResizeObserverEntry};
 
 use crate::app::use_clock::now_ms;
+use crate::core::counts::{Figures, ViewersView};
 use crate::core::monitor::{Monitor, View};
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, ConfigChange, HostMessage, StatusMessage};
+use crate::core::status::Status;
 use crate::core::trend::Trend;
 
 /// How long before `exp` the host is asked for a fresh token.
@@ -41,6 +43,8 @@ pub struct UseHostMessagesOptions {
     pub view: Memo<View>,
     /// The drift trend: `lsh:status` follows its slow-drift warning.
     pub trend: Memo<Option<Trend>>,
+    /// The viewer figures: `lsh:status` carries them and follows them.
+    pub viewers: Memo<ViewersView>,
     /// The widget's root element, whose height `lsh:resize` reports.
     pub root: NodeRef<Main>,
     /// `lsh:token` from the host.
@@ -52,11 +56,14 @@ pub struct UseHostMessagesOptions {
 /// Talks to the host page that embeds the widget.
 ///
 /// ```ignore
-/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, root, on_token, on_config });
+/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, viewers, root, on_token, on_config });
 /// ```
 ///
 /// Posts `lsh:ready` at once; `lsh:status` now and on every change of
-/// status, state or the slow-drift warning (with `lsh:token-rejected` when
+/// status, state, the slow-drift warning or the viewer figures shown (the
+/// counts change at most once per viewer-count poll, 15 s at the fastest,
+/// so a host hears at most four more a minute; a count hidden by a counts
+/// failure is `null`), with `lsh:token-rejected` when
 /// the state becomes token-rejected); `lsh:token-expiring` five minutes
 /// before the token's `exp`; `lsh:resize` whenever the root's height
 /// changes. Hands `lsh:token` and `lsh:config` from the host's origin to
@@ -68,6 +75,7 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         monitor,
         view,
         trend,
+        viewers,
         root,
         on_token,
         on_config,
@@ -90,19 +98,25 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         })
     };
 
-    // lsh:status on every change of status, state or the drift warning:
-    // the effect compares with what it reported last.
+    // lsh:status on every change of status, state, the drift warning or
+    // the viewer figures: the effect compares with what it reported last.
     {
         let origin = origin.clone();
-        Effect::new(move |reported| {
-            let (status, state) = view.with(|v| (v.status, v.state));
-            let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
-            let now = (status, state, falling_behind);
-            if reported != Some(now) {
-                untrack(|| post_status(&origin, monitor, view, trend));
-            }
-            now
-        });
+        Effect::new(
+            move |reported: Option<(Status, ConnState, bool, Option<Figures>)>| {
+                let (status, state) = view.with(|v| (v.status, v.state));
+                let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
+                let figures = viewers.with(|v| v.figures);
+                let now = (status, state, falling_behind, figures);
+                if reported != Some(now) {
+                    // lsh:token-rejected once, as the state becomes rejected.
+                    let newly_rejected = state == ConnState::TokenRejected
+                        && reported.is_none_or(|(_, before, _, _)| before != state);
+                    untrack(|| post_status(&origin, monitor, view, trend, figures, newly_rejected));
+                }
+                now
+            },
+        );
     }
 
     // lsh:token-expiring five minutes before exp, once per token.
@@ -174,17 +188,20 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
 }
 
 /// Posts `lsh:status` for what the page shows now, and
-/// `lsh:token-rejected` along with it while the token is rejected.
+/// `lsh:token-rejected` along with it when the state has just become
+/// token-rejected (once per rejection, whatever else changes after).
 fn post_status(
     origin: &str,
     monitor: RwSignal<Monitor>,
     view: Memo<View>,
     trend: Memo<Option<Trend>>,
+    figures: Option<Figures>,
+    newly_rejected: bool,
 ) {
     let trend = trend.get_untracked();
     let updated_at_ms = monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
-    let (text, rejected) = view.with_untracked(|v| {
-        let text = protocol::status(&StatusMessage {
+    let text = view.with_untracked(|v| {
+        protocol::status(&StatusMessage {
             status: v.status.as_str(),
             state: v.state.as_str(),
             session_avg_ms: v.session_avg_ms,
@@ -192,11 +209,12 @@ fn post_status(
             updated_at_ms,
             drift_trend_ms_per_min: trend.map(|t| t.ms_per_min),
             falling_behind: trend.is_some_and(|t| t.falling_behind),
-        });
-        (text, v.state == ConnState::TokenRejected)
+            viewers: figures.and_then(|f| f.viewers),
+            views: figures.and_then(|f| f.views),
+        })
     });
     post(origin, &text);
-    if rejected {
+    if newly_rejected {
         let status = monitor.with_untracked(|m| match m.poller().rejection() {
             Some(Rejection::Http(status)) => Some(status),
             _ => None,

@@ -449,7 +449,7 @@ impl Driver {
 }
 
 /// One request. `None` means it was aborted (by its timeout or a cleanup).
-async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Response> {
+pub(crate) async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Response> {
     let aborted = || signal.is_some_and(AbortSignal::aborted);
     let response = Request::get(url)
         .abort_signal(signal)

@@ -17,6 +17,7 @@ use leptos::prelude::*;
 
 use crate::app::state::WidgetState;
 use crate::app::use_clock::Clock;
+use crate::core::counts::{Viewers, ViewersView};
 use crate::core::history::History;
 use crate::core::monitor::{Role, View};
 use crate::core::poll::ConnState;
@@ -37,13 +38,18 @@ pub struct LiveView {
     pub samples: Memo<usize>,
     /// The poll interval, which tells a late poll from an outage.
     pub interval_ms: Memo<f64>,
+    /// The viewer figures, or the note that stands in for them.
+    pub viewers: Memo<ViewersView>,
 }
 
 impl LiveView {
     /// The memos over `state` and `clock`.
     pub fn new(state: WidgetState, clock: Clock) -> LiveView {
         let WidgetState {
-            monitor, history, ..
+            monitor,
+            history,
+            viewers,
+            ..
         } = state;
         let view = Memo::new(move |_| {
             let now = clock.now.get();
@@ -55,6 +61,7 @@ impl LiveView {
             trend: Memo::new(move |_| history.with(drift_trend)),
             samples: Memo::new(move |_| history.with(History::sample_count)),
             interval_ms: Memo::new(move |_| monitor.with(|m| m.poller().interval_ms())),
+            viewers: Memo::new(move |_| viewers.with(Viewers::view)),
         }
     }
 

@@ -22,9 +22,11 @@ use crate::app::components::notices::Notices;
 use crate::app::components::sparkline::Sparkline;
 use crate::app::components::status_badge::StatusBadge;
 use crate::app::components::summary::SummaryPanel;
+use crate::app::components::viewers::ViewerFigures;
 use crate::app::state::WidgetState;
 use crate::app::use_alerts::use_alerts;
 use crate::app::use_clock::use_clock;
+use crate::app::use_counts::use_counts;
 use crate::app::use_host_messages::{use_host_messages, UseHostMessagesOptions};
 use crate::app::use_location_fragment::use_location_fragment;
 use crate::app::use_persisted_history::use_persisted_history;
@@ -48,7 +50,7 @@ const CLOCK_TICK_MS: u32 = 1000;
 #[component]
 pub fn Widget(
     /// The state to show and keep up to date. The caller may keep a copy
-    /// (it is three signals) to read or feed it.
+    /// (it is four signals) to read or feed it.
     state: WidgetState,
     /// Follow the page's URL fragment (a monitor link pasted into the same
     /// tab); off for widgets mounted with a configuration of their own.
@@ -59,6 +61,7 @@ pub fn Widget(
         monitor,
         history,
         ui,
+        viewers,
     } = state;
     let (origin, channels) =
         monitor.with_untracked(|m| (m.config().origin.clone(), m.config().alerts));
@@ -71,6 +74,8 @@ pub fn Widget(
     // The poller first: its first request is queued before anything else
     // the widget starts.
     let poller = use_poller(monitor, history);
+    // The viewer counts wait for health's first answer (see use_counts).
+    use_counts(monitor, viewers);
     use_persisted_history(monitor, history);
     if follow_location {
         use_location_fragment(monitor, poller.set_token);
@@ -84,6 +89,7 @@ pub fn Widget(
             monitor,
             view: live.view,
             trend: live.trend,
+            viewers: live.viewers,
             root,
             on_token: UnsyncCallback::new(move |token| poller.set_token.run(Some(token))),
             on_config: UnsyncCallback::new(move |change| state.apply(&change)),
@@ -106,6 +112,7 @@ pub fn Widget(
                 <ConnectionLine />
             </header>
             <Metrics />
+            <ViewerFigures />
             <Advice alerts=alerts />
             <Messages />
             <Notices />

@@ -127,6 +127,11 @@ impl Monitor {
     pub fn stream_id(&self) -> Option<&str> {
         self.stream_id.as_deref()
     }
+    /// The token in use, when there is one (the viewer counts are asked
+    /// for with it too).
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
 
     /// Sets or replaces the token. History and the latest values are kept
     /// when the new token is for the same stream, and dropped otherwise.

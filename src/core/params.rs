@@ -20,6 +20,12 @@
 //! milliseconds (`interval=0.02` polls every 20 ms). That is a test aid for
 //! soak and benchmark runs, which need thousands of poll cycles in minutes;
 //! a real stats service never sees more than one request a second.
+//!
+//! `viewers` is `on`, `off` or the seconds between viewer-count polls:
+//! 15..=300, 20 by default (Mux's own player element polls every 20 s and
+//! never faster than 15 s, and the endpoint documents no refresh rate),
+//! with the same loopback exception as `interval`. `off` means no counts
+//! request at all.
 
 use std::fmt;
 
@@ -31,6 +37,9 @@ pub const DEFAULT_ENDPOINT: &str = "https://stats.mux.com";
 /// Seconds between polls by default, and the allowed range.
 pub const DEFAULT_INTERVAL_S: u32 = 5;
 const INTERVAL_RANGE_S: (u32, u32) = (1, 300);
+/// Seconds between viewer-count polls by default, and the allowed range.
+pub const DEFAULT_VIEWERS_INTERVAL_S: u32 = 20;
+const VIEWERS_INTERVAL_RANGE_S: (u32, u32) = (15, 300);
 /// The shortest interval accepted for a loopback endpoint, milliseconds.
 pub const LOOPBACK_MIN_INTERVAL_MS: f64 = 10.0;
 /// Minutes of history by default, and the allowed range.
@@ -202,6 +211,8 @@ pub struct Config {
     pub origin: Option<String>,
     /// Opt-in alerts.
     pub alerts: AlertChannels,
+    /// Milliseconds between viewer-count polls; `None` when `viewers=off`.
+    pub viewers_interval_ms: Option<f64>,
 }
 
 impl Default for Config {
@@ -215,6 +226,7 @@ impl Default for Config {
             theme: Theme::Auto,
             origin: None,
             alerts: AlertChannels::default(),
+            viewers_interval_ms: Some(f64::from(DEFAULT_VIEWERS_INTERVAL_S) * 1000.0),
         }
     }
 }
@@ -258,6 +270,7 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
     let mut config = Config::default();
     let mut notices = Vec::new();
     let mut interval = None;
+    let mut viewers = None;
     for (key, value) in pairs {
         match key.as_str() {
             "token" => {
@@ -273,6 +286,7 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
             },
             // Read once the endpoint is known: its host sets the range.
             "interval" => interval = Some(value),
+            "viewers" => viewers = Some(value),
             "history" => {
                 config.history_minutes = clamped_number(
                     "history",
@@ -332,39 +346,59 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
             _ => {}
         }
     }
+    let loopback = config.endpoint.is_loopback();
     if let Some(value) = interval {
-        config.interval_ms = interval_ms(&value, config.endpoint.is_loopback(), &mut notices);
+        config.interval_ms = interval_ms(
+            "interval",
+            &value,
+            (DEFAULT_INTERVAL_S, INTERVAL_RANGE_S),
+            loopback,
+            &mut notices,
+        );
+    }
+    if let Some(value) = viewers {
+        config.viewers_interval_ms = match value.trim() {
+            "off" => None,
+            "on" => Config::default().viewers_interval_ms,
+            seconds => Some(interval_ms(
+                "viewers",
+                seconds,
+                (DEFAULT_VIEWERS_INTERVAL_S, VIEWERS_INTERVAL_RANGE_S),
+                loopback,
+                &mut notices,
+            )),
+        };
     }
     (config, notices)
 }
 
-/// The `interval` parameter in milliseconds: whole seconds in 1..=300, or
-/// for a loopback endpoint milliseconds from [`LOOPBACK_MIN_INTERVAL_MS`].
-fn interval_ms(value: &str, loopback: bool, notices: &mut Vec<Notice>) -> f64 {
+/// An interval parameter (`interval`, `viewers`) in milliseconds: whole
+/// seconds in its range (else its default), or for a loopback endpoint
+/// milliseconds from [`LOOPBACK_MIN_INTERVAL_MS`].
+fn interval_ms(
+    param: &str,
+    value: &str,
+    (default_s, range_s): (u32, (u32, u32)),
+    loopback: bool,
+    notices: &mut Vec<Notice>,
+) -> f64 {
     let seconds = decimal_number(value.trim()).filter(|v| v.is_finite());
     match seconds {
-        Some(s) if loopback && s < f64::from(INTERVAL_RANGE_S.1) => {
+        Some(s) if loopback && s < f64::from(range_s.1) => {
             let ms = (s * 1000.0).round();
             if ms < LOOPBACK_MIN_INTERVAL_MS {
                 // A literal: formatting an f64 would bring float printing into
                 // the WebAssembly.
                 notices.push(notice(
-                    "interval",
-                    "interval raised to the minimum, 0.01 s.".into(),
+                    param,
+                    format!("{param} raised to the minimum, 0.01 s."),
                 ));
                 return LOOPBACK_MIN_INTERVAL_MS;
             }
             ms
         }
         _ => {
-            let seconds = clamped_number(
-                "interval",
-                value,
-                DEFAULT_INTERVAL_S,
-                INTERVAL_RANGE_S,
-                "s",
-                notices,
-            );
+            let seconds = clamped_number(param, value, default_s, range_s, "s", notices);
             f64::from(seconds) * 1000.0
         }
     }
@@ -639,6 +673,37 @@ mod tests {
         // A refused loopback-looking endpoint gives no exception either.
         let (config, _) = parsed("", "endpoint=http%3A%2F%2F127.0.0.1.evil.com&interval=0.02");
         assert_eq!(config.interval_ms, 1000.0);
+    }
+
+    #[test]
+    fn viewers_is_on_off_or_seconds_of_at_least_fifteen() {
+        let loopback = "endpoint=http%3A%2F%2F127.0.0.1%3A8787&";
+        let cases = [
+            ("", Some(20_000.0), false),
+            ("viewers=on", Some(20_000.0), false),
+            ("viewers=off", None, false),
+            ("viewers=30", Some(30_000.0), false),
+            ("viewers=5", Some(15_000.0), true),
+            ("viewers=9999", Some(300_000.0), true),
+            ("viewers=sometimes", Some(20_000.0), true),
+            // A local stand-in may be asked faster, as with `interval`.
+            ("{loopback}viewers=0.5", Some(500.0), false),
+            ("{loopback}viewers=0", Some(LOOPBACK_MIN_INTERVAL_MS), true),
+            ("{loopback}viewers=off", None, false),
+        ];
+        for (fragment, expected, noticed) in cases {
+            let fragment = fragment.replace("{loopback}", loopback);
+            let (config, notices) = parsed("", &fragment);
+            assert_eq!(config.viewers_interval_ms, expected, "{fragment}");
+            let viewers_notices = notices.iter().filter(|n| *n == "viewers").count();
+            assert_eq!(viewers_notices, usize::from(noticed), "{fragment}");
+        }
+        let (config, _) = parsed("viewers=off", "viewers=on");
+        assert_eq!(
+            config.viewers_interval_ms,
+            Some(20_000.0),
+            "the fragment wins"
+        );
     }
 
     #[test]

@@ -76,11 +76,13 @@ impl ConnState {
     }
 }
 
-/// How a request settled, as the shell saw it.
+/// How a request settled, as the shell saw it. `R` is what a usable body
+/// holds: a health report, or viewer counts (see [`crate::core::counts`]),
+/// which are polled by the same rules on their own schedule.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum Outcome<R = HealthReport> {
     /// 2xx with a usable body.
-    Report(HealthReport),
+    Report(R),
     /// 2xx with a body we could not use.
     BadBody(ResponseError),
     /// A non-2xx status.
@@ -274,10 +276,10 @@ impl Poller {
     }
 
     /// A request settled. `jitter` is a random number in `[0, 1)`.
-    pub fn on_outcome(
+    pub fn on_outcome<R>(
         &mut self,
         generation: u64,
-        outcome: &Outcome,
+        outcome: &Outcome<R>,
         now_ms: f64,
         jitter: f64,
     ) -> Next {
@@ -339,7 +341,7 @@ impl Poller {
     /// A result another tab's request brought (shared polling, see
     /// [`crate::core::share`]): the state follows it as if this tab had
     /// made the request, and the next request is due when the leader said.
-    pub fn on_shared(&mut self, outcome: &Outcome, next_in_ms: f64, now_ms: f64) -> Next {
+    pub fn on_shared<R>(&mut self, outcome: &Outcome<R>, next_in_ms: f64, now_ms: f64) -> Next {
         if !self.state.is_polling() {
             return Next::Idle;
         }
@@ -558,7 +560,7 @@ mod tests {
         );
         assert_eq!(poller.consecutive_failures(), 0);
         assert_eq!(
-            poller.on_outcome(1, &Outcome::Network, 0.0, 1.0),
+            poller.on_outcome(1, &Outcome::<HealthReport>::Network, 0.0, 1.0),
             Next::Wake(2000.0)
         );
     }
@@ -566,18 +568,18 @@ mod tests {
     #[test]
     fn too_many_requests_honours_retry_after() {
         let mut poller = live_poller();
-        let outcome = Outcome::Http {
+        let outcome: Outcome = Outcome::Http {
             status: 429,
             retry_after_ms: Some(3000.0),
         };
         assert_eq!(poller.on_outcome(1, &outcome, 0.0, 0.0), Next::Wake(3000.0));
         assert_eq!(poller.state(), ConnState::Retrying);
-        let tiny = Outcome::Http {
+        let tiny: Outcome = Outcome::Http {
             status: 429,
             retry_after_ms: Some(0.0),
         };
         assert_eq!(poller.on_outcome(1, &tiny, 0.0, 0.0), Next::Wake(1000.0));
-        let huge = Outcome::Http {
+        let huge: Outcome = Outcome::Http {
             status: 429,
             retry_after_ms: Some(1e12),
         };

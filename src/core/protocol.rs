@@ -22,12 +22,12 @@
 //! | direction | `type` | fields (besides `type` and `v`) |
 //! |---|---|---|
 //! | widget → host | `lsh:ready` | (none) |
-//! | widget → host | `lsh:status` | `status`, `state`, `sessionAvgMs`, `deviationMs`, `updatedAt`, `driftTrendMsPerMin`, `fallingBehind` |
+//! | widget → host | `lsh:status` | `status`, `state`, `sessionAvgMs`, `deviationMs`, `updatedAt`, `driftTrendMsPerMin`, `fallingBehind`, `viewers`, `views` |
 //! | widget → host | `lsh:token-expiring` | `expiresAt` (ISO 8601 UTC) |
 //! | widget → host | `lsh:token-rejected` | `httpStatus` (null for a malformed token) |
 //! | widget → host | `lsh:resize` | `height` (CSS pixels) |
 //! | host → widget | `lsh:token` | `token` |
-//! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme` |
+//! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme`, `viewers` (`"on"`/`"off"`) |
 
 use serde::Deserialize;
 
@@ -61,6 +61,8 @@ pub struct ConfigChange {
     pub layout: Option<Layout>,
     /// New theme.
     pub theme: Option<Theme>,
+    /// Viewer counts on (`true`) or off.
+    pub viewers: Option<bool>,
 }
 
 /// Why a host message was not used. The widget ignores these silently (a
@@ -91,6 +93,7 @@ struct Fields {
     interval: Lenient<f64>,
     layout: Lenient<String>,
     theme: Lenient<String>,
+    viewers: Lenient<String>,
 }
 
 /// Parses a message from the host (already checked for origin).
@@ -136,6 +139,13 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
                     _ => return Err(Ignored::Invalid("theme")),
                 });
             }
+            if !matches!(fields.viewers, Lenient::Absent) {
+                change.viewers = Some(match fields.viewers.value().as_deref() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    _ => return Err(Ignored::Invalid("viewers")),
+                });
+            }
             Ok(HostMessage::Config(change))
         }
         _ => Err(Ignored::OtherType),
@@ -171,6 +181,10 @@ fn whole(value: Option<f64>) -> String {
     }
 }
 
+fn count(value: Option<u64>) -> String {
+    value.map_or_else(|| "null".to_string(), |v| v.to_string())
+}
+
 /// A JSON string literal for text we generate (words and ISO dates); any
 /// character outside printable ASCII or needing an escape is dropped.
 fn quoted(text: &str) -> String {
@@ -203,6 +217,10 @@ pub struct StatusMessage<'a> {
     pub drift_trend_ms_per_min: Option<f64>,
     /// The slow-drift warning is showing.
     pub falling_behind: bool,
+    /// Unique viewers shown, `None` while unknown or hidden.
+    pub viewers: Option<u64>,
+    /// Views shown, `None` while unknown or hidden.
+    pub views: Option<u64>,
 }
 
 /// `lsh:status`.
@@ -211,7 +229,7 @@ pub fn status(status: &StatusMessage<'_>) -> String {
         .updated_at_ms
         .map_or_else(|| "null".to_string(), |at| quoted(&format_iso_utc(at)));
     let fields = format!(
-        r#","status":{},"state":{},"sessionAvgMs":{},"deviationMs":{},"updatedAt":{},"driftTrendMsPerMin":{},"fallingBehind":{}"#,
+        r#","status":{},"state":{},"sessionAvgMs":{},"deviationMs":{},"updatedAt":{},"driftTrendMsPerMin":{},"fallingBehind":{},"viewers":{},"views":{}"#,
         quoted(status.status),
         quoted(status.state),
         whole(status.session_avg_ms),
@@ -219,6 +237,8 @@ pub fn status(status: &StatusMessage<'_>) -> String {
         updated_at,
         whole(status.drift_trend_ms_per_min),
         status.falling_behind,
+        count(status.viewers),
+        count(status.views),
     );
     message("lsh:status", &fields)
 }
@@ -281,6 +301,7 @@ mod tests {
                 interval_ms: Some(1000.0),
                 layout: Some(Layout::Compact),
                 theme: Some(Theme::Dark),
+                viewers: None,
             }))
         );
         assert_eq!(
@@ -298,6 +319,33 @@ mod tests {
             parse_host_message(r#"{"type":"lsh:config","interval":"5"}"#),
             Err(Ignored::Invalid("interval"))
         );
+    }
+
+    #[test]
+    fn config_messages_turn_viewer_counts_on_and_off() {
+        for (text, viewers) in [
+            (r#"{"type":"lsh:config","viewers":"off"}"#, false),
+            (r#"{"type":"lsh:config","viewers":"on"}"#, true),
+        ] {
+            assert_eq!(
+                parse_host_message(text),
+                Ok(HostMessage::Config(ConfigChange {
+                    viewers: Some(viewers),
+                    ..Default::default()
+                })),
+                "{text}"
+            );
+        }
+        for text in [
+            r#"{"type":"lsh:config","viewers":false}"#,
+            r#"{"type":"lsh:config","viewers":"maybe"}"#,
+        ] {
+            assert_eq!(
+                parse_host_message(text),
+                Err(Ignored::Invalid("viewers")),
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -351,6 +399,8 @@ mod tests {
             updated_at_ms: Some(1_668_447_143_000),
             drift_trend_ms_per_min: None,
             falling_behind: false,
+            viewers: Some(1204),
+            views: None,
         });
         let value: Value = serde_json::from_str(&text).unwrap_or_default();
         assert_eq!(value["type"], "lsh:status");
@@ -358,6 +408,8 @@ mod tests {
         assert_eq!(value["deviationMs"], -1500);
         assert_eq!(value["updatedAt"], "2022-11-14T17:32:23Z");
         assert_eq!(value["driftTrendMsPerMin"], Value::Null);
+        assert_eq!(value["viewers"], 1204);
+        assert_eq!(value["views"], Value::Null);
         assert!(!text.contains("token"));
         assert_eq!(ready(), r#"{"type":"lsh:ready","v":1}"#);
         assert!(token_expiring(1_668_447_143_000.0).contains("2022-11-14T17:32:23Z"));
@@ -384,6 +436,8 @@ mod tests {
             updated_at_ms: None,
             drift_trend_ms_per_min: Some(12.0),
             falling_behind: false,
+            viewers: Some(3),
+            views: Some(4),
         });
         for text in [
             ready(),

@@ -63,10 +63,19 @@ pub enum Response {
 }
 
 impl Response {
-    /// What the poller makes of it.
+    /// What the health poller makes of it.
     pub fn outcome(&self) -> Outcome {
+        self.outcome_with(parse_report)
+    }
+
+    /// What a poller whose bodies `parse` reads makes of it (the viewer
+    /// counts, [`crate::core::counts`], travel the same way).
+    pub fn outcome_with<R>(
+        &self,
+        parse: impl FnOnce(&str) -> Result<R, ResponseError>,
+    ) -> Outcome<R> {
         match self {
-            Response::Body(body) => match parse_report(body) {
+            Response::Body(body) => match parse(body) {
                 Ok(report) => Outcome::Report(report),
                 Err(error) => Outcome::BadBody(error),
             },

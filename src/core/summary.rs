@@ -349,13 +349,16 @@ impl SummaryCache {
     }
 }
 
-/// The event log as CSV (RFC 4180; UTC times; values in milliseconds).
-pub fn changes_csv(changes: &[StatusChange]) -> String {
-    let mut csv = String::from("time_utc,from,to,deviation_ms,session_avg_ms\r\n");
+/// The event log as CSV (RFC 4180; UTC times; values in milliseconds),
+/// with the viewers counted at each change (`viewers_at`, e.g.
+/// [`crate::core::counts::ViewerHistory::viewers_at`]; empty when unknown).
+pub fn changes_csv(changes: &[StatusChange], viewers_at: impl Fn(f64) -> Option<u64>) -> String {
+    let mut csv = String::from("time_utc,from,to,deviation_ms,session_avg_ms,viewers\r\n");
     for change in changes {
         let number = |v: Option<f64>| v.map_or(String::new(), |v| format!("{}", v.round() as i64));
+        let viewers = viewers_at(change.at_ms).map_or(String::new(), |v| v.to_string());
         csv.push_str(&format!(
-            "{},{},{},{},{}\r\n",
+            "{},{},{},{},{},{viewers}\r\n",
             format_iso_utc(change.at_ms as i64),
             change.from.as_str(),
             change.to.as_str(),
@@ -447,10 +450,14 @@ mod tests {
         ]);
         let summary = summarise(&h, 1_668_447_150_000.0, 5000.0);
         assert_eq!(
-            changes_csv(&summary.changes),
-            "time_utc,from,to,deviation_ms,session_avg_ms\r\n\
-             2022-11-14T17:32:28Z,excellent,poor,1234,100\r\n"
+            changes_csv(&summary.changes, |_| None),
+            "time_utc,from,to,deviation_ms,session_avg_ms,viewers\r\n\
+             2022-11-14T17:32:28Z,excellent,poor,1234,100,\r\n"
         );
+        let watched = changes_csv(&summary.changes, |at| {
+            (at == 1_668_447_148_000.0).then_some(1204)
+        });
+        assert!(watched.ends_with(",poor,1234,100,1204\r\n"), "{watched}");
         let unknown = StatusChange {
             at_ms: 0.0,
             from: Status::Good,
@@ -458,7 +465,9 @@ mod tests {
             deviation_ms: None,
             session_avg_ms: None,
         };
-        assert!(changes_csv(&[unknown]).ends_with("1970-01-01T00:00:00Z,good,unknown,,\r\n"));
+        assert!(
+            changes_csv(&[unknown], |_| None).ends_with("1970-01-01T00:00:00Z,good,unknown,,,\r\n")
+        );
     }
 }
 

@@ -68,3 +68,48 @@ pub fn health_json(
 pub fn error_json(kind: &str, message: &str) -> String {
     serde_json::json!({"error": {"type": kind, "messages": [message]}}).to_string()
 }
+
+/// `{"data":[{"views":..,"viewers":..,"updated_at":..}]}`: the viewer counts
+/// endpoint's body, in its documented field order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountsResponse {
+    /// One entry; the stand-in always sends exactly one.
+    pub data: Vec<CountsEntry>,
+}
+
+/// One element of the counts body's `data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountsEntry {
+    /// Views, which one viewer may count several times.
+    pub views: u64,
+    /// Unique viewers now.
+    pub viewers: u64,
+    /// `YYYY-MM-DDTHH:MM:SSZ`, UTC (this endpoint's times carry the `Z`).
+    pub updated_at: String,
+}
+
+/// Builds the counts body as JSON text; `updated_at` as given.
+pub fn counts_json(updated_at: &str, views: u64, viewers: u64) -> String {
+    let body = CountsResponse {
+        data: vec![CountsEntry {
+            views,
+            viewers,
+            updated_at: updated_at.to_owned(),
+        }],
+    };
+    // Plain strings and integers cannot fail to serialise.
+    serde_json::to_string(&body).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counts_body_reads_like_the_documented_one() {
+        assert_eq!(
+            counts_json("2021-09-28T18:21:19Z", 95, 94),
+            r#"{"data":[{"views":95,"viewers":94,"updated_at":"2021-09-28T18:21:19Z"}]}"#
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //! - [`verify`]: the token checks and their rejection matrix.
 //! - [`drift`]: the pure drift engine (drift, averages, deviation, status).
 //! - [`simulate`]: simulated encoders (named scenarios, scripts).
+//! - [`audience`]: simulated audiences behind the viewer counts (pure).
 //! - [`ingest`]: real encoders' timing: media time from RTMP timestamps, and
 //!   drift across publishes on the real and the scaled clock (pure).
 //! - [`rtmp`]: the RTMP ingest (session glue around `rml_rtmp`): encoders
@@ -29,6 +30,7 @@
 //! parts (drift, simulate, ingest, token helpers) have no tokio or I/O in
 //! them.
 
+pub mod audience;
 mod background;
 pub mod body;
 pub mod cli;

@@ -27,9 +27,14 @@
 //! A custom scenario is `script:` followed by comma-separated segments
 //! `<duration><s|m|h>@<rate|off>[~<jitter ms>]`, e.g.
 //! `script:30s@1.0~50,20s@0.8,10s@off`.
+//!
+//! Each encoder also has an [audience](super::audience), stepped on the
+//! same ticks with what the encoder did: its viewers ramp up while it
+//! plays, thin out while it is poor and drop after it disconnects.
 
 use std::fmt;
 
+use super::audience::{Audience, Counts};
 use super::drift::{DriftEngine, Reading, SAMPLE_INTERVAL_MS};
 
 /// The named scenarios and their scripts.
@@ -235,6 +240,7 @@ pub struct SimulatedEncoder {
     media_elapsed_ms: f64,
     rng: XorShift,
     engine: DriftEngine,
+    audience: Audience,
 }
 
 impl SimulatedEncoder {
@@ -247,6 +253,7 @@ impl SimulatedEncoder {
             media_elapsed_ms: 0.0,
             rng: XorShift::new(seed),
             engine: DriftEngine::new(),
+            audience: Audience::new(seed, started_at_ms),
         }
     }
 
@@ -284,6 +291,11 @@ impl SimulatedEncoder {
                 }
                 None => self.engine.disconnect(),
             }
+            let playing = self
+                .engine
+                .is_connected()
+                .then(|| self.engine.reading(at).status);
+            self.audience.step(at, playing);
             self.next_tick += 1;
         }
     }
@@ -291,6 +303,11 @@ impl SimulatedEncoder {
     /// What the API reports at `now_ms` (call [`Self::advance_to`] first).
     pub fn reading(&self, now_ms: i64) -> Reading {
         self.engine.reading(now_ms)
+    }
+
+    /// What the counts endpoint reports (call [`Self::advance_to`] first).
+    pub fn counts(&self) -> Counts {
+        self.audience.counts()
     }
 }
 
@@ -416,6 +433,23 @@ mod tests {
             run[241..300].iter().all(|s| *s == Status::Unknown),
             "{run:?}"
         );
+    }
+
+    #[test]
+    fn the_audience_follows_the_encoder_timeline() {
+        let spec = "disconnect";
+        let scenario = Scenario::parse(spec).expect("valid scenario");
+        let mut encoder = SimulatedEncoder::new(scenario, T0, seed_from(spec));
+        let mut viewers = Vec::new();
+        for second in 0..300 {
+            encoder.advance_to(T0 + second * 1000);
+            viewers.push(encoder.counts().viewers);
+        }
+        // Up while connected (the first minute), gone within a minute of
+        // the disconnect.
+        assert!(viewers[59] > viewers[5] && viewers[59] > 20, "{viewers:?}");
+        assert_eq!(viewers[125], 0, "{viewers:?}");
+        assert_eq!(encoder.counts().updated_at_ms, T0 + 299_000);
     }
 
     #[test]

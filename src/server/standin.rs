@@ -7,6 +7,14 @@
 //!   `{"data":[{"ingest_health":{"updated_at","stream_drift_session_avg",
 //!   "stream_drift_deviation_from_rolling_avg","status"}}]}`; `unknown`
 //!   carries null numbers (see [`super::drift`]).
+//! - `GET /counts?token=JWT`: the viewer counts endpoint, with the same
+//!   token checks and rejection matrix (`aud` may also name a video, asset
+//!   or playback id, which the stand-in does not have: 404). Body
+//!   `{"data":[{"views","viewers","updated_at"}]}` with `updated_at` in UTC
+//!   with a `Z`. The counts come from the stream's [audience](super::audience):
+//!   a simulated stream's follows its scenario on the scaled clock; a real
+//!   encoder's ramps up while it publishes and drops after it stops; a
+//!   stream that never had an encoder reports 0 and 0.
 //! - `POST|GET /system/v1/signing-keys`, `GET|DELETE
 //!   /system/v1/signing-keys/{id}`: HTTP Basic auth with an access token that
 //!   has the System permission (401 without valid credentials, 403 without the
@@ -70,9 +78,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+use super::audience::{Audience, Counts};
 use super::background::{Background, StopSignal};
-use super::body::{error_json, health_json};
-use super::drift::{DriftEngine, Reading};
+use super::body::{counts_json, error_json, health_json};
+use super::drift::{DriftEngine, Reading, Status};
 use super::http_accept;
 use super::ingest::LiveIngest;
 use super::keys;
@@ -233,6 +242,9 @@ struct Shared {
     encoders: Mutex<HashMap<String, SimulatedEncoder>>,
     /// Drift of streams fed by real encoders, by stream id.
     ingests: Mutex<HashMap<String, LiveIngest>>,
+    /// Audiences of streams fed by real encoders, by stream id (simulated
+    /// encoders keep their own), on the scaled clock.
+    audiences: Mutex<HashMap<String, Audience>>,
     /// Numbers publishes, so a replaced one can be told from its successor.
     next_publish: AtomicU64,
     clock: SimClock,
@@ -301,10 +313,57 @@ impl Shared {
         }
     }
 
+    /// Whether a real encoder publishes to the stream at scaled time `now`,
+    /// and how well; `None` for a stream no encoder ever published to.
+    fn publishing(&self, stream_id: &str, now: i64) -> Option<Option<Status>> {
+        lock(&self.ingests)
+            .get(stream_id)
+            .map(|ingest| ingest.is_live().then(|| ingest.reading(now).status))
+    }
+
+    /// What the counts endpoint reports for a stream at scaled time `now`.
+    fn counts(&self, stream_id: &str, now: i64) -> Counts {
+        if let Some(encoder) = lock(&self.encoders).get_mut(stream_id) {
+            encoder.advance_to(now);
+            return encoder.counts();
+        }
+        let Some(playing) = self.publishing(stream_id, now) else {
+            return Counts {
+                viewers: 0,
+                views: 0,
+                updated_at_ms: now.div_euclid(1000) * 1000,
+            };
+        };
+        let mut audiences = lock(&self.audiences);
+        let audience = audiences
+            .entry(stream_id.to_owned())
+            .or_insert_with(|| Audience::new(seed_from(stream_id), now));
+        audience.advance_to(now, playing);
+        audience.counts()
+    }
+
     fn advance_all(&self) {
         let now = self.clock.now_ms();
         for encoder in lock(&self.encoders).values_mut() {
             encoder.advance_to(now);
+        }
+        // Real encoders' audiences follow their publishes second by second
+        // (a request in between reads the state at its own time).
+        let playing: Vec<(String, Option<Status>)> = lock(&self.ingests)
+            .iter()
+            .map(|(id, ingest)| {
+                (
+                    id.clone(),
+                    ingest.is_live().then(|| ingest.reading(now).status),
+                )
+            })
+            .collect();
+        let mut audiences = lock(&self.audiences);
+        for (stream_id, playing) in playing {
+            audiences
+                .entry(stream_id.clone())
+                .or_insert_with(|| Audience::new(seed_from(&stream_id), now))
+                .advance_to(now, playing);
         }
     }
 }
@@ -426,6 +485,7 @@ pub fn spawn(config: Config) -> Result<Running, StandinError> {
         store: Mutex::new(store),
         encoders: Mutex::new(HashMap::new()),
         ingests: Mutex::new(HashMap::new()),
+        audiences: Mutex::new(HashMap::new()),
         next_publish: AtomicU64::new(1),
         clock: SimClock {
             started: Instant::now(),
@@ -488,6 +548,11 @@ impl Running {
     /// `http://ADDR/live-stream-health`.
     pub fn endpoint(&self) -> String {
         format!("{}/live-stream-health", self.base_url())
+    }
+
+    /// `http://ADDR/counts`: the viewer counts endpoint.
+    pub fn counts_endpoint(&self) -> String {
+        format!("{}/counts", self.base_url())
     }
 
     /// The bootstrap access token (System + Video in `development`), from
@@ -651,6 +716,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok\n" }))
         .route("/live-stream-health", get(live_stream_health))
+        .route("/counts", get(viewer_counts))
         .route(
             "/system/v1/signing-keys",
             get(list_signing_keys).post(create_signing_key),
@@ -744,6 +810,32 @@ async fn live_stream_health(
         reading.status.as_str(),
     );
     json_response(StatusCode::OK, body)
+}
+
+async fn viewer_counts(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<HealthQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let token = query.ok().and_then(|Query(q)| q.token).unwrap_or_default();
+    let verified = shared.verifier.verify_for(
+        verify::Endpoint::Counts,
+        &token,
+        utc::now_unix_secs(),
+        &shared.store,
+    );
+    let verified = match verified {
+        Ok(verified) => verified,
+        Err(rejection) => return rejection_response(&rejection),
+    };
+    let counts = shared.counts(&verified.stream_id, shared.clock.now_ms());
+    let updated_at = format!(
+        "{}Z",
+        utc::format_api_time(counts.updated_at_ms.div_euclid(1000))
+    );
+    json_response(
+        StatusCode::OK,
+        counts_json(&updated_at, counts.views, counts.viewers),
+    )
 }
 
 fn rejection_response(rejection: &Rejection) -> Response {

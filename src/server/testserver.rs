@@ -40,13 +40,25 @@
 //! response carries a distinct, advancing timestamp even when a test polls
 //! faster than once a second.
 //!
+//! `GET /s/{run}/{steps}/counts?token=...` is the viewer counts endpoint of
+//! the same script: `{steps}` may carry a second list after a `~`
+//! (`excellent~e500,viewers`), which `counts` plays the same way (and
+//! `live-stream-health` ignores); without one, counts answer `viewers`
+//! forever. Counts steps: `viewers` (the documented example, 94 viewers and
+//! 95 views, `updated_at` with a `Z` and advancing like health's),
+//! `nulls` (null counts), `strnum` (counts as strings), and every step
+//! above that is not a health body (errors, `empty`, `notarray`, `html`,
+//! `trunc`, `huge`, `hang`, `reset`, ...) as it is; a health body step
+//! answers that body, in which a counts reader finds no counts.
+//!
 //! `GET /s/{run}/{steps}/stats` reports `{"requests":N,"max_in_flight":M,
-//! "in_flight":K,"arrivals_ms":[..]}` (arrivals: when each request came,
-//! in ms after the run's first; the newest 10,000) summed over every steps list used with that `run` (the
-//! `{steps}` segment of the stats path is ignored); only
-//! `live-stream-health` requests count. A request stops being in flight when
-//! its response has been written or its client has gone away. `GET /health`
-//! answers `ok`.
+//! "in_flight":K,"arrivals_ms":[..],"counts":{..the same for counts..}}`
+//! (arrivals: when each request came, in ms after the run's first request of
+//! either kind; the newest 10,000) summed over every steps list used with
+//! that `run` (the `{steps}` segment of the stats path is ignored); the
+//! top-level figures count `live-stream-health` requests only. A request
+//! stops being in flight when its response has been written or its client
+//! has gone away. `GET /health` answers `ok`.
 //!
 //! Every response, and the answer to an `OPTIONS` preflight on any path,
 //! carries `Access-Control-Allow-Origin: *`, `Access-Control-Allow-Headers: *`,
@@ -72,7 +84,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::background::{Background, StopSignal};
-use super::body::{error_json, health_json};
+use super::body::{counts_json, error_json, health_json};
 use super::http_accept::{Gate, HEAD_TIMEOUT, MAX_CONNECTIONS};
 use super::utc;
 
@@ -186,13 +198,39 @@ pub async fn serve(listener: TcpListener, stop: StopSignal) -> io::Result<()> {
     }
 }
 
+/// Which endpoint of a script a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Health,
+    Counts,
+}
+
 /// Counters shared by all connections.
 #[derive(Debug, Default)]
 struct State {
-    /// Per `(run, steps)`: requests answered so far and the last body sent.
-    sequences: Mutex<HashMap<(String, String), Sequence>>,
-    /// Per run: request counts and concurrency.
-    runs: Mutex<HashMap<String, RunStats>>,
+    /// Per `(run, steps, kind)`: requests answered so far and the last body
+    /// sent.
+    sequences: Mutex<HashMap<(String, String, Kind), Sequence>>,
+    /// Per run: request counts and concurrency of each kind.
+    runs: Mutex<HashMap<String, Run>>,
+}
+
+/// One run's counters.
+#[derive(Debug, Default, Clone)]
+struct Run {
+    /// When the run's first request of either kind arrived.
+    first: Option<std::time::Instant>,
+    health: RunStats,
+    counts: RunStats,
+}
+
+impl Run {
+    fn of(&mut self, kind: Kind) -> &mut RunStats {
+        match kind {
+            Kind::Health => &mut self.health,
+            Kind::Counts => &mut self.counts,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -206,28 +244,38 @@ struct RunStats {
     requests: u64,
     in_flight: u64,
     max_in_flight: u64,
-    /// When the run's first request arrived.
-    first: Option<std::time::Instant>,
-    /// Arrival of each request, milliseconds after the first (the newest
-    /// [`MAX_ARRIVALS`]).
+    /// Arrival of each request, milliseconds after the run's first (the
+    /// newest [`MAX_ARRIVALS`]).
     arrivals_ms: std::collections::VecDeque<u64>,
+}
+
+impl RunStats {
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "requests": self.requests,
+            "max_in_flight": self.max_in_flight,
+            "in_flight": self.in_flight,
+            "arrivals_ms": self.arrivals_ms,
+        })
+    }
 }
 
 /// Arrival times kept per run.
 const MAX_ARRIVALS: usize = 10_000;
 
 impl State {
-    fn stats(&self, run: &str) -> RunStats {
+    fn stats(&self, run: &str) -> Run {
         lock(&self.runs).get(run).cloned().unwrap_or_default()
     }
 
     /// Counts a request as started; the guard counts it finished when dropped.
-    fn begin(self: &Arc<Self>, run: &str) -> InFlight {
+    fn begin(self: &Arc<Self>, run: &str, kind: Kind) -> InFlight {
         let mut runs = lock(&self.runs);
-        let stats = runs.entry(run.to_owned()).or_default();
-        stats.requests += 1;
+        let run_stats = runs.entry(run.to_owned()).or_default();
         let now = std::time::Instant::now();
-        let first = *stats.first.get_or_insert(now);
+        let first = *run_stats.first.get_or_insert(now);
+        let stats = run_stats.of(kind);
+        stats.requests += 1;
         if stats.arrivals_ms.len() == MAX_ARRIVALS {
             stats.arrivals_ms.pop_front();
         }
@@ -240,23 +288,24 @@ impl State {
         InFlight {
             state: Arc::clone(self),
             run: run.to_owned(),
+            kind,
         }
     }
 
     /// Claims the next index in a sequence and returns the previous body.
-    fn next_index(&self, run: &str, steps: &str) -> (usize, Option<String>) {
+    fn next_index(&self, run: &str, steps: &str, kind: Kind) -> (usize, Option<String>) {
         let mut sequences = lock(&self.sequences);
         let sequence = sequences
-            .entry((run.to_owned(), steps.to_owned()))
+            .entry((run.to_owned(), steps.to_owned(), kind))
             .or_default();
         let index = sequence.served;
         sequence.served += 1;
         (index, sequence.last_body.clone())
     }
 
-    fn remember_body(&self, run: &str, steps: &str, body: &str) {
+    fn remember_body(&self, run: &str, steps: &str, kind: Kind, body: &str) {
         let mut sequences = lock(&self.sequences);
-        if let Some(sequence) = sequences.get_mut(&(run.to_owned(), steps.to_owned())) {
+        if let Some(sequence) = sequences.get_mut(&(run.to_owned(), steps.to_owned(), kind)) {
             sequence.last_body = Some(body.to_owned());
         }
     }
@@ -274,11 +323,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct InFlight {
     state: Arc<State>,
     run: String,
+    kind: Kind,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if let Some(stats) = lock(&self.state.runs).get_mut(&self.run) {
+        if let Some(run) = lock(&self.state.runs).get_mut(&self.run) {
+            let stats = run.of(self.kind);
             stats.in_flight = stats.in_flight.saturating_sub(1);
         }
     }
@@ -350,30 +401,39 @@ async fn handle_connection(mut stream: TcpStream, state: Arc<State>) -> io::Resu
         }
         ["s", run, _steps, "stats"] => {
             let stats = state.stats(run);
-            let body = json!({
-                "requests": stats.requests,
-                "max_in_flight": stats.max_in_flight,
-                "in_flight": stats.in_flight,
-                "arrivals_ms": stats.arrivals_ms,
-            });
+            let mut body = stats.health.json();
+            body["counts"] = stats.counts.json();
             write_response(&mut stream, &Response::json(200, body.to_string())).await
         }
-        ["s", run, steps, "live-stream-health"] => {
-            let _in_flight = state.begin(run);
-            let (index, previous) = state.next_index(run, steps);
-            let step = pick_step(steps, index);
-            let action = match step {
-                Some(step) => render_step(step, index, previous.as_deref()),
-                None => Action::Respond(Response::error(
+        ["s", run, steps, endpoint @ ("live-stream-health" | "counts")] => {
+            let kind = if *endpoint == "counts" {
+                Kind::Counts
+            } else {
+                Kind::Health
+            };
+            let _in_flight = state.begin(run, kind);
+            let (index, previous) = state.next_index(run, steps, kind);
+            let (health_steps, counts_steps) = match steps.split_once('~') {
+                Some((health, counts)) => (health, counts),
+                None => (*steps, "viewers"),
+            };
+            let action = match kind {
+                Kind::Health => pick_step(health_steps, index)
+                    .map(|step| render_step(step, index, previous.as_deref())),
+                Kind::Counts => pick_step(counts_steps, index)
+                    .map(|step| render_counts_step(step, index, previous.as_deref())),
+            };
+            let action = action.unwrap_or_else(|| {
+                Action::Respond(Response::error(
                     400,
                     "invalid_parameters",
                     "the step list is empty",
-                )),
-            };
+                ))
+            });
             if let Action::Respond(response) = &action {
                 if response.status == 200 && response.content_type == "application/json" {
                     if let Ok(body) = std::str::from_utf8(&response.body) {
-                        state.remember_body(run, steps, body);
+                        state.remember_body(run, steps, kind, body);
                     }
                 }
             }
@@ -512,6 +572,27 @@ fn render_step(step: &str, index: usize, previous: Option<&str>) -> Action {
                 &format!("unknown step {other:?}"),
             ))
         }),
+    }
+}
+
+/// A step of a counts list: the counts bodies, else the step as
+/// [`render_step`] plays it.
+fn render_counts_step(step: &str, index: usize, previous: Option<&str>) -> Action {
+    let offset = i64::try_from(index).unwrap_or(i64::MAX / 2);
+    let now = utc::now_unix_secs().saturating_add(offset);
+    let updated_at = format!("{}Z", utc::format_api_time(now));
+    let ok = |body: String| Action::Respond(Response::json(200, body));
+    match step {
+        "viewers" => ok(counts_json(&updated_at, 95, 94)),
+        "nulls" => ok(
+            json!({"data": [{"views": null, "viewers": null, "updated_at": updated_at}]})
+                .to_string(),
+        ),
+        "strnum" => ok(
+            json!({"data": [{"views": "95", "viewers": "94", "updated_at": updated_at}]})
+                .to_string(),
+        ),
+        other => render_step(other, index, previous),
     }
 }
 
@@ -732,6 +813,25 @@ mod tests {
             );
         }
         assert!(body("empty-body").is_empty());
+    }
+
+    #[test]
+    fn counts_steps_answer_counts_and_fall_back_to_the_shared_steps() {
+        let body = |step| match render_counts_step(step, 0, None) {
+            Action::Respond(response) => (
+                response.status,
+                String::from_utf8(response.body).unwrap_or_default(),
+            ),
+            _ => (0, String::new()),
+        };
+        let (status, viewers) = body("viewers");
+        assert_eq!(status, 200);
+        assert!(viewers.starts_with(r#"{"data":[{"views":95,"viewers":94,"updated_at":""#));
+        assert!(viewers.ends_with(r#"Z"}]}"#), "{viewers}");
+        assert!(body("nulls").1.contains(r#""viewers":null"#));
+        assert_eq!(body("e403").0, 403);
+        assert_eq!(body("e500").0, 500);
+        assert!(body("html").1.contains("Bad Gateway"));
     }
 
     #[test]

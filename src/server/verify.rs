@@ -1,4 +1,4 @@
-//! Checking a token presented to `GET /live-stream-health`.
+//! Checking a token presented to `GET /live-stream-health` or `GET /counts`.
 //!
 //! Order of checks, and what each failure answers (all bodies are
 //! `{"error":{"type":...,"messages":[...]}}`):
@@ -12,7 +12,8 @@
 //! | RS256 signature with that key's public half | bad signature | 401 | `unauthorized` |
 //! | `exp` present, numeric, and `exp + 30 s` not before now | expired / no exp | 401 | `unauthorized` |
 //! | `nbf`, if present, not after `now + 30 s` | not yet valid | 401 | `unauthorized` |
-//! | `aud` is (or contains) `live_stream_id` | wrong audience | 403 | `forbidden` |
+//! | `aud` is (or contains) `live_stream_id`; for `/counts` also `video_id`, `asset_id` or `playback_id` | wrong audience | 403 | `forbidden` |
+//! | for `/counts`, an `aud` other than `live_stream_id` names a video, asset or playback id | unknown target (the stand-in has only live streams) | 404 | `not_found` |
 //! | `sub` names a live stream | unknown stream | 404 | `not_found` |
 //! | the key's environment is the stream's | other environment | 403 | `forbidden` |
 //!
@@ -26,6 +27,13 @@
 //! The signature is checked here with the `rsa` crate (PKCS#1 v1.5, SHA-256)
 //! against a key parsed once per `kid` ([`Verifier`]).
 //! Messages never contain the token.
+//!
+//! Both endpoints check a token the same way, in the same order
+//! ([`Endpoint`]); they differ only in the audiences they take. Mux's viewer
+//! counts endpoint takes tokens for a video, an asset, a playback id or a
+//! live stream; the stand-in has live streams only, so a genuine counts
+//! token for anything else is answered like a token for a stream it does
+//! not know: 404.
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -45,6 +53,19 @@ use super::token::AUDIENCE;
 
 /// Clock-skew allowance for `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: i64 = 30;
+
+/// The audiences the viewer counts endpoint takes besides `live_stream_id`.
+pub const OTHER_COUNTS_AUDIENCES: [&str; 3] = ["video_id", "asset_id", "playback_id"];
+
+/// Which endpoint a token is presented to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET /live-stream-health`: `aud` must be `live_stream_id`.
+    LiveStreamHealth,
+    /// `GET /counts`: `aud` may also be `video_id`, `asset_id` or
+    /// `playback_id`.
+    Counts,
+}
 
 /// base64url, with or without padding.
 const BASE64URL: GeneralPurpose = GeneralPurpose::new(
@@ -69,8 +90,11 @@ pub enum Rejection {
     Expired,
     /// `nbf` is in the future (beyond the leeway).
     NotYetValid,
-    /// `aud` is not `live_stream_id`.
-    WrongAudience,
+    /// `aud` is not one the endpoint takes.
+    WrongAudience(Endpoint),
+    /// A counts token for a video, asset or playback id (the `aud` named):
+    /// the stand-in has live streams only.
+    UnknownTarget(&'static str),
     /// `sub` is not a known live stream.
     UnknownStream,
     /// The signing key belongs to another environment than the stream.
@@ -82,8 +106,8 @@ impl Rejection {
     pub fn status(&self) -> u16 {
         match self {
             Self::MissingToken => 400,
-            Self::WrongAudience | Self::OtherEnvironment => 403,
-            Self::UnknownStream => 404,
+            Self::WrongAudience(_) | Self::OtherEnvironment => 403,
+            Self::UnknownStream | Self::UnknownTarget(_) => 404,
             _ => 401,
         }
     }
@@ -108,7 +132,16 @@ impl Rejection {
             Self::BadSignature => "the token's signature is invalid".to_owned(),
             Self::Expired => "the token has expired".to_owned(),
             Self::NotYetValid => "the token is not valid yet".to_owned(),
-            Self::WrongAudience => format!("the token's audience must be {AUDIENCE}"),
+            Self::WrongAudience(Endpoint::LiveStreamHealth) => {
+                format!("the token's audience must be {AUDIENCE}")
+            }
+            Self::WrongAudience(Endpoint::Counts) => format!(
+                "the token's audience must be {AUDIENCE}, {}",
+                OTHER_COUNTS_AUDIENCES.join(", ")
+            ),
+            Self::UnknownTarget(audience) => {
+                format!("the stand-in serves counts for live streams only: no such {audience}")
+            }
             Self::UnknownStream => "the live stream does not exist".to_owned(),
             Self::OtherEnvironment => {
                 "the token's signing key belongs to another environment".to_owned()
@@ -161,15 +194,28 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Checks `token` at `now` (Unix seconds) against the keys and streams in `store`.
+    /// Checks a `/live-stream-health` token at `now` (Unix seconds) against
+    /// the keys and streams in `store`.
     pub fn verify(
         &self,
         token: &str,
         now: i64,
         store: &Mutex<Store>,
     ) -> Result<Verified, Rejection> {
+        self.verify_for(Endpoint::LiveStreamHealth, token, now, store)
+    }
+
+    /// Checks a token presented to `endpoint`.
+    pub fn verify_for(
+        &self,
+        endpoint: Endpoint,
+        token: &str,
+        now: i64,
+        store: &Mutex<Store>,
+    ) -> Result<Verified, Rejection> {
         let lock = || store.lock().unwrap_or_else(PoisonError::into_inner);
         check(
+            endpoint,
             token,
             now,
             |kid| {
@@ -202,6 +248,7 @@ impl Verifier {
 /// `store`, parsing the key afresh (see [`Verifier`] for the cached form).
 pub fn verify(token: &str, now: i64, store: &Store) -> Result<Verified, Rejection> {
     check(
+        Endpoint::LiveStreamHealth,
         token,
         now,
         |kid| {
@@ -220,6 +267,7 @@ pub fn verify(token: &str, now: i64, store: &Store) -> Result<Verified, Rejectio
 /// environment and parsed key; `stream_of(sub)` the stream's id and
 /// environment.
 fn check(
+    endpoint: Endpoint,
     token: &str,
     now: i64,
     key_of: impl FnOnce(&str) -> Option<(String, Arc<CachedKey>)>,
@@ -283,13 +331,19 @@ fn check(
         }
     }
 
-    let audience_ok = match claims.get("aud") {
-        Some(Value::String(aud)) => aud == AUDIENCE,
-        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(AUDIENCE)),
-        _ => false,
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
     };
-    if !audience_ok {
-        return Err(Rejection::WrongAudience);
+    if !audiences.contains(&AUDIENCE) {
+        let other = OTHER_COUNTS_AUDIENCES
+            .into_iter()
+            .find(|known| audiences.contains(known));
+        return Err(match (endpoint, other) {
+            (Endpoint::Counts, Some(audience)) => Rejection::UnknownTarget(audience),
+            _ => Rejection::WrongAudience(endpoint),
+        });
     }
 
     let stream_id = claims
@@ -340,9 +394,11 @@ mod tests {
             (Rejection::BadSignature, 401),
             (Rejection::Expired, 401),
             (Rejection::NotYetValid, 401),
-            (Rejection::WrongAudience, 403),
+            (Rejection::WrongAudience(Endpoint::LiveStreamHealth), 403),
+            (Rejection::WrongAudience(Endpoint::Counts), 403),
             (Rejection::OtherEnvironment, 403),
             (Rejection::UnknownStream, 404),
+            (Rejection::UnknownTarget("playback_id"), 404),
         ];
         for (rejection, status) in cases {
             assert_eq!(rejection.status(), status, "{rejection:?}");

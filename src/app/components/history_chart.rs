@@ -56,6 +56,7 @@ use crate::core::chart_svg::{
     plot_x_from_client, spoken, view_box, view_width_for, DEFAULT_VIEW_WIDTH, PLOT_HEIGHT,
     PLOT_TRANSFORM,
 };
+use crate::core::counts::{viewers_path, Viewers};
 use crate::core::history::{History, Sample};
 
 /// The history chart (full layout). Renders `<svg data-chart="history">`
@@ -102,6 +103,20 @@ pub fn HistoryChart() -> impl IntoView {
                 geometry.as_ref()?,
                 clock_time(sample.received_ms),
             )
+        })
+    });
+
+    // Who was watching, on a scale of its own (`path[data-series="viewers"]`).
+    let viewers = state.viewers;
+    let viewers_on = Memo::new(move |_| viewers.with(Viewers::enabled));
+    let viewers_line = Memo::new(move |_| {
+        if !ui.with(Ui::is_full) || !viewers_on.get() {
+            return String::new();
+        }
+        let (now, window, width) = (axis.get(), window_ms.get(), plot_width.get());
+        viewers.with(|v| {
+            let break_ms = 2.5 * v.poller().interval_ms();
+            viewers_path(v.history(), now, window, width, PLOT_HEIGHT, break_ms)
         })
     });
 
@@ -183,11 +198,21 @@ pub fn HistoryChart() -> impl IntoView {
                 on:keydown=on_key
             >
                 <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=plot></g>
+                <g transform=PLOT_TRANSFORM pointer-events="none">
+                    <path
+                        class="lsh-chart__line lsh-chart__line--viewers"
+                        data-series="viewers"
+                        d=move || viewers_line.get()
+                    ></path>
+                </g>
                 <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=cursor_drawing></g>
             </svg>
             <p class="lsh-chart__legend" aria-hidden="true">
                 <span class="lsh-chart__key lsh-chart__key--deviation">"Deviation (left axis)"</span>
                 <span class="lsh-chart__key lsh-chart__key--session-avg">"Session average (right axis)"</span>
+                {move || viewers_on.get().then(|| view! {
+                    <span class="lsh-chart__key lsh-chart__key--viewers">"Viewers (own scale)"</span>
+                })}
             </p>
             <p class="lsh-chart__live" aria-live="polite">{readout}</p>
         </div>

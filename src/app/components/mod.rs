@@ -14,3 +14,4 @@ pub mod notices;
 pub mod sparkline;
 pub mod status_badge;
 pub mod summary;
+pub mod viewers;

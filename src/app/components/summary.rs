@@ -13,6 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
 use crate::app::components::event_list::EventList;
+use crate::app::components::viewers::PeakViewers;
 use crate::app::state::{Ui, WidgetState};
 use crate::app::view_model::LiveView;
 use crate::core::status::Status;
@@ -41,14 +42,18 @@ pub fn SummaryPanel() -> impl IntoView {
     });
     let download = move |_| {
         let interval = live.interval_ms.get_untracked();
-        let csv = state.history.with_untracked(|h| {
-            cache.try_update_value(|cache| {
-                changes_csv(&cache.summarise_to_newest(h, interval).changes)
-            })
+        let changes = state.history.with_untracked(|h| {
+            cache.try_update_value(|cache| cache.summarise_to_newest(h, interval).changes)
         });
-        if let Some(csv) = csv {
-            let _ = save_file("stream-health-events.csv", "text/csv;charset=utf-8", &csv);
-        }
+        let Some(changes) = changes else {
+            return;
+        };
+        // A count stands for its moment until the one after next was due.
+        let csv = state.viewers.with_untracked(|v| {
+            let hold_ms = 2.0 * v.poller().interval_ms();
+            changes_csv(&changes, |at| v.history().viewers_at(at, hold_ms))
+        });
+        let _ = save_file("stream-health-events.csv", "text/csv;charset=utf-8", &csv);
     };
     view! {
         <section class="lsh-summary" data-summary aria-label="Session summary">
@@ -87,6 +92,7 @@ pub fn SummaryPanel() -> impl IntoView {
                             .unwrap_or_default()
                     }}
                 </p>
+                <PeakViewers offset_minutes=offset_minutes />
                 <EventList summary=summary offset_minutes=offset_minutes />
             </div>
             <button
