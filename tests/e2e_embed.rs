@@ -418,3 +418,110 @@ async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
     browser.close().await;
     result
 }
+
+/// The scripted test server's request count for a run.
+async fn requests_made(server: &testserver::TestServer, run: &str) -> Result<u64, Error> {
+    let url = format!("{}/s/{run}/x/stats", server.base_url());
+    let body = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let mut response = ureq::get(&url).call().map_err(|e| e.to_string())?;
+        response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())
+    })
+    .await??;
+    let stats: Value = serde_json::from_str(&body)?;
+    stats["requests"]
+        .as_u64()
+        .ok_or_else(|| format!("no request count in {stats}").into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_host_tokens_makes_at_most_one_request_a_second() -> TestResult {
+    let stack = Stack::start("flood")?;
+    let scripted = testserver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let run = format!("flood-{}", std::process::id());
+        let endpoint = format!("{}/s/{run}/excellent", scripted.base_url());
+        // The page is its own host: messages it posts to itself come from
+        // the configured origin. A minute's interval keeps polling out of
+        // the counts: every request here comes from a token change.
+        let widget = stack.widget.base_url();
+        let origin = widget.trim_end_matches('/');
+        let link = format!(
+            "{widget}#origin={}&endpoint={}&interval=60",
+            percent_encode(origin),
+            percent_encode(&endpoint)
+        );
+        let token = stack.token("stream-flood", Duration::from_secs(3600))?;
+        browser.client.goto(&link).await?;
+        browser.wait_for("state", "waiting-token", Duration::from_secs(10)).await?;
+        let flood = "const [token, count, last] = arguments;\
+                     for (let i = 0; i < count; i++) {\
+                       window.postMessage({type: 'lsh:token', token: token + i.toString(36)}, location.origin);\
+                     }\
+                     if (last) window.postMessage({type: 'lsh:token', token: last}, location.origin);\
+                     return true;";
+
+        // 2,000 different tokens for the stream, as fast as a page can post.
+        browser.client.execute(flood, vec![json!(token), json!(2000), Value::Null]).await?;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let after_flood = requests_made(&scripted, &run).await?;
+        println!("2,000 different lsh:token messages: {after_flood} requests in 4 s");
+        assert!(after_flood <= 3, "{after_flood} requests after 2,000 token messages");
+        assert!(after_flood >= 1, "no request after the tokens");
+        assert_eq!(browser.state().await, "live");
+
+        // The token in use, 2,000 times over: no cancel, no request.
+        let last = format!("{token}{}", radix36(1999));
+        browser
+            .client
+            .execute(
+                "for (let i = 0; i < 2000; i++) window.postMessage({type: 'lsh:token', token: arguments[0]}, location.origin);\
+                 return true;",
+                vec![json!(last)],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after_repeats = requests_made(&scripted, &run).await?;
+        println!("2,000 repeats of the token in use: {} requests", after_repeats - after_flood);
+        assert_eq!(after_repeats, after_flood, "the token in use, sent again, made requests");
+        assert_eq!(browser.state().await, "live");
+
+        // The last token wins: a flood ending with a token that cannot be
+        // read leaves the widget rejecting it, after one request at most.
+        browser
+            .client
+            .execute(flood, vec![json!(token), json!(300), json!("not-a-token")])
+            .await?;
+        browser.wait_for("state", "token-rejected", Duration::from_secs(4)).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(browser.state().await, "token-rejected");
+        let after_last = requests_made(&scripted, &run).await?;
+        assert!(
+            after_last - after_repeats <= 1,
+            "{} requests for a flood ending with a bad token",
+            after_last - after_repeats
+        );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+/// `n` in base 36, as JavaScript's `n.toString(36)` writes it.
+fn radix36(mut n: u32) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(digits[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}

@@ -22,5 +22,6 @@ pub mod storage;
 pub mod summary;
 pub mod time;
 pub mod token;
+pub mod token_gate;
 pub mod trend;
 pub mod url;

@@ -123,6 +123,10 @@ impl Monitor {
     pub fn latest(&self) -> Option<&HealthReport> {
         self.latest.as_ref()
     }
+    /// The token in use. A credential: compared, never logged or posted.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
     /// The stream watched (`sub` of the token), when known.
     pub fn stream_id(&self) -> Option<&str> {
         self.stream_id.as_deref()
