@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use fantoccini::wd::WindowHandle;
 use live_stream_health::core::params::percent_encode;
 use live_stream_health::server::testserver;
+use live_stream_health::server::token;
 use serde_json::Value;
 use support::{Browser, Stack, TestResult};
 
@@ -349,6 +350,134 @@ async fn a_polling_tab_that_navigates_away_hands_over_and_rejoins() -> TestResul
         );
         let leaders = seen.iter().filter(|(_, _, role)| role == "leader").count();
         assert_eq!(leaders, 1, "{seen:?}");
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    outcome
+}
+
+/// A follower proves its own token with the real stand-in: a forged token
+/// (the stream's, with a signature of nobody's key) is rejected and never
+/// shows a sample from the leader; a token whose signing key is deleted
+/// is rejected within one proof period (`proof=3`, the loopback test aid)
+/// while the leader, whose key stays, goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_proves_its_own_token() -> TestResult {
+    let stack = Stack::start("share-proof")?;
+    let stream = stack.stream("steady")?;
+    let valid = stack.token(&stream, Duration::from_secs(3600))?;
+    let link = |token: &str| format!("{}&proof=3", stack.link(token));
+    let browser = Browser::start().await?;
+    let outcome = async {
+        let mut tabs = vec![browser.client.window().await?];
+        browser.client.goto(&link(&valid)).await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+
+        // A forged token for the same stream: the same header and claims,
+        // another signature.
+        let cut = valid.rfind('.').ok_or("a token without a signature")?;
+        let forged = format!("{}.{}", &valid[..cut], "A".repeat(valid.len() - cut - 1));
+        let tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(tab.clone()).await?;
+        browser.client.goto(&link(&forged)).await?;
+        tabs.push(tab);
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(10))
+            .await?;
+        // The leader's results go on arriving; none may show here.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let forged_samples = browser.samples().await;
+        let forged_state = browser.state().await;
+        println!("forged follower: {forged_state}, {forged_samples} samples");
+        assert_eq!(forged_state, "token-rejected");
+        assert_eq!(
+            forged_samples, 0,
+            "a forged token showed the leader's samples"
+        );
+        browser.client.close_window().await?;
+        tabs.pop();
+        browser.client.switch_to_window(tabs[0].clone()).await?;
+
+        // A follower whose link is replaced, in its own address bar, by
+        // one with the forged token: it must prove that token before it
+        // shows anything more.
+        let tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(tab.clone()).await?;
+        browser.client.goto(&link(&valid)).await?;
+        tabs.push(tab);
+        settled(&browser, &tabs).await?;
+        browser.client.switch_to_window(tabs[1].clone()).await?;
+        let forged_link = link(&forged);
+        let fragment = forged_link
+            .split_once('#')
+            .map(|(_, f)| f)
+            .unwrap_or_default();
+        let before = browser
+            .client
+            .execute(
+                "const n = document.querySelector('svg[data-chart=\"history\"]').dataset.samples;\
+                 location.hash = arguments[0]; return Number(n);",
+                vec![serde_json::json!(fragment)],
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(0);
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(5))
+            .await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = browser.samples().await;
+        println!("follower switched to a forged token: {before} samples before, {after} after");
+        assert_eq!(
+            after, before,
+            "the forged token showed the leader's samples"
+        );
+        assert_eq!(browser.state().await, "token-rejected");
+        browser.client.close_window().await?;
+        tabs.pop();
+        browser.client.switch_to_window(tabs[0].clone()).await?;
+
+        // A token of a second signing key, which is then deleted.
+        let key = stack.standin().create_signing_key("development")?;
+        let doomed = token::mint(
+            &key.private_key_pem,
+            &key.id,
+            &stream,
+            Duration::from_secs(3600),
+        )?;
+        let tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(tab.clone()).await?;
+        browser.client.goto(&link(&doomed)).await?;
+        tabs.push(tab);
+        settled(&browser, &tabs).await?;
+        browser.client.switch_to_window(tabs[1].clone()).await?;
+        let role = browser
+            .attr("[data-poller]", "data-poller")
+            .await
+            .unwrap_or_default();
+        assert_eq!(role, "follower");
+        let status = stack.api("DELETE", &format!("/system/v1/signing-keys/{}", key.id))?;
+        assert!(
+            (200..300).contains(&status),
+            "deleting the key answered {status}"
+        );
+        let deleted = Instant::now();
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(3 + 3))
+            .await?;
+        println!(
+            "follower rejected {} ms after its key was deleted",
+            deleted.elapsed().as_millis()
+        );
+        browser.client.switch_to_window(tabs[0].clone()).await?;
+        assert_eq!(
+            browser.state().await,
+            "live",
+            "the leader's own token is still good"
+        );
         Ok::<(), Error>(())
     }
     .await;

@@ -20,10 +20,17 @@
 //! milliseconds (`interval=0.02` polls every 20 ms). That is a test aid for
 //! soak and benchmark runs, which need thousands of poll cycles in minutes;
 //! a real stats service never sees more than one request a second.
+//!
+//! `proof` (whole seconds, 1..=300) is a test aid of the same kind, read
+//! only with a loopback endpoint: how often a tab that follows another
+//! tab's polling proves its own token again (five minutes otherwise, see
+//! [`crate::core::poll`]), so a browser test of a revoked key takes
+//! seconds. Against any other endpoint it is ignored with a notice.
 
 use std::fmt;
 
 use crate::core::alerts::AlertChannels;
+use crate::core::poll::TOKEN_PROOF_MS;
 use crate::core::url::{parse_origin, split_scheme, Authority, Host};
 
 /// Where the widget polls when no `endpoint` is given.
@@ -36,6 +43,8 @@ pub const LOOPBACK_MIN_INTERVAL_MS: f64 = 10.0;
 /// Minutes of history by default, and the allowed range.
 pub const DEFAULT_HISTORY_MIN: u32 = 60;
 const HISTORY_RANGE_MIN: (u32, u32) = (1, 1440);
+/// The range of the loopback-only `proof` test aid, seconds.
+const PROOF_RANGE_S: (u32, u32) = (1, 300);
 
 /// Page arrangement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -202,6 +211,8 @@ pub struct Config {
     pub origin: Option<String>,
     /// Opt-in alerts.
     pub alerts: AlertChannels,
+    /// How long a follower's proof of its own token holds, milliseconds.
+    pub token_proof_ms: f64,
 }
 
 impl Default for Config {
@@ -215,6 +226,7 @@ impl Default for Config {
             theme: Theme::Auto,
             origin: None,
             alerts: AlertChannels::default(),
+            token_proof_ms: TOKEN_PROOF_MS,
         }
     }
 }
@@ -258,6 +270,7 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
     let mut config = Config::default();
     let mut notices = Vec::new();
     let mut interval = None;
+    let mut proof = None;
     for (key, value) in pairs {
         match key.as_str() {
             "token" => {
@@ -273,6 +286,7 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
             },
             // Read once the endpoint is known: its host sets the range.
             "interval" => interval = Some(value),
+            "proof" => proof = Some(value),
             "history" => {
                 config.history_minutes = clamped_number(
                     "history",
@@ -334,6 +348,17 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
     }
     if let Some(value) = interval {
         config.interval_ms = interval_ms(&value, config.endpoint.is_loopback(), &mut notices);
+    }
+    if let Some(value) = proof {
+        if config.endpoint.is_loopback() {
+            let seconds = clamped_number("proof", &value, 300, PROOF_RANGE_S, "s", &mut notices);
+            config.token_proof_ms = f64::from(seconds) * 1000.0;
+        } else {
+            notices.push(notice(
+                "proof",
+                "Ignored proof: a test aid for a loopback endpoint only.".into(),
+            ));
+        }
     }
     (config, notices)
 }
@@ -639,6 +664,30 @@ mod tests {
         // A refused loopback-looking endpoint gives no exception either.
         let (config, _) = parsed("", "endpoint=http%3A%2F%2F127.0.0.1.evil.com&interval=0.02");
         assert_eq!(config.interval_ms, 1000.0);
+    }
+
+    #[test]
+    fn the_token_proof_period_is_a_loopback_test_aid() {
+        let loopback = "endpoint=http%3A%2F%2F127.0.0.1%3A8787";
+        let cases = [
+            (format!("proof=3&{loopback}"), 3_000.0, 0),
+            (format!("{loopback}&proof=0"), 1_000.0, 1),
+            (format!("{loopback}&proof=900"), 300_000.0, 1),
+            (format!("{loopback}&proof=soon"), TOKEN_PROOF_MS, 1),
+            ("proof=3".to_string(), TOKEN_PROOF_MS, 1),
+            (
+                "endpoint=https%3A%2F%2Fstats.example.com&proof=3".to_string(),
+                TOKEN_PROOF_MS,
+                1,
+            ),
+            (String::new(), TOKEN_PROOF_MS, 0),
+        ];
+        for (fragment, ms, notices) in cases {
+            let (config, seen) = parsed("", &fragment);
+            assert_eq!(config.token_proof_ms, ms, "{fragment}");
+            assert_eq!(seen.len(), notices, "{fragment}: {seen:?}");
+            assert!(seen.iter().all(|p| p == "proof"), "{fragment}: {seen:?}");
+        }
     }
 
     #[test]
