@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod api;
 pub mod chart;
 pub mod chart_svg;
+pub mod csp;
 pub mod format;
 pub mod history;
 pub mod lenient;
