@@ -413,6 +413,20 @@ async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
             assert!(inside, "{selector} is outside 300x120: {part}");
             assert_eq!(part["clipped"], json!(false), "{selector} is clipped: {part}");
         }
+        // The label the compact layout shows is the one screen readers read.
+        let labels = script(
+            &browser,
+            "const m = document.querySelector('[data-metric=\"deviation\"]');\
+             return [...m.querySelectorAll('.lsh-metric-label')]\
+               .filter(e => e.getClientRects().length > 0)\
+               .map(e => ({text: e.textContent.trim(), hidden: !!e.closest('[aria-hidden=\"true\"]')}));",
+        )
+        .await?;
+        assert_eq!(
+            labels,
+            json!([{ "text": "Deviation", "hidden": false }]),
+            "the shown label is not exposed to screen readers"
+        );
         Ok::<(), Error>(())
     }
     .await;
