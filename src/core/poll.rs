@@ -9,6 +9,9 @@
 //! - a token starts polling at once (no initial wait); a token that cannot
 //!   be read, or whose `exp` has passed, stops before any request;
 //! - success returns to the normal interval and clears the failure count;
+//!   the next request is due one interval after the last one was due (a
+//!   fixed grid, which keeps Firefox's background tabs at the interval),
+//!   and at least half an interval after the answer;
 //! - a network error, a timeout, a 5xx or an unusable body keeps the last
 //!   values (the view marks them stale) and retries with exponential backoff
 //!   and "equal jitter": the n-th consecutive failure waits between half and
@@ -182,6 +185,9 @@ pub struct Poller {
     proven: bool,
     /// When the token is next to be proven by a request of this tab's own.
     prove_at_ms: Option<f64>,
+    /// When the request in flight was due (it went out then, or as soon
+    /// after as the browser ran the timer).
+    sent_due_ms: Option<f64>,
 }
 
 impl Poller {
@@ -200,6 +206,7 @@ impl Poller {
             proof_period_ms: TOKEN_PROOF_MS,
             proven: false,
             prove_at_ms: None,
+            sent_due_ms: None,
         }
     }
 
@@ -319,6 +326,7 @@ impl Poller {
         if self.expire_if_due(now_ms) {
             return Step::Stop;
         }
+        self.sent_due_ms = Some(self.next_at_ms.unwrap_or(now_ms));
         self.next_at_ms = None;
         // This request is the token's proof: no other until it settles.
         self.prove_at_ms = Some(now_ms + REQUEST_TIMEOUT_MS);
@@ -373,7 +381,7 @@ impl Poller {
                 self.consecutive_failures = 0;
                 self.last_failure = None;
                 self.last_success_ms = Some(now_ms);
-                self.schedule(self.interval_ms, now_ms)
+                self.schedule(self.next_interval_ms(now_ms), now_ms)
             }
             Outcome::Http {
                 status: 429,
@@ -435,6 +443,22 @@ impl Poller {
             Next::Wake(delay) => Next::Wake(delay.min(self.proof_due_in(now_ms))),
             Next::Idle => Next::Idle,
         }
+    }
+
+    /// The wait after a success: the next request is due one interval
+    /// after the last one was *due*, a fixed grid whatever the request's
+    /// latency and however late the browser ran the timer; but at least
+    /// half an interval after this answer, so a slow service is never asked
+    /// back to back.
+    ///
+    /// Measuring from the answer instead drifts by the latency every time,
+    /// and in a background tab that costs a whole second: Firefox runs a
+    /// background tab's timers in one batch at most once a second, and a
+    /// timer due a few milliseconds after a batch waits for the next one.
+    /// A due time on the grid is never later than the batch that follows.
+    fn next_interval_ms(&self, now_ms: f64) -> f64 {
+        let since_due = self.sent_due_ms.map_or(0.0, |due| (now_ms - due).max(0.0));
+        (self.interval_ms - since_due).max(self.interval_ms / 2.0)
     }
 
     /// How long until this tab's next proof is due.
@@ -554,15 +578,41 @@ mod tests {
     }
 
     #[test]
-    fn success_schedules_the_normal_interval_after_settling() {
+    fn success_schedules_the_next_request_one_interval_after_the_last_was_due() {
         let mut poller = live_poller();
+        // Sent at 0, answered at 700: the next is due at 5000, not 5700.
         assert_eq!(
             poller.on_outcome(1, &report(), 700.0, 0.5),
-            Next::Wake(5000.0)
+            Next::Wake(4300.0)
         );
         assert_eq!(poller.state(), ConnState::Live);
-        assert_eq!(poller.next_at_ms(), Some(5700.0));
+        assert_eq!(poller.next_at_ms(), Some(5000.0));
         assert_eq!(poller.last_success_ms(), Some(700.0));
+        // The timer ran 40 ms late (a background tab's batch): the grid
+        // stays, the next request is due at 10 000.
+        assert_eq!(poller.on_timer(5040.0), Step::Fetch(1));
+        assert_eq!(
+            poller.on_outcome(1, &report(), 5060.0, 0.5),
+            Next::Wake(4940.0)
+        );
+        assert_eq!(poller.next_at_ms(), Some(10_000.0));
+    }
+
+    #[test]
+    fn a_slow_answer_still_waits_half_an_interval() {
+        let mut poller = live_poller();
+        // Sent at 0, answered after 4.5 s of a 5 s interval.
+        assert_eq!(
+            poller.on_outcome(1, &report(), 4500.0, 0.5),
+            Next::Wake(2500.0)
+        );
+        assert_eq!(poller.on_timer(7000.0), Step::Fetch(1));
+        // Answered after 12 s (the request's own timeout is 10 s, but a
+        // settled answer may come late): still half an interval.
+        assert_eq!(
+            poller.on_outcome(1, &report(), 19_000.0, 0.5),
+            Next::Wake(2500.0)
+        );
     }
 
     #[test]
