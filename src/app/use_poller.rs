@@ -357,13 +357,11 @@ impl Driver {
             match self.inner.monitor.try_update(|m| m.on_timer_following(now)) {
                 // A request of this tab's own is the proof: one already
                 // out will do, and its answer sets the timer again.
-                Some(Following::Prove(generation)) => {
-                    if self.inner.request.borrow().is_none() {
-                        self.fetch(generation);
-                    }
+                Some(Following::Prove(generation)) if self.inner.request.borrow().is_none() => {
+                    self.fetch(generation);
                 }
                 Some(Following::Wait(next)) => self.apply(next),
-                None => {}
+                Some(Following::Prove(_)) | None => {}
             }
             return;
         }
