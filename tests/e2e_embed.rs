@@ -15,77 +15,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use fantoccini::Locator;
 use live_stream_health::core::params::percent_encode;
 use live_stream_health::server::statics;
 use live_stream_health::server::testserver;
-use live_stream_health::server::token;
 use serde_json::{json, Value};
-use support::{Browser, Stack, TestResult};
+use support::{Browser, Stack, TestResult, TokenBackend};
 
 type Error = Box<dyn std::error::Error>;
-
-/// The platform's backend: `GET /token?stream=ID` mints a monitor token that
-/// lives `ttl` seconds.
-struct TokenBackend {
-    addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
-#[derive(serde::Deserialize)]
-struct TokenQuery {
-    stream: String,
-}
-
-impl TokenBackend {
-    async fn start(key_pem: String, key_id: String, ttl: Duration) -> Result<TokenBackend, Error> {
-        let state = Arc::new((key_pem, key_id, ttl));
-        let app = Router::new()
-            .route(
-                "/token",
-                get(
-                    |State(state): State<Arc<(String, String, Duration)>>,
-                     Query(q): Query<TokenQuery>| async move {
-                        let (pem, kid, ttl) = &*state;
-                        let body = match token::mint(pem, kid, &q.stream, *ttl) {
-                            Ok(token) => json!({ "token": token }).to_string(),
-                            Err(e) => json!({ "error": e.to_string() }).to_string(),
-                        };
-                        (
-                            [
-                                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-                                (header::CONTENT_TYPE, "application/json"),
-                            ],
-                            body,
-                        )
-                            .into_response()
-                    },
-                ),
-            )
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(TokenBackend { addr, task })
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/token", self.addr)
-    }
-}
-
-impl Drop for TokenBackend {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
 
 fn host_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/host")

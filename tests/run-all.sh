@@ -95,7 +95,7 @@ wait_jobs() {
 # accessibility audit.
 e2e_in() {
   LSH_BROWSER="$1" LSH_DIST="$ROOT/dist" cargo test --features e2e --no-fail-fast \
-    --test e2e --test e2e_embed --test e2e_a11y
+    --test e2e --test e2e_embed --test e2e_element --test e2e_a11y
 }
 
 # The native tests (core rules, the stand-in, the API over HTTP, real

@@ -4,7 +4,9 @@
 //! Only with an `origin` parameter: the widget then accepts messages whose
 //! `event.origin` is exactly that origin (anything else is ignored without
 //! a sound), and posts only to that origin, never `*`. No message it sends
-//! carries the token.
+//! carries the token. Every message it sends carries the protocol version
+//! (`v`); a host message of a version it does not speak is ignored like a
+//! foreign one.
 //!
 //! Tokens from the host go through a [`TokenGate`]: the token in use again
 //! is a no-op, and changes are applied at most once a second, the last one

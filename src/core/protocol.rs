@@ -2,13 +2,24 @@
 //! page, as plain data: parsing what the host sends, building what the
 //! widget sends.
 //!
-//! Messages are objects with a `type`. The shell exchanges them as JSON text
-//! (`JSON.stringify` / `JSON.parse`), checks `event.origin` against the
-//! configured `origin` before calling [`parse_host_message`], and posts
-//! only to that origin, never `*`. Nothing built here carries the token:
-//! the builders take the fields they send, and the token is not one of them.
+//! Messages are objects with a `type` and the protocol version `v`. The
+//! shell exchanges them as JSON text (`JSON.stringify` / `JSON.parse`),
+//! checks `event.origin` against the configured `origin` before calling
+//! [`parse_host_message`], and posts only to that origin, never `*`.
+//! Nothing built here carries the token: the builders take the fields they
+//! send, and the token is not one of them.
 //!
-//! | direction | `type` | fields |
+//! **Versions.** Every message the widget sends carries `"v":1`
+//! ([`PROTOCOL_VERSION`]); all of them are built through one function, so
+//! none can go out without it. From the host, a message with `"v":1` or
+//! with no `v` at all (hosts written before the field existed) is read;
+//! any other `v` (a later version, or a value that is not a version) is
+//! ignored as a whole ([`Ignored::UnknownVersion`]): a later version may
+//! give a known `type` new meaning, and guessing would be worse than doing
+//! nothing. A later version that keeps these messages compatible can be
+//! accepted here by widening that one check.
+//!
+//! | direction | `type` | fields (besides `type` and `v`) |
 //! |---|---|---|
 //! | widget → host | `lsh:ready` | (none) |
 //! | widget → host | `lsh:status` | `status`, `state`, `sessionAvgMs`, `deviationMs`, `updatedAt`, `driftTrendMsPerMin`, `fallingBehind` |
@@ -24,6 +35,10 @@ use crate::core::lenient::{self, Lenient};
 use crate::core::num::within;
 use crate::core::params::{Layout, Theme};
 use crate::core::time::format_iso_utc;
+
+/// The protocol version the widget speaks: the `v` of every message it
+/// sends, and the one it reads from hosts (besides messages without `v`).
+pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Longest message text accepted from a host.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
@@ -58,6 +73,9 @@ pub enum Ignored {
     OtherType,
     /// Ours, but a field is missing or invalid.
     Invalid(&'static str),
+    /// Ours, but of a protocol version this widget does not speak (a `v`
+    /// other than [`PROTOCOL_VERSION`]).
+    UnknownVersion,
 }
 
 /// The fields of any host message. A missing or odd `type` or `token` is
@@ -68,6 +86,7 @@ pub enum Ignored {
 struct Fields {
     #[serde(rename = "type")]
     kind: Lenient<String>,
+    v: Lenient<f64>,
     token: Lenient<String>,
     interval: Lenient<f64>,
     layout: Lenient<String>,
@@ -84,6 +103,7 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
     let fields = fields.ok_or(Ignored::NotAMessage)?;
     match fields.kind.value().as_deref() {
         Some("lsh:token") => {
+            spoken(&fields.v)?;
             let token = fields.token.value().ok_or(Ignored::Invalid("token"))?;
             let token = token.trim();
             if token.is_empty() {
@@ -92,6 +112,7 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
             Ok(HostMessage::Token(token.to_string()))
         }
         Some("lsh:config") => {
+            spoken(&fields.v)?;
             let mut change = ConfigChange::default();
             if !matches!(fields.interval, Lenient::Absent) {
                 let seconds = fields
@@ -121,10 +142,27 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
     }
 }
 
+/// Whether a host message's `v` is one this widget reads: none (a host
+/// written before versions) or [`PROTOCOL_VERSION`].
+fn spoken(v: &Lenient<f64>) -> Result<(), Ignored> {
+    match v {
+        Lenient::Absent => Ok(()),
+        Lenient::Value(v) if *v == f64::from(PROTOCOL_VERSION) => Ok(()),
+        Lenient::Value(_) | Lenient::Unreadable => Err(Ignored::UnknownVersion),
+    }
+}
+
 // Outgoing messages are written by hand rather than through
 // `serde_json::Value`: every field is a fixed word, a whole number or an
 // ISO date, and serialising a `Value` would link float formatting into the
 // WebAssembly bundle for nothing.
+
+/// A message of `kind` with the protocol version and `fields` (JSON
+/// members, each preceded by a comma). Every outgoing message is built
+/// here, so every one carries `v`.
+fn message(kind: &str, fields: &str) -> String {
+    format!(r#"{{"type":"{kind}","v":{PROTOCOL_VERSION}{fields}}}"#)
+}
 
 fn whole(value: Option<f64>) -> String {
     match value {
@@ -145,7 +183,7 @@ fn quoted(text: &str) -> String {
 
 /// `lsh:ready`.
 pub fn ready() -> String {
-    r#"{"type":"lsh:ready"}"#.to_string()
+    message("lsh:ready", "")
 }
 
 /// The fields of an `lsh:status` message.
@@ -168,34 +206,36 @@ pub struct StatusMessage<'a> {
 }
 
 /// `lsh:status`.
-pub fn status(message: &StatusMessage<'_>) -> String {
-    let updated_at = message
+pub fn status(status: &StatusMessage<'_>) -> String {
+    let updated_at = status
         .updated_at_ms
         .map_or_else(|| "null".to_string(), |at| quoted(&format_iso_utc(at)));
-    format!(
-        r#"{{"type":"lsh:status","status":{},"state":{},"sessionAvgMs":{},"deviationMs":{},"updatedAt":{},"driftTrendMsPerMin":{},"fallingBehind":{}}}"#,
-        quoted(message.status),
-        quoted(message.state),
-        whole(message.session_avg_ms),
-        whole(message.deviation_ms),
+    let fields = format!(
+        r#","status":{},"state":{},"sessionAvgMs":{},"deviationMs":{},"updatedAt":{},"driftTrendMsPerMin":{},"fallingBehind":{}"#,
+        quoted(status.status),
+        quoted(status.state),
+        whole(status.session_avg_ms),
+        whole(status.deviation_ms),
         updated_at,
-        whole(message.drift_trend_ms_per_min),
-        message.falling_behind,
-    )
+        whole(status.drift_trend_ms_per_min),
+        status.falling_behind,
+    );
+    message("lsh:status", &fields)
 }
 
 /// `lsh:token-expiring`.
 pub fn token_expiring(expires_at_ms: f64) -> String {
-    format!(
-        r#"{{"type":"lsh:token-expiring","expiresAt":{}}}"#,
-        quoted(&format_iso_utc(expires_at_ms as i64))
+    let expires_at = quoted(&format_iso_utc(expires_at_ms as i64));
+    message(
+        "lsh:token-expiring",
+        &format!(r#","expiresAt":{expires_at}"#),
     )
 }
 
 /// `lsh:token-rejected`; `None` for a token refused before any request.
 pub fn token_rejected(http_status: Option<u16>) -> String {
     let status = http_status.map_or_else(|| "null".to_string(), |s| s.to_string());
-    format!(r#"{{"type":"lsh:token-rejected","httpStatus":{status}}}"#)
+    message("lsh:token-rejected", &format!(r#","httpStatus":{status}"#))
 }
 
 /// `lsh:resize`.
@@ -205,7 +245,7 @@ pub fn resize(height_px: f64) -> String {
     } else {
         0
     };
-    format!(r#"{{"type":"lsh:resize","height":{height}}}"#)
+    message("lsh:resize", &format!(r#","height":{height}"#))
 }
 
 #[cfg(test)]
@@ -319,11 +359,11 @@ mod tests {
         assert_eq!(value["updatedAt"], "2022-11-14T17:32:23Z");
         assert_eq!(value["driftTrendMsPerMin"], Value::Null);
         assert!(!text.contains("token"));
-        assert_eq!(ready(), r#"{"type":"lsh:ready"}"#);
+        assert_eq!(ready(), r#"{"type":"lsh:ready","v":1}"#);
         assert!(token_expiring(1_668_447_143_000.0).contains("2022-11-14T17:32:23Z"));
         assert!(token_rejected(Some(401)).contains("\"httpStatus\":401"));
         assert!(token_rejected(None).contains("\"httpStatus\":null"));
-        assert_eq!(resize(120.2), r#"{"type":"lsh:resize","height":121}"#);
+        assert_eq!(resize(120.2), r#"{"type":"lsh:resize","v":1,"height":121}"#);
         for text in [
             ready(),
             token_expiring(0.0),
@@ -332,5 +372,80 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
         }
+    }
+
+    #[test]
+    fn every_outgoing_message_carries_the_protocol_version() {
+        let status_text = status(&StatusMessage {
+            status: "good",
+            state: "live",
+            session_avg_ms: None,
+            deviation_ms: Some(800.0),
+            updated_at_ms: None,
+            drift_trend_ms_per_min: Some(12.0),
+            falling_behind: false,
+        });
+        for text in [
+            ready(),
+            status_text,
+            token_expiring(1_668_447_143_000.0),
+            token_rejected(None),
+            resize(80.0),
+        ] {
+            let value: Value = serde_json::from_str(&text).unwrap_or_default();
+            assert_eq!(value["v"], 1, "{text}");
+            assert!(
+                value["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("lsh:")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn host_messages_of_version_one_or_without_a_version_are_read() {
+        let token = Ok(HostMessage::Token("a.b.c".into()));
+        for text in [
+            r#"{"type":"lsh:token","token":"a.b.c"}"#,
+            r#"{"type":"lsh:token","v":1,"token":"a.b.c"}"#,
+            r#"{"v":1.0,"type":"lsh:token","token":"a.b.c"}"#,
+            r#"{"type":"lsh:token","v":null,"token":"a.b.c"}"#,
+        ] {
+            assert_eq!(parse_host_message(text), token, "{text}");
+        }
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:config","v":1,"theme":"light"}"#),
+            Ok(HostMessage::Config(ConfigChange {
+                theme: Some(Theme::Light),
+                ..Default::default()
+            }))
+        );
+    }
+
+    #[test]
+    fn host_messages_of_another_version_are_ignored_whole() {
+        for v in ["2", "99", "0", "-1", "1.5", "\"1\"", "[1]", "true", "{}"] {
+            for text in [
+                format!(r#"{{"type":"lsh:token","v":{v},"token":"a.b.c"}}"#),
+                format!(r#"{{"type":"lsh:config","v":{v},"layout":"compact"}}"#),
+            ] {
+                assert_eq!(
+                    parse_host_message(&text),
+                    Err(Ignored::UnknownVersion),
+                    "{text}"
+                );
+            }
+        }
+        // A later version's message that is broken too is still just of
+        // another version; one that is not ours stays another type.
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:config","v":2,"layout":"tiny"}"#),
+            Err(Ignored::UnknownVersion)
+        );
+        assert_eq!(
+            parse_host_message(r#"{"type":"lsh:hello","v":2}"#),
+            Err(Ignored::OtherType)
+        );
     }
 }

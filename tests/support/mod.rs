@@ -20,7 +20,14 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -399,6 +406,23 @@ impl Browser {
         }
     }
 
+    /// Sends a Chrome DevTools Protocol command through chromedriver, as
+    /// [`Session::cdp`] does; an error in Firefox.
+    pub async fn cdp(
+        &self,
+        command: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        if self.engine != Engine::Chromium {
+            return Err("the DevTools protocol is Chromium's only".into());
+        }
+        let command = CdpCommand {
+            command: command.to_owned(),
+            params,
+        };
+        Ok(self.client.issue_cmd(command).await?)
+    }
+
     /// Ends the session, then (on drop) the WebDriver server.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
@@ -627,5 +651,66 @@ impl Drop for Stack {
             let _ = running.shutdown();
         }
         let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// The platform's backend: `GET /token?stream=ID` mints a monitor token that
+/// lives `ttl` seconds.
+pub struct TokenBackend {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    stream: String,
+}
+
+impl TokenBackend {
+    pub async fn start(
+        key_pem: String,
+        key_id: String,
+        ttl: Duration,
+    ) -> Result<TokenBackend, Box<dyn std::error::Error>> {
+        let state = Arc::new((key_pem, key_id, ttl));
+        let app = Router::new()
+            .route(
+                "/token",
+                get(
+                    |State(state): State<Arc<(String, String, Duration)>>,
+                     Query(q): Query<TokenQuery>| async move {
+                        let (pem, kid, ttl) = &*state;
+                        let body = match token::mint(pem, kid, &q.stream, *ttl) {
+                            Ok(token) => json!({ "token": token }).to_string(),
+                            Err(e) => json!({ "error": e.to_string() }).to_string(),
+                        };
+                        (
+                            [
+                                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+                                (header::CONTENT_TYPE, "application/json"),
+                            ],
+                            body,
+                        )
+                            .into_response()
+                    },
+                ),
+            )
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(TokenBackend { addr, task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/token", self.addr)
+    }
+}
+
+impl Drop for TokenBackend {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
