@@ -224,13 +224,14 @@ fn link(
 
 /// Opens `link` in the window or in an iframe of the look's dock size, and
 /// leaves the browser's context in the widget's document.
-async fn open(browser: &Browser, stack: &Stack, look: Look, link: &str) -> TestResult {
+async fn open(browser: &Browser, look: Look, link: &str) -> TestResult {
     browser.client.enter_parent_frame().await?;
     match look.dock {
         None => browser.client.goto(link).await?,
         Some((width, height)) => {
-            // A page of the widget's origin that holds nothing but the dock.
-            browser.client.goto(&stack.widget.base_url()).await?;
+            // A page that holds nothing but the dock.
+            let (_dock, dock) = support::dock_page()?;
+            browser.client.goto(&dock).await?;
             browser
                 .client
                 .execute(
@@ -309,13 +310,7 @@ async fn audit_look(
             look.theme,
             std::process::id()
         );
-        open(
-            browser,
-            stack,
-            look,
-            &link(stack, server, look, state, &run)?,
-        )
-        .await?;
+        open(browser, look, &link(stack, server, look, state, &run)?).await?;
         reach(browser, state)
             .await
             .map_err(|e| format!("{name}, {}: {e}", state.name))?;

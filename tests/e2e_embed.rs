@@ -12,6 +12,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
@@ -344,7 +345,8 @@ async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
             percent_encode(&stack.standin().base_url())
         );
         // An OBS dock of 300×120: an iframe of exactly that size.
-        browser.client.goto(&stack.widget.base_url()).await?;
+        let (_dock, dock) = support::dock_page()?;
+        browser.client.goto(&dock).await?;
         browser
             .client
             .execute(
@@ -384,9 +386,335 @@ async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
             assert!(inside, "{selector} is outside 300x120: {part}");
             assert_eq!(part["clipped"], json!(false), "{selector} is clipped: {part}");
         }
+        // The label the compact layout shows is the one screen readers read.
+        let labels = script(
+            &browser,
+            "const m = document.querySelector('[data-metric=\"deviation\"]');\
+             return [...m.querySelectorAll('.lsh-metric-label')]\
+               .filter(e => e.getClientRects().length > 0)\
+               .map(e => ({text: e.textContent.trim(), hidden: !!e.closest('[aria-hidden=\"true\"]')}));",
+        )
+        .await?;
+        assert_eq!(
+            labels,
+            json!([{ "text": "Deviation", "hidden": false }]),
+            "the shown label is not exposed to screen readers"
+        );
         Ok::<(), Error>(())
     }
     .await;
     browser.close().await;
     result
+}
+
+/// The scripted test server's request count for a run.
+async fn requests_made(server: &testserver::TestServer, run: &str) -> Result<u64, Error> {
+    let url = format!("{}/s/{run}/x/stats", server.base_url());
+    let body = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let mut response = ureq::get(&url).call().map_err(|e| e.to_string())?;
+        response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())
+    })
+    .await??;
+    let stats: Value = serde_json::from_str(&body)?;
+    stats["requests"]
+        .as_u64()
+        .ok_or_else(|| format!("no request count in {stats}").into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_host_tokens_makes_at_most_one_request_a_second() -> TestResult {
+    let stack = Stack::start("flood")?;
+    let scripted = testserver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let run = format!("flood-{}", std::process::id());
+        let endpoint = format!("{}/s/{run}/excellent", scripted.base_url());
+        // The page is its own host: messages it posts to itself come from
+        // the configured origin. A minute's interval keeps polling out of
+        // the counts: every request here comes from a token change.
+        let widget = stack.widget.base_url();
+        let origin = widget.trim_end_matches('/');
+        let link = format!(
+            "{widget}#origin={}&endpoint={}&interval=60",
+            percent_encode(origin),
+            percent_encode(&endpoint)
+        );
+        let token = stack.token("stream-flood", Duration::from_secs(3600))?;
+        browser.client.goto(&link).await?;
+        browser.wait_for("state", "waiting-token", Duration::from_secs(10)).await?;
+        let flood = "const [token, count, last] = arguments;\
+                     for (let i = 0; i < count; i++) {\
+                       window.postMessage({type: 'lsh:token', token: token + i.toString(36)}, location.origin);\
+                     }\
+                     if (last) window.postMessage({type: 'lsh:token', token: last}, location.origin);\
+                     return true;";
+
+        // 2,000 different tokens for the stream, as fast as a page can post.
+        browser.client.execute(flood, vec![json!(token), json!(2000), Value::Null]).await?;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let after_flood = requests_made(&scripted, &run).await?;
+        println!("2,000 different lsh:token messages: {after_flood} requests in 4 s");
+        assert!(after_flood <= 3, "{after_flood} requests after 2,000 token messages");
+        assert!(after_flood >= 1, "no request after the tokens");
+        assert_eq!(browser.state().await, "live");
+
+        // The token in use, 2,000 times over: no cancel, no request.
+        let last = format!("{token}{}", radix36(1999));
+        browser
+            .client
+            .execute(
+                "for (let i = 0; i < 2000; i++) window.postMessage({type: 'lsh:token', token: arguments[0]}, location.origin);\
+                 return true;",
+                vec![json!(last)],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after_repeats = requests_made(&scripted, &run).await?;
+        println!("2,000 repeats of the token in use: {} requests", after_repeats - after_flood);
+        assert_eq!(after_repeats, after_flood, "the token in use, sent again, made requests");
+        assert_eq!(browser.state().await, "live");
+
+        // The last token wins: a flood ending with a token that cannot be
+        // read leaves the widget rejecting it, after one request at most.
+        browser
+            .client
+            .execute(flood, vec![json!(token), json!(300), json!("not-a-token")])
+            .await?;
+        browser.wait_for("state", "token-rejected", Duration::from_secs(4)).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(browser.state().await, "token-rejected");
+        let after_last = requests_made(&scripted, &run).await?;
+        assert!(
+            after_last - after_repeats <= 1,
+            "{} requests for a flood ending with a bad token",
+            after_last - after_repeats
+        );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+/// `n` in base 36, as JavaScript's `n.toString(36)` writes it.
+fn radix36(mut n: u32) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(digits[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A server on another origin that counts every connection made to it:
+/// whatever reaches it got past the page's policy.
+struct Recorder {
+    addr: SocketAddr,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Recorder {
+    async fn start() -> Result<Recorder, Error> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (count, log) = (Arc::clone(&connections), Arc::clone(&seen));
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let log = Arc::clone(&log);
+                tokio::spawn(async move {
+                    let mut head = vec![0u8; 2048];
+                    let read = socket.read(&mut head).await.unwrap_or(0);
+                    let line = String::from_utf8_lossy(&head[..read]);
+                    if let (Ok(mut log), Some(first)) = (log.lock(), line.lines().next()) {
+                        log.push(first.to_string());
+                    }
+                    let _ = socket
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        )
+                        .await;
+                });
+            }
+        });
+        Ok(Recorder {
+            addr,
+            connections,
+            seen,
+            task,
+        })
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_policy_blocks_every_channel_to_another_origin() -> TestResult {
+    let stack = Stack::start("csp")?;
+    let recorder = Recorder::start().await?;
+    let stream = stack.stream("steady")?;
+    let token = stack.token(&stream, Duration::from_secs(3600))?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.client.goto(&stack.link(&token)).await?;
+        browser.wait_for("state", "live", Duration::from_secs(10)).await?;
+        // Script in the page tries every way out it has, one at a time.
+        browser
+            .client
+            .execute(
+                "window.__seen = [];\
+                 document.addEventListener('securitypolicyviolation', e => window.__seen.push(e.effectiveDirective));",
+                vec![],
+            )
+            .await?;
+        let attempt = "const [channel, url, ws] = arguments;\
+            const add = (tag, props, parent) => { const e = document.createElement(tag); Object.assign(e, props); (parent || document.head).append(e); return e; };\
+            const attempts = {\
+              script: () => add('script', {src: url + 'script'}),\
+              stylesheet: () => add('link', {rel: 'stylesheet', href: url + 'stylesheet'}),\
+              prefetch: () => add('link', {rel: 'prefetch', href: url + 'prefetch'}),\
+              font: () => new FontFace('probe', 'url(' + url + 'font)').load(),\
+              audio: () => new Audio(url + 'audio').play(),\
+              iframe: () => add('iframe', {src: url + 'iframe'}, document.body),\
+              img: () => { new Image().src = url + 'img'; },\
+              fetch: () => fetch(url + 'fetch'),\
+              xhr: () => { const x = new XMLHttpRequest(); x.open('GET', url + 'xhr'); x.send(); },\
+              websocket: () => new WebSocket(ws),\
+              form: () => add('form', {action: url + 'form', method: 'post'}, document.body).submit(),\
+              base: () => add('base', {href: url}),\
+            };\
+            try { const p = attempts[channel](); if (p && p.catch) p.catch(() => {}); } catch (_) {}\
+            return true;";
+        let url = format!("http://{}/", recorder.addr);
+        let ws = format!("ws://{}/", recorder.addr);
+        let mut leaks = Vec::new();
+        for channel in [
+            "script", "stylesheet", "prefetch", "font", "audio", "iframe", "img", "fetch", "xhr",
+            "websocket", "form", "base",
+        ] {
+            let before = recorder.connections();
+            browser.client.execute(attempt, vec![json!(channel), json!(url), json!(ws)]).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if recorder.connections() != before {
+                leaks.push(channel);
+            }
+        }
+        let seen = script(&browser, "return window.__seen;").await?;
+        let directives: Vec<&str> =
+            seen.as_array().map(|s| s.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let reached = recorder.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        println!(
+            "violations: {directives:?}; channels that connected: {leaks:?}; requests: {reached:?}"
+        );
+        assert!(reached.is_empty(), "requests reached another origin: {reached:?}");
+        // Chromium opens a connection for a frame's navigation before it
+        // checks frame-src, and then sends nothing on it: no byte of the
+        // page leaves. Every other channel must not even connect.
+        let connected: Vec<&str> = leaks.into_iter().filter(|c| *c != "iframe").collect();
+        assert!(connected.is_empty(), "{connected:?} connected to another origin");
+        for directive in [
+            "script-src-elem",
+            "style-src-elem",
+            "font-src",
+            "media-src",
+            "frame-src",
+            "img-src",
+            "connect-src",
+            "form-action",
+            "base-uri",
+        ] {
+            assert!(directives.contains(&directive), "no {directive} violation among {directives:?}");
+        }
+        // The widget itself goes on.
+        assert_eq!(browser.state().await, "live");
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_needs_nothing_its_policy_refuses() -> TestResult {
+    let stack = Stack::start("csp-clean")?;
+    let scripted = testserver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let driver = support::Chromedriver::start().await?;
+    let mut problems = Vec::new();
+    for layout in ["full", "compact"] {
+        let session = driver.session(&[]).await?;
+        let result = async {
+            // Installed before any script of the page runs.
+            session
+                .cdp(
+                    "Page.addScriptToEvaluateOnNewDocument",
+                    json!({ "source": "window.__violations = [];\
+                        document.addEventListener('securitypolicyviolation',\
+                          e => window.__violations.push(e.effectiveDirective + ' ' + e.blockedURI));" }),
+                )
+                .await?;
+            let run = format!("csp-{layout}-{}", std::process::id());
+            let endpoint = format!("{}/s/{run}/excellent,excellent,poor", scripted.base_url());
+            let token = stack.token("stream-csp", Duration::from_secs(3600))?;
+            let link = format!(
+                "{}#token={token}&endpoint={}&interval=1&layout={layout}&alerts=title,sound,notify",
+                stack.widget.base_url(),
+                percent_encode(&endpoint)
+            );
+            session.client.goto(&link).await?;
+            // A gesture, so the sound alert may play; then a status change
+            // raises every alert (title, favicon, tone, notification).
+            if let Ok(body) = session.client.find(Locator::Css("body")).await {
+                let _ = body.click().await;
+            }
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                let status = session
+                    .client
+                    .execute("const e = document.querySelector('.lsh'); return e && e.dataset.status;", vec![])
+                    .await?;
+                if status == json!("poor") {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err::<Value, Error>(format!("{layout}: never poor ({status})").into());
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok(session.client.execute("return window.__violations;", vec![]).await?)
+        }
+        .await;
+        session.close().await;
+        let violations = result?;
+        println!("{layout}: violations {violations}");
+        if violations != json!([]) {
+            problems.push(format!("{layout}: {violations}"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
 }

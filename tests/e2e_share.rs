@@ -19,6 +19,11 @@
 //!   within one interval plus 500 ms (a request's own latency and timer
 //!   slack on two shared cores), and a new leader must be shown.
 //!
+//! - navigation: the polling tab goes to another site (into the
+//!   back/forward cache, frozen but not closed); the other tab must take
+//!   over within the same bound, and the page coming back must follow
+//!   (one tab's requests, one leader).
+//!
 //! Tab counts can be changed with `LSH_SHARE_TABS` (e.g. `1,3,10`).
 
 #![cfg(feature = "e2e")]
@@ -31,6 +36,7 @@ use std::time::{Duration, Instant};
 use fantoccini::wd::WindowHandle;
 use live_stream_health::core::params::percent_encode;
 use live_stream_health::server::testserver;
+use live_stream_health::server::token;
 use serde_json::Value;
 use support::{Browser, Stack, TestResult};
 
@@ -239,4 +245,242 @@ async fn measure(
     } else {
         Err(problems.join("\n").into())
     }
+}
+
+/// The polling tab navigates to another site: the page goes into the
+/// back/forward cache, where it is frozen but not closed. Another tab must
+/// take over within the hand-over bound, and the page coming back (history
+/// back) must rejoin the group as a follower: requests stay one tab's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polling_tab_that_navigates_away_hands_over_and_rejoins() -> TestResult {
+    let stack = Stack::start("share-nav")?;
+    let server = testserver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let token = stack.token("stream-share-nav", Duration::from_secs(3600))?;
+    let run = format!("share-nav-{}", std::process::id());
+    let endpoint = format!("{}/s/{run}/excellent", server.base_url());
+    let link = format!(
+        "{}#token={token}&endpoint={}&interval=1",
+        stack.widget.base_url(),
+        percent_encode(&endpoint)
+    );
+    // Another origin: the test server's own health page.
+    let elsewhere = format!("{}/health", server.base_url());
+    let browser = Browser::start().await?;
+    let outcome = async {
+        let mut tabs = vec![browser.client.window().await?];
+        browser.client.goto(&link).await?;
+        let tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(tab.clone()).await?;
+        browser.client.goto(&link).await?;
+        tabs.push(tab);
+        let leader = settled(&browser, &tabs).await?;
+        let follower = 1 - leader;
+
+        browser
+            .client
+            .switch_to_window(tabs[leader].clone())
+            .await?;
+        browser
+            .client
+            .execute(
+                "window.__restored = false;\
+                 addEventListener('pageshow', e => { window.__restored = e.persisted; });",
+                vec![],
+            )
+            .await?;
+        let before = arrivals(&stats(server.addr(), &run).await?);
+        browser.client.goto(&elsewhere).await?;
+        browser
+            .client
+            .switch_to_window(tabs[follower].clone())
+            .await?;
+        tokio::time::sleep(Duration::from_millis(3 * INTERVAL_MS)).await;
+        let role = browser
+            .attr("[data-poller]", "data-poller")
+            .await
+            .unwrap_or_default();
+        let state = browser.state().await;
+        let after = arrivals(&stats(server.addr(), &run).await?);
+        let from = before.len().saturating_sub(1);
+        let gap = after
+            .get(from..)
+            .unwrap_or_default()
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(u64::MAX);
+        println!(
+            "hand-over on navigation: {gap} ms gap; the other tab is {role}, {state}; \
+             {} requests since",
+            after.len() - from
+        );
+        assert_eq!(role, "leader", "the other tab did not take over");
+        assert_eq!(state, "live");
+        assert!(
+            gap <= INTERVAL_MS + HANDOVER_SLACK_MS,
+            "navigating away left a {gap} ms gap between requests"
+        );
+
+        // Back: the page returns from the back/forward cache and follows.
+        browser
+            .client
+            .switch_to_window(tabs[leader].clone())
+            .await?;
+        browser.client.back().await?;
+        let restored = browser
+            .client
+            .execute("return window.__restored;", vec![])
+            .await?;
+        println!("page restored from the back/forward cache: {restored}");
+        settled(&browser, &tabs).await?;
+        let window_s = 5;
+        let before = stats(server.addr(), &run).await?["requests"]
+            .as_u64()
+            .unwrap_or(0);
+        tokio::time::sleep(Duration::from_secs(window_s)).await;
+        let after = stats(server.addr(), &run).await?["requests"]
+            .as_u64()
+            .unwrap_or(0);
+        let made = after - before;
+        let seen = survey(&browser, &tabs).await?;
+        println!("after coming back: {made} requests in {window_s} s; tabs {seen:?}");
+        assert!(
+            made <= window_s + 1,
+            "{made} requests in {window_s} s with the page back: two tabs poll"
+        );
+        let leaders = seen.iter().filter(|(_, _, role)| role == "leader").count();
+        assert_eq!(leaders, 1, "{seen:?}");
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    outcome
+}
+
+/// A follower proves its own token with the real stand-in: a forged token
+/// (the stream's, with a signature of nobody's key) is rejected and never
+/// shows a sample from the leader; a token whose signing key is deleted
+/// is rejected within one proof period (`proof=3`, the loopback test aid)
+/// while the leader, whose key stays, goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_proves_its_own_token() -> TestResult {
+    let stack = Stack::start("share-proof")?;
+    let stream = stack.stream("steady")?;
+    let valid = stack.token(&stream, Duration::from_secs(3600))?;
+    let link = |token: &str| format!("{}&proof=3", stack.link(token));
+    let browser = Browser::start().await?;
+    let outcome = async {
+        let mut tabs = vec![browser.client.window().await?];
+        browser.client.goto(&link(&valid)).await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+
+        // A forged token for the same stream: the same header and claims,
+        // another signature.
+        let cut = valid.rfind('.').ok_or("a token without a signature")?;
+        let forged = format!("{}.{}", &valid[..cut], "A".repeat(valid.len() - cut - 1));
+        let tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(tab.clone()).await?;
+        browser.client.goto(&link(&forged)).await?;
+        tabs.push(tab);
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(10))
+            .await?;
+        // The leader's results go on arriving; none may show here.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let forged_samples = browser.samples().await;
+        let forged_state = browser.state().await;
+        println!("forged follower: {forged_state}, {forged_samples} samples");
+        assert_eq!(forged_state, "token-rejected");
+        assert_eq!(
+            forged_samples, 0,
+            "a forged token showed the leader's samples"
+        );
+        browser.client.close_window().await?;
+        tabs.pop();
+        browser.client.switch_to_window(tabs[0].clone()).await?;
+
+        // A follower whose link is replaced, in its own address bar, by
+        // one with the forged token: it must prove that token before it
+        // shows anything more.
+        let tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(tab.clone()).await?;
+        browser.client.goto(&link(&valid)).await?;
+        tabs.push(tab);
+        settled(&browser, &tabs).await?;
+        browser.client.switch_to_window(tabs[1].clone()).await?;
+        let forged_link = link(&forged);
+        let fragment = forged_link
+            .split_once('#')
+            .map(|(_, f)| f)
+            .unwrap_or_default();
+        let before = browser
+            .client
+            .execute(
+                "const n = document.querySelector('svg[data-chart=\"history\"]').dataset.samples;\
+                 location.hash = arguments[0]; return Number(n);",
+                vec![serde_json::json!(fragment)],
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(0);
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(5))
+            .await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = browser.samples().await;
+        println!("follower switched to a forged token: {before} samples before, {after} after");
+        assert_eq!(
+            after, before,
+            "the forged token showed the leader's samples"
+        );
+        assert_eq!(browser.state().await, "token-rejected");
+        browser.client.close_window().await?;
+        tabs.pop();
+        browser.client.switch_to_window(tabs[0].clone()).await?;
+
+        // A token of a second signing key, which is then deleted.
+        let key = stack.standin().create_signing_key("development")?;
+        let doomed = token::mint(
+            &key.private_key_pem,
+            &key.id,
+            &stream,
+            Duration::from_secs(3600),
+        )?;
+        let tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(tab.clone()).await?;
+        browser.client.goto(&link(&doomed)).await?;
+        tabs.push(tab);
+        settled(&browser, &tabs).await?;
+        browser.client.switch_to_window(tabs[1].clone()).await?;
+        let role = browser
+            .attr("[data-poller]", "data-poller")
+            .await
+            .unwrap_or_default();
+        assert_eq!(role, "follower");
+        let status = stack.api("DELETE", &format!("/system/v1/signing-keys/{}", key.id))?;
+        assert!(
+            (200..300).contains(&status),
+            "deleting the key answered {status}"
+        );
+        let deleted = Instant::now();
+        browser
+            .wait_for("state", "token-rejected", Duration::from_secs(3 + 3))
+            .await?;
+        println!(
+            "follower rejected {} ms after its key was deleted",
+            deleted.elapsed().as_millis()
+        );
+        browser.client.switch_to_window(tabs[0].clone()).await?;
+        assert_eq!(
+            browser.state().await,
+            "live",
+            "the leader's own token is still good"
+        );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    outcome
 }

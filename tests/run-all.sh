@@ -209,11 +209,11 @@ wait_jobs
 export LSH_DIST="$ROOT/dist"
 alone "a real encoder (ffmpeg over RTMP) in Chromium" \
   cargo test --features e2e --test e2e_encoder
-alone "shared polling across tabs in Chromium" \
-  cargo test --features e2e --test e2e_share -- --nocapture
 alone "viewer counts beside health in Chromium (faults, viewers=off, two tabs)" \
   cargo test --features e2e --test e2e_viewers
 for browser in chromium firefox; do
+  alone "shared polling across tabs in $browser" \
+    env LSH_BROWSER="$browser" cargo test --features e2e --test e2e_share -- --nocapture
   alone "the fault matrix in $browser" \
     env LSH_BROWSER="$browser" cargo test --features e2e --test e2e_faults -- --nocapture
 done

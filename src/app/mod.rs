@@ -31,19 +31,19 @@ pub mod widget;
 
 use leptos::prelude::*;
 
+use crate::core::csp::content_security_policy;
+
 pub use state::WidgetState;
 use use_location_fragment::config_from_location;
 pub use widget::Widget;
 
-/// Restricts the page's own connections to the configured endpoint with a
-/// Content-Security-Policy, so no code on the page can send the token (or
-/// anything) anywhere else. Set as a `<meta>` element before the first
-/// request; hosts should also send the same policy as a header (README).
-fn restrict_connections(endpoint_origin: &str) {
-    let policy = format!(
-        "connect-src {endpoint_origin}; img-src 'self' data:; object-src 'none'; \
-         base-uri 'none'; form-action 'none'"
-    );
+/// Restricts what the page may load and where it may connect with the
+/// Content-Security-Policy of [`content_security_policy`]: nothing but the
+/// bundle itself and the configured endpoint, so no code on the page can
+/// send the token (or anything) anywhere else. Set as a `<meta>` element
+/// before the first request; hosts should also send it as a header (README).
+fn restrict_page(endpoint_origin: &str) {
+    let policy = content_security_policy(endpoint_origin, &[]);
     let document = document();
     let (Ok(meta), Some(head)) = (document.create_element("meta"), document.head()) else {
         return;
@@ -61,7 +61,7 @@ pub fn start() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     let (config, notices) = config_from_location();
-    restrict_connections(config.endpoint.origin());
+    restrict_page(config.endpoint.origin());
     leptos::mount::mount_to_body(move || {
         view! { <Widget state=WidgetState::new(config, notices) follow_location=true /> }
     });

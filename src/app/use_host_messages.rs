@@ -7,6 +7,11 @@
 //! carries the token. Every message it sends carries the protocol version
 //! (`v`); a host message of a version it does not speak is ignored like a
 //! foreign one.
+//!
+//! Tokens from the host go through a [`TokenGate`]: the token in use again
+//! is a no-op, and changes are applied at most once a second, the last one
+//! winning, so a host posting tokens in a loop cannot turn into a request
+//! storm. The hook owns the gate's one timer.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -27,6 +32,7 @@ use crate::core::monitor::{Monitor, View};
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, ConfigChange, HostMessage, StatusMessage};
 use crate::core::status::Status;
+use crate::core::token_gate::{Admit, TokenGate};
 use crate::core::trend::Trend;
 
 /// How long before `exp` the host is asked for a fresh token.
@@ -47,7 +53,8 @@ pub struct UseHostMessagesOptions {
     pub viewers: Memo<ViewersView>,
     /// The widget's root element, whose height `lsh:resize` reports.
     pub root: NodeRef<Main>,
-    /// `lsh:token` from the host.
+    /// `lsh:token` from the host, once it passes the rate limit and differs
+    /// from the token in use.
     pub on_token: UnsyncCallback<String>,
     /// `lsh:config` from the host.
     pub on_config: UnsyncCallback<ConfigChange>,
@@ -67,8 +74,9 @@ pub struct UseHostMessagesOptions {
 /// the state becomes token-rejected); `lsh:token-expiring` five minutes
 /// before the token's `exp`; `lsh:resize` whenever the root's height
 /// changes. Hands `lsh:token` and `lsh:config` from the host's origin to
-/// the callbacks. The owner's cleanup removes the message listener,
-/// cancels the expiry timer and stops observing the root.
+/// the callbacks (tokens rate-limited, see the module doc). The owner's
+/// cleanup removes the message listener, cancels the expiry and token
+/// timers and stops observing the root.
 pub fn use_host_messages(options: UseHostMessagesOptions) {
     let UseHostMessagesOptions {
         origin,
@@ -81,6 +89,19 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         on_config,
     } = options;
 
+    let gate = TokenGate::new();
+    let token_timer: Rc<RefCell<Option<Timeout>>> = Rc::default();
+    let offer_token = {
+        let gate = Rc::new(RefCell::new(gate));
+        let timer = Rc::clone(&token_timer);
+        Rc::new(move |token: String| {
+            let admit = monitor
+                .try_with_untracked(|m| gate.borrow_mut().offer(&token, m.token(), now_ms()))
+                .unwrap_or(Admit::Ignore);
+            admit_token(admit, &gate, &timer, monitor, on_token);
+        })
+    };
+
     let listener = {
         let origin = origin.clone();
         window_event_listener(ev::message, move |event: MessageEvent| {
@@ -91,7 +112,7 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
                 return;
             };
             match protocol::parse_host_message(&text) {
-                Ok(HostMessage::Token(token)) => on_token.run(token),
+                Ok(HostMessage::Token(token)) => offer_token(token),
                 Ok(HostMessage::Config(change)) => on_config.run(change),
                 Err(_) => {}
             }
@@ -175,16 +196,49 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
     }
 
     post(&origin, &protocol::ready());
-    let owned = SendWrapper::new((expiry_timer, observer, resized));
+    let owned = SendWrapper::new((expiry_timer, token_timer, observer, resized));
     on_cleanup(move || {
         listener.remove();
-        let (expiry_timer, observer, resized) = owned.take();
+        let (expiry_timer, token_timer, observer, resized) = owned.take();
         expiry_timer.borrow_mut().take();
+        token_timer.borrow_mut().take();
         if let Some(observer) = observer {
             observer.disconnect();
         }
         drop(resized);
     });
+}
+
+/// Carries out what the token gate decided: hands the token on, or sets
+/// the one timer after which the waiting token gets its turn.
+fn admit_token(
+    admit: Admit,
+    gate: &Rc<RefCell<TokenGate>>,
+    timer: &Rc<RefCell<Option<Timeout>>>,
+    monitor: RwSignal<Monitor>,
+    on_token: UnsyncCallback<String>,
+) {
+    match admit {
+        Admit::Ignore => {}
+        Admit::Apply(token) => {
+            timer.borrow_mut().take();
+            on_token.run(token);
+        }
+        Admit::Hold { wake_in_ms } => {
+            let delay = wake_in_ms.clamp(0.0, f64::from(i32::MAX)).ceil() as u32;
+            let fired = {
+                let gate = Rc::clone(gate);
+                let timer = Rc::clone(timer);
+                move || {
+                    let admit = monitor
+                        .try_with_untracked(|m| gate.borrow_mut().on_timer(m.token(), now_ms()))
+                        .unwrap_or(Admit::Ignore);
+                    admit_token(admit, &gate, &timer, monitor, on_token);
+                }
+            };
+            *timer.borrow_mut() = Some(Timeout::new(delay, fired));
+        }
+    }
 }
 
 /// Posts `lsh:status` for what the page shows now, and

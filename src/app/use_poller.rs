@@ -11,7 +11,9 @@
 //! Several tabs watching the same stream share one poller (see
 //! [`crate::core::share`] and [`use_shared_polling`]): only the tab holding
 //! the group's lock makes requests; it posts each result, and the others
-//! feed those into their own monitor as if they had made the request. Until
+//! feed those into their own monitor as if they had made the request, once
+//! their own token is proven by a request of their own (and again every
+//! five minutes, see [`crate::core::poll`]). Until
 //! a leader is heard from (or the lock is granted) a tab polls for itself:
 //! the browser takes tens of milliseconds to grant even a free lock, and
 //! the first status must not wait for it.
@@ -41,7 +43,7 @@ use crate::app::use_shared_polling::{
 use crate::core::api::{parse_retry_after_ms, MAX_BODY_BYTES};
 use crate::core::history::History;
 use crate::core::monitor::{Monitor, Role};
-use crate::core::poll::{Next, Step, REQUEST_TIMEOUT_MS};
+use crate::core::poll::{Following, Next, Step, REQUEST_TIMEOUT_MS};
 use crate::core::share::{Message, Response};
 
 /// What [`use_poller`] returns.
@@ -352,8 +354,15 @@ impl Driver {
         }
         let now = now_ms();
         if self.is_following() {
-            let next = self.inner.monitor.try_update(|m| m.on_timer_following(now));
-            self.apply(next.unwrap_or(Next::Idle));
+            match self.inner.monitor.try_update(|m| m.on_timer_following(now)) {
+                // A request of this tab's own is the proof: one already
+                // out will do, and its answer sets the timer again.
+                Some(Following::Prove(generation)) if self.inner.request.borrow().is_none() => {
+                    self.fetch(generation);
+                }
+                Some(Following::Wait(next)) => self.apply(next),
+                Some(Following::Prove(_)) | None => {}
+            }
             return;
         }
         match self.inner.monitor.try_update(|m| m.on_timer(now)) {

@@ -17,6 +17,13 @@
 //! itself, as it would alone. Storage partitioning applies: a widget framed
 //! by another site shares only with frames of that same site.
 //!
+//! A page going into the back/forward cache is not closed: it keeps its
+//! lock and channel, frozen, and the other tabs would keep following a
+//! leader that no longer polls. So the membership is left on `pagehide`
+//! (the lock goes to the next tab at once, as when the tab closes) and
+//! taken up again on `pageshow` when the page comes back; a page that comes
+//! back asks the group first and follows its leader, if it has one.
+//!
 //! Web Locks, which web-sys has only behind its unstable-APIs flag, come
 //! from the one hand-written binding in [`crate::app::web_locks`].
 
@@ -79,17 +86,28 @@ impl UseSharedPolling {
 /// just after the caller's first render. Callbacks of a membership that
 /// has been left are never called. Leaving aborts a lock request still
 /// waiting, releases a lock held, removes the message listener and closes
-/// the channel; the owner's cleanup leaves too.
+/// the channel. The page leaves on `pagehide` and joins again on
+/// `pageshow` (back/forward cache). The owner's cleanup leaves too, and
+/// removes the page listeners.
 pub fn use_shared_polling(
     key: Signal<Option<String>>,
     options: UseSharedPollingOptions,
 ) -> UseSharedPolling {
     let memberships = Memberships::default();
     let options = Rc::new(options);
+    // False from `pagehide` until `pageshow`: the page is going away, or
+    // frozen in the back/forward cache.
+    let shown = RwSignal::new(true);
+    let hidden = window_event_listener_untyped("pagehide", move |_| shown.set(false));
+    let reshown = window_event_listener_untyped("pageshow", move |_| {
+        if !shown.get_untracked() {
+            shown.set(true);
+        }
+    });
     {
         let memberships = memberships.clone();
         Effect::new(move |_| {
-            let key = key.get();
+            let key = key.get().filter(|_| shown.get());
             // Left before joining anew, and dropped outside the borrow:
             // leaving may run browser callbacks.
             let left = memberships.current.borrow_mut().take();
@@ -102,6 +120,8 @@ pub fn use_shared_polling(
     }
     let on_cleanup_memberships = SendWrapper::new(memberships.clone());
     on_cleanup(move || {
+        hidden.remove();
+        reshown.remove();
         let left = on_cleanup_memberships.current.borrow_mut().take();
         drop(left);
     });

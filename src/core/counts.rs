@@ -43,7 +43,7 @@ use crate::core::format::push_number;
 use crate::core::history::MAX_ENTRIES;
 use crate::core::lenient::{self, First, Lenient};
 use crate::core::params::{percent_encode, Config, Endpoint, DEFAULT_VIEWERS_INTERVAL_S};
-use crate::core::poll::{ConnState, Failure, Next, Outcome, Poller, Rejection, Step};
+use crate::core::poll::{ConnState, Failure, Following, Next, Outcome, Poller, Rejection, Step};
 use crate::core::time::{format_clock, parse_timestamp_ms};
 use crate::core::token::read_claims;
 
@@ -333,8 +333,14 @@ impl Viewers {
         }
         self.stream_id = stream_id;
         self.token = token;
-        self.poller
-            .set_token(claims.filter(|_| self.enabled), now_ms)
+        let next = self
+            .poller
+            .set_token(claims.filter(|_| self.enabled), now_ms);
+        // Counts start once health has answered for this token, and
+        // health proves it (and proves it again) in every tab: a tab that
+        // follows another's counts needs no request of its own for that.
+        self.poller.trust_proof_elsewhere();
+        next
     }
 
     /// The counts poller.
@@ -404,7 +410,11 @@ impl Viewers {
 
     /// The timer fired while another tab polls the counts.
     pub fn on_timer_following(&mut self, now_ms: f64) -> Next {
-        self.poller.on_timer_following(now_ms)
+        match self.poller.on_timer_following(now_ms) {
+            Following::Wait(next) => next,
+            // Never asked for: health proves the token (see `restart`).
+            Following::Prove(_) => Next::Idle,
+        }
     }
 
     /// The shared-polling key of these counts, while they are polled.
@@ -831,9 +841,10 @@ mod tests {
             "shown as —"
         );
         assert_eq!(counts.on_timer(0.0), Step::Fetch(1));
+        // On the polling grid: one interval after the request was due.
         assert_eq!(
             counts.on_outcome(1, &answer(94, 95, T), 100.0, 0.5),
-            Next::Wake(20_000.0)
+            Next::Wake(19_900.0)
         );
         let view = counts.view();
         assert_eq!(

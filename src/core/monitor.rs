@@ -10,7 +10,7 @@ use crate::core::format::{format_duration, format_ms};
 use crate::core::history::{History, Sample};
 use crate::core::params::{Config, Notice};
 use crate::core::poll::{
-    ConnState, Failure, Next, Outcome, Poller, Rejection, Step, REQUEST_TIMEOUT_MS,
+    ConnState, Failure, Following, Next, Outcome, Poller, Rejection, Step, REQUEST_TIMEOUT_MS,
 };
 use crate::core::share::share_key;
 use crate::core::status::Status;
@@ -91,7 +91,11 @@ impl Monitor {
     /// A monitor for a configuration; call [`Monitor::start`] next.
     pub fn new(config: Config, notices: Vec<Notice>) -> Monitor {
         Monitor {
-            poller: Poller::new(config.interval_ms),
+            poller: {
+                let mut poller = Poller::new(config.interval_ms);
+                poller.set_proof_period_ms(config.token_proof_ms);
+                poller
+            },
             config,
             notices,
             token: None,
@@ -123,14 +127,13 @@ impl Monitor {
     pub fn latest(&self) -> Option<&HealthReport> {
         self.latest.as_ref()
     }
+    /// The token in use. A credential: compared, never logged or posted.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
     /// The stream watched (`sub` of the token), when known.
     pub fn stream_id(&self) -> Option<&str> {
         self.stream_id.as_deref()
-    }
-    /// The token in use, when there is one (the viewer counts are asked
-    /// for with it too).
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
     }
 
     /// Sets or replaces the token. History and the latest values are kept
@@ -190,7 +193,9 @@ impl Monitor {
     }
 
     /// Another tab's request settled (shared polling): the same as this
-    /// tab's own, with the leader's time for the next request.
+    /// tab's own, with the leader's time for the next request, once this
+    /// tab's own token is proven (see [`crate::core::poll`]); before that
+    /// it is not shown and leaves no sample.
     pub fn on_shared(
         &mut self,
         outcome: &Outcome,
@@ -201,13 +206,16 @@ impl Monitor {
         if !self.poller.state().is_polling() {
             return Next::Idle;
         }
+        let proven = self.poller.is_proven();
         let next = self.poller.on_shared(outcome, next_in_ms, now_ms);
-        self.record(outcome, history, now_ms);
+        if proven {
+            self.record(outcome, history, now_ms);
+        }
         next
     }
 
     /// The timer fired while another tab polls for this one.
-    pub fn on_timer_following(&mut self, now_ms: f64) -> Next {
+    pub fn on_timer_following(&mut self, now_ms: f64) -> Following {
         self.poller.on_timer_following(now_ms)
     }
 
@@ -443,6 +451,10 @@ mod tests {
             Some("live-stream-health:v1:poll:https://stats.mux.com:s")
         );
         monitor.set_role(Role::Follower);
+        // Its own first request proves the token.
+        assert_eq!(monitor.on_timer(0.0), Step::Fetch(1));
+        let own = report(Status::Excellent, 12.0, 500);
+        monitor.on_outcome(1, &own, &mut history, 500.0, 0.5);
         let next = monitor.on_shared(
             &report(Status::Poor, 1500.0, 1000),
             4000.0,
@@ -453,7 +465,7 @@ mod tests {
         let view = monitor.view(1000.0);
         assert_eq!((view.state, view.status), (ConnState::Live, Status::Poor));
         assert_eq!(view.role, Role::Follower);
-        assert_eq!(history.sample_count(), 1);
+        assert_eq!(history.sample_count(), 2);
         // A shared failure breaks the line, as this tab's own would.
         monitor.on_shared(&Outcome::Network, 8000.0, &mut history, 5000.0);
         assert_eq!(monitor.view(5000.0).state, ConnState::Retrying);
@@ -466,6 +478,39 @@ mod tests {
         assert_eq!(monitor.share_key(), None);
         let (monitor, _) = monitor_with(None);
         assert_eq!(monitor.share_key(), None);
+    }
+
+    #[test]
+    fn a_follower_shows_nothing_shared_before_its_own_token_is_proven() {
+        let (mut monitor, mut history) = monitor_with(Some(r#"{"sub":"s"}"#));
+        monitor.set_role(Role::Follower);
+        assert_eq!(monitor.on_timer(0.0), Step::Fetch(1));
+        // The leader's result arrives before this tab's own answer.
+        monitor.on_shared(
+            &report(Status::Excellent, 12.0, 100),
+            1000.0,
+            &mut history,
+            100.0,
+        );
+        assert_eq!(monitor.view(100.0).state, ConnState::Connecting);
+        assert_eq!(history.sample_count(), 0);
+        assert_eq!(monitor.latest(), None);
+        // Its own answer: the token is forged.
+        let forged = Outcome::Http {
+            status: 401,
+            retry_after_ms: None,
+        };
+        monitor.on_outcome(1, &forged, &mut history, 200.0, 0.5);
+        assert_eq!(monitor.view(200.0).state, ConnState::TokenRejected);
+        assert_eq!(monitor.share_key(), None);
+        monitor.on_shared(
+            &report(Status::Excellent, 12.0, 1000),
+            1000.0,
+            &mut history,
+            1000.0,
+        );
+        assert_eq!(monitor.view(1000.0).state, ConnState::TokenRejected);
+        assert_eq!(history.sample_count(), 0);
     }
 
     #[test]

@@ -26,10 +26,16 @@
 //! never faster than 15 s, and the endpoint documents no refresh rate),
 //! with the same loopback exception as `interval`. `off` means no counts
 //! request at all.
+//! `proof` (whole seconds, 1..=300) is a test aid of the same kind, read
+//! only with a loopback endpoint: how often a tab that follows another
+//! tab's polling proves its own token again (five minutes otherwise, see
+//! [`crate::core::poll`]), so a browser test of a revoked key takes
+//! seconds. Against any other endpoint it is ignored with a notice.
 
 use std::fmt;
 
 use crate::core::alerts::AlertChannels;
+use crate::core::poll::TOKEN_PROOF_MS;
 use crate::core::url::{parse_origin, split_scheme, Authority, Host};
 
 /// Where the widget polls when no `endpoint` is given.
@@ -45,6 +51,8 @@ pub const LOOPBACK_MIN_INTERVAL_MS: f64 = 10.0;
 /// Minutes of history by default, and the allowed range.
 pub const DEFAULT_HISTORY_MIN: u32 = 60;
 const HISTORY_RANGE_MIN: (u32, u32) = (1, 1440);
+/// The range of the loopback-only `proof` test aid, seconds.
+const PROOF_RANGE_S: (u32, u32) = (1, 300);
 
 /// Page arrangement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -213,6 +221,8 @@ pub struct Config {
     pub alerts: AlertChannels,
     /// Milliseconds between viewer-count polls; `None` when `viewers=off`.
     pub viewers_interval_ms: Option<f64>,
+    /// How long a follower's proof of its own token holds, milliseconds.
+    pub token_proof_ms: f64,
 }
 
 impl Default for Config {
@@ -227,6 +237,7 @@ impl Default for Config {
             origin: None,
             alerts: AlertChannels::default(),
             viewers_interval_ms: Some(f64::from(DEFAULT_VIEWERS_INTERVAL_S) * 1000.0),
+            token_proof_ms: TOKEN_PROOF_MS,
         }
     }
 }
@@ -271,6 +282,7 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
     let mut notices = Vec::new();
     let mut interval = None;
     let mut viewers = None;
+    let mut proof = None;
     for (key, value) in pairs {
         match key.as_str() {
             "token" => {
@@ -287,6 +299,7 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
             // Read once the endpoint is known: its host sets the range.
             "interval" => interval = Some(value),
             "viewers" => viewers = Some(value),
+            "proof" => proof = Some(value),
             "history" => {
                 config.history_minutes = clamped_number(
                     "history",
@@ -368,6 +381,17 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
                 &mut notices,
             )),
         };
+    }
+    if let Some(value) = proof {
+        if config.endpoint.is_loopback() {
+            let seconds = clamped_number("proof", &value, 300, PROOF_RANGE_S, "s", &mut notices);
+            config.token_proof_ms = f64::from(seconds) * 1000.0;
+        } else {
+            notices.push(notice(
+                "proof",
+                "Ignored proof: a test aid for a loopback endpoint only.".into(),
+            ));
+        }
     }
     (config, notices)
 }
@@ -704,6 +728,30 @@ mod tests {
             Some(20_000.0),
             "the fragment wins"
         );
+    }
+
+    #[test]
+    fn the_token_proof_period_is_a_loopback_test_aid() {
+        let loopback = "endpoint=http%3A%2F%2F127.0.0.1%3A8787";
+        let cases = [
+            (format!("proof=3&{loopback}"), 3_000.0, 0),
+            (format!("{loopback}&proof=0"), 1_000.0, 1),
+            (format!("{loopback}&proof=900"), 300_000.0, 1),
+            (format!("{loopback}&proof=soon"), TOKEN_PROOF_MS, 1),
+            ("proof=3".to_string(), TOKEN_PROOF_MS, 1),
+            (
+                "endpoint=https%3A%2F%2Fstats.example.com&proof=3".to_string(),
+                TOKEN_PROOF_MS,
+                1,
+            ),
+            (String::new(), TOKEN_PROOF_MS, 0),
+        ];
+        for (fragment, ms, notices) in cases {
+            let (config, seen) = parsed("", &fragment);
+            assert_eq!(config.token_proof_ms, ms, "{fragment}");
+            assert_eq!(seen.len(), notices, "{fragment}: {seen:?}");
+            assert!(seen.iter().all(|p| p == "proof"), "{fragment}: {seen:?}");
+        }
     }
 
     #[test]

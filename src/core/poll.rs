@@ -9,6 +9,9 @@
 //! - a token starts polling at once (no initial wait); a token that cannot
 //!   be read, or whose `exp` has passed, stops before any request;
 //! - success returns to the normal interval and clears the failure count;
+//!   the next request is due one interval after the last one was due (a
+//!   fixed grid, which keeps Firefox's background tabs at the interval),
+//!   and at least half an interval after the answer;
 //! - a network error, a timeout, a 5xx or an unusable body keeps the last
 //!   values (the view marks them stale) and retries with exponential backoff
 //!   and "equal jitter": the n-th consecutive failure waits between half and
@@ -20,7 +23,23 @@
 //! - `exp` stops polling at expiry: every wait is cut short at `exp`, and a
 //!   wake-up at or after it reports the link as expired;
 //! - every token gets a new generation; an outcome from an older generation
-//!   (a request that settled after the token was replaced) is ignored.
+//!   (a request that settled after the token was replaced) is ignored;
+//! - a tab that follows another's polling (see [`crate::core::share`])
+//!   shows the leader's results only once its own token has been proven:
+//!   its own request answered 2xx. It proves it again every
+//!   [`TOKEN_PROOF_MS`]; a 4xx on a proof stops it as it would alone, and
+//!   a failure that says nothing about the token (network, 5xx) is retried
+//!   on the usual backoff while the leader's results go on showing.
+//!
+//! Why prove at all: the leader's samples say nothing about a follower's
+//! token. Without a proof a forged token showed a sample before its own
+//! 401, and a tab whose signing key had been deleted stayed live as long
+//! as another tab polled. Why five minutes: it bounds how long a revoked
+//! token goes on showing data to the time a streamer would take to notice
+//! and act, at the cost of one request per follower per five minutes (a
+//! tenth of a percent of a one-second poller's requests, well inside the
+//! "requests of one tab" budget of shared polling). Tokens live for hours;
+//! checking them more often buys little.
 //!
 //! Hidden tabs are not special-cased: a monitor must keep watching.
 
@@ -33,6 +52,8 @@ pub const REQUEST_TIMEOUT_MS: f64 = 10_000.0;
 pub const MAX_BACKOFF_MS: f64 = 60_000.0;
 /// The first backoff step (before jitter).
 pub const FIRST_BACKOFF_MS: f64 = 2_000.0;
+/// How long a follower's own proof of its token holds (module doc).
+pub const TOKEN_PROOF_MS: f64 = 300_000.0;
 /// Bounds on a server's `Retry-After`.
 pub const RETRY_AFTER_BOUNDS_MS: (f64, f64) = (1_000.0, 3_600_000.0);
 
@@ -117,6 +138,16 @@ pub enum Next {
     Idle,
 }
 
+/// What a follower does when its timer fires.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Following {
+    /// Send one request of its own, tagged with this generation, to prove
+    /// the token (a request already in flight proves it just as well).
+    Prove(u64),
+    /// Nothing to send: set the timer as said.
+    Wait(Next),
+}
+
 /// What to do when the timer fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -151,6 +182,14 @@ pub struct Poller {
     last_success_ms: Option<f64>,
     rejection: Option<Rejection>,
     last_failure: Option<Failure>,
+    proof_period_ms: f64,
+    /// This tab's own request got a 2xx for the current token.
+    proven: bool,
+    /// When the token is next to be proven by a request of this tab's own.
+    prove_at_ms: Option<f64>,
+    /// When the request in flight was due (it went out then, or as soon
+    /// after as the browser ran the timer).
+    sent_due_ms: Option<f64>,
 }
 
 impl Poller {
@@ -166,7 +205,32 @@ impl Poller {
             last_success_ms: None,
             rejection: None,
             last_failure: None,
+            proof_period_ms: TOKEN_PROOF_MS,
+            proven: false,
+            prove_at_ms: None,
+            sent_due_ms: None,
         }
+    }
+
+    /// Changes how long a proof of the token holds (a test aid; the
+    /// product uses [`TOKEN_PROOF_MS`]).
+    pub fn set_proof_period_ms(&mut self, period_ms: f64) {
+        self.proof_period_ms = period_ms.max(1.0);
+    }
+
+    /// The current token is proven by another poller of this tab that uses
+    /// the same token (the viewer counts ride on health's proof): this one
+    /// takes shared results at once and never asks to prove it. Holds until
+    /// the next [`Poller::set_token`].
+    pub fn trust_proof_elsewhere(&mut self) {
+        self.proven = true;
+        self.prove_at_ms = None;
+    }
+
+    /// This tab's own request got a 2xx for the current token: a follower
+    /// may show the leader's results.
+    pub fn is_proven(&self) -> bool {
+        self.proven
     }
 
     /// The connection state.
@@ -224,6 +288,8 @@ impl Poller {
         self.last_failure = None;
         self.next_at_ms = None;
         self.expires_at_ms = None;
+        self.proven = false;
+        self.prove_at_ms = Some(now_ms);
         match claims {
             None => {
                 self.state = ConnState::WaitingToken;
@@ -271,12 +337,40 @@ impl Poller {
         if self.expire_if_due(now_ms) {
             return Step::Stop;
         }
+        self.sent_due_ms = Some(self.next_at_ms.unwrap_or(now_ms));
         self.next_at_ms = None;
+        // This request is the token's proof: no other until it settles.
+        self.prove_at_ms = Some(now_ms + REQUEST_TIMEOUT_MS);
         Step::Fetch(self.generation)
     }
 
-    /// A request settled. `jitter` is a random number in `[0, 1)`.
+    /// This tab's own request settled. `jitter` is a random number in
+    /// `[0, 1)`.
     pub fn on_outcome<R>(
+        &mut self,
+        generation: u64,
+        outcome: &Outcome<R>,
+        now_ms: f64,
+        jitter: f64,
+    ) -> Next {
+        let current = generation == self.generation && self.state.is_polling();
+        let next = self.take_outcome(generation, outcome, now_ms, jitter);
+        if current && self.state.is_polling() {
+            self.prove_at_ms = match outcome {
+                Outcome::Report(_) | Outcome::BadBody(_) => {
+                    self.proven = true;
+                    Some(now_ms + self.proof_period_ms)
+                }
+                // Nothing said about the token: try again when the
+                // backoff says.
+                _ => self.next_at_ms,
+            };
+        }
+        next
+    }
+
+    /// A request's outcome, this tab's or the leader's.
+    fn take_outcome<R>(
         &mut self,
         generation: u64,
         outcome: &Outcome<R>,
@@ -298,7 +392,7 @@ impl Poller {
                 self.consecutive_failures = 0;
                 self.last_failure = None;
                 self.last_success_ms = Some(now_ms);
-                self.schedule(self.interval_ms, now_ms)
+                self.schedule(self.next_interval_ms(now_ms), now_ms)
             }
             Outcome::Http {
                 status: 429,
@@ -339,33 +433,72 @@ impl Poller {
     }
 
     /// A result another tab's request brought (shared polling, see
-    /// [`crate::core::share`]): the state follows it as if this tab had
-    /// made the request, and the next request is due when the leader said.
+    /// [`crate::core::share`]): once this tab's token is proven, the state
+    /// follows it as if this tab had made the request. Either way the next
+    /// request is due when the leader said, and the timer wakes no later
+    /// than the next proof is due.
     pub fn on_shared<R>(&mut self, outcome: &Outcome<R>, next_in_ms: f64, now_ms: f64) -> Next {
         if !self.state.is_polling() {
             return Next::Idle;
         }
-        // The jitter is irrelevant: the leader's delay replaces the backoff.
-        let next = self.on_outcome(self.generation, outcome, now_ms, 0.5);
-        if !self.state.is_polling() {
-            return next;
+        if self.proven {
+            // The jitter is irrelevant: the leader's delay replaces the backoff.
+            let next = self.take_outcome(self.generation, outcome, now_ms, 0.5);
+            if !self.state.is_polling() {
+                return next;
+            }
+        } else if self.expire_if_due(now_ms) {
+            return Next::Idle;
         }
-        self.schedule(next_in_ms, now_ms)
+        match self.schedule(next_in_ms, now_ms) {
+            Next::Wake(delay) => Next::Wake(delay.min(self.proof_due_in(now_ms))),
+            Next::Idle => Next::Idle,
+        }
+    }
+
+    /// The wait after a success: the next request is due one interval
+    /// after the last one was *due*, a fixed grid whatever the request's
+    /// latency and however late the browser ran the timer; but at least
+    /// half an interval after this answer, so a slow service is never asked
+    /// back to back.
+    ///
+    /// Measuring from the answer instead drifts by the latency every time,
+    /// and in a background tab that costs a whole second: Firefox runs a
+    /// background tab's timers in one batch at most once a second, and a
+    /// timer due a few milliseconds after a batch waits for the next one.
+    /// A due time on the grid is never later than the batch that follows.
+    fn next_interval_ms(&self, now_ms: f64) -> f64 {
+        let since_due = self.sent_due_ms.map_or(0.0, |due| (now_ms - due).max(0.0));
+        (self.interval_ms - since_due).max(self.interval_ms / 2.0)
+    }
+
+    /// How long until this tab's next proof is due.
+    fn proof_due_in(&self, now_ms: f64) -> f64 {
+        self.prove_at_ms
+            .map_or(f64::INFINITY, |at| (at - now_ms).max(0.0))
     }
 
     /// The timer fired while another tab polls. Only this tab's token
-    /// expiry matters then; the time the next request is due stays, for
-    /// the moment this tab takes over. Wakes again at the expiry.
-    pub fn on_timer_following(&mut self, now_ms: f64) -> Next {
+    /// matters then: its expiry, and its proof when due; the time the next
+    /// request is due stays, for the moment this tab takes over. Wakes
+    /// again at the expiry or the next proof, whichever comes first.
+    pub fn on_timer_following(&mut self, now_ms: f64) -> Following {
         if !self.state.is_polling() {
-            return Next::Idle;
+            return Following::Wait(Next::Idle);
         }
         if self.expire_if_due(now_ms) {
-            return Next::Idle;
+            return Following::Wait(Next::Idle);
         }
-        match self.expires_at_ms {
-            Some(exp) => Next::Wake((exp - now_ms).max(0.0)),
-            None => Next::Idle,
+        if self.prove_at_ms.is_some_and(|at| now_ms >= at) {
+            self.prove_at_ms = Some(now_ms + REQUEST_TIMEOUT_MS);
+            return Following::Prove(self.generation);
+        }
+        let until_expiry = self.expires_at_ms.map_or(f64::INFINITY, |exp| exp - now_ms);
+        let wait = until_expiry.min(self.proof_due_in(now_ms));
+        if wait.is_finite() {
+            Following::Wait(Next::Wake(wait.max(0.0)))
+        } else {
+            Following::Wait(Next::Idle)
         }
     }
 
@@ -456,21 +589,48 @@ mod tests {
     }
 
     #[test]
-    fn success_schedules_the_normal_interval_after_settling() {
+    fn success_schedules_the_next_request_one_interval_after_the_last_was_due() {
         let mut poller = live_poller();
+        // Sent at 0, answered at 700: the next is due at 5000, not 5700.
         assert_eq!(
             poller.on_outcome(1, &report(), 700.0, 0.5),
-            Next::Wake(5000.0)
+            Next::Wake(4300.0)
         );
         assert_eq!(poller.state(), ConnState::Live);
-        assert_eq!(poller.next_at_ms(), Some(5700.0));
+        assert_eq!(poller.next_at_ms(), Some(5000.0));
         assert_eq!(poller.last_success_ms(), Some(700.0));
+        // The timer ran 40 ms late (a background tab's batch): the grid
+        // stays, the next request is due at 10 000.
+        assert_eq!(poller.on_timer(5040.0), Step::Fetch(1));
+        assert_eq!(
+            poller.on_outcome(1, &report(), 5060.0, 0.5),
+            Next::Wake(4940.0)
+        );
+        assert_eq!(poller.next_at_ms(), Some(10_000.0));
+    }
+
+    #[test]
+    fn a_slow_answer_still_waits_half_an_interval() {
+        let mut poller = live_poller();
+        // Sent at 0, answered after 4.5 s of a 5 s interval.
+        assert_eq!(
+            poller.on_outcome(1, &report(), 4500.0, 0.5),
+            Next::Wake(2500.0)
+        );
+        assert_eq!(poller.on_timer(7000.0), Step::Fetch(1));
+        // Answered after 12 s (the request's own timeout is 10 s, but a
+        // settled answer may come late): still half an interval.
+        assert_eq!(
+            poller.on_outcome(1, &report(), 19_000.0, 0.5),
+            Next::Wake(2500.0)
+        );
     }
 
     #[test]
     fn a_follower_takes_the_leaders_result_and_pace() {
         let mut poller = Poller::new(5000.0);
         poller.set_token(claims(None), 0.0);
+        prove(&mut poller, 50.0);
         // The leader's request succeeded; its next one is in 3 s.
         assert_eq!(
             poller.on_shared(&report(), 3000.0, 100.0),
@@ -487,8 +647,12 @@ mod tests {
         assert_eq!(poller.state(), ConnState::Retrying);
         assert_eq!(poller.last_failure(), Some(&Failure::Http(503)));
         assert_eq!(poller.due_in_ms(5100.0), Some(6000.0));
-        // The follower's timer leaves the due time for a take-over.
-        assert_eq!(poller.on_timer_following(11_200.0), Next::Idle);
+        // The follower's timer leaves the due time for a take-over, and
+        // wakes next for the token's next proof.
+        assert_eq!(
+            poller.on_timer_following(11_200.0),
+            Following::Wait(Next::Wake(50.0 + TOKEN_PROOF_MS - 11_200.0))
+        );
         assert_eq!(poller.due_in_ms(11_200.0), Some(0.0));
         assert_eq!(poller.state(), ConnState::Retrying);
     }
@@ -497,18 +661,134 @@ mod tests {
     fn a_follower_still_expires_on_its_own_token() {
         let mut poller = Poller::new(5000.0);
         poller.set_token(claims(Some(10_000.0)), 0.0);
+        prove(&mut poller, 50.0);
         assert_eq!(
             poller.on_shared(&report(), 5000.0, 1000.0),
             Next::Wake(5000.0)
         );
         // Between leader messages the follower wakes for its expiry.
-        assert_eq!(poller.on_timer_following(6000.0), Next::Wake(4000.0));
-        assert_eq!(poller.on_timer_following(10_000.0), Next::Idle);
+        assert_eq!(
+            poller.on_timer_following(6000.0),
+            Following::Wait(Next::Wake(4000.0))
+        );
+        assert_eq!(
+            poller.on_timer_following(10_000.0),
+            Following::Wait(Next::Idle)
+        );
         assert_eq!(poller.state(), ConnState::TokenExpired);
         assert_eq!(poller.due_in_ms(10_000.0), None);
         // Results from the leader no longer move it.
         assert_eq!(poller.on_shared(&report(), 5000.0, 10_500.0), Next::Idle);
         assert_eq!(poller.state(), ConnState::TokenExpired);
+    }
+
+    /// This tab's own first request answered 2xx at `at`.
+    fn prove(poller: &mut Poller, at: f64) {
+        assert_eq!(poller.on_timer(0.0), Step::Fetch(poller.generation()));
+        poller.on_outcome(poller.generation(), &report(), at, 0.5);
+        assert!(poller.is_proven());
+    }
+
+    #[test]
+    fn a_follower_takes_shared_results_only_once_its_token_is_proven() {
+        let mut poller = Poller::new(1000.0);
+        poller.set_token(claims(None), 0.0);
+        assert!(!poller.is_proven());
+        assert_eq!(poller.on_timer(0.0), Step::Fetch(1));
+        // The leader's result comes first: not taken, and the timer
+        // wakes no later than the proof (its own request) is due.
+        assert_eq!(
+            poller.on_shared(&report(), 1000.0, 100.0),
+            Next::Wake(1000.0)
+        );
+        assert_eq!(poller.state(), ConnState::Connecting);
+        assert_eq!(poller.last_success_ms(), None);
+        // While its own request is out, the follower's timer sends no other.
+        assert_eq!(
+            poller.on_timer_following(1100.0),
+            Following::Wait(Next::Wake(REQUEST_TIMEOUT_MS - 1100.0))
+        );
+        poller.on_outcome(1, &report(), 1200.0, 0.5);
+        assert!(poller.is_proven());
+        assert_eq!(
+            poller.on_shared(&report(), 800.0, 1300.0),
+            Next::Wake(800.0)
+        );
+        assert_eq!(poller.last_success_ms(), Some(1300.0));
+    }
+
+    #[test]
+    fn a_rejection_on_a_proof_stops_the_follower() {
+        for status in [401, 403, 404] {
+            let mut poller = Poller::new(1000.0);
+            poller.set_token(claims(None), 0.0);
+            assert_eq!(poller.on_timer(0.0), Step::Fetch(1));
+            poller.on_shared(&report(), 1000.0, 50.0);
+            assert_eq!(poller.on_outcome(1, &http(status), 100.0, 0.5), Next::Idle);
+            assert_eq!(poller.state(), ConnState::TokenRejected);
+            assert_eq!(poller.rejection(), Some(Rejection::Http(status)));
+            assert_eq!(poller.on_shared(&report(), 1000.0, 200.0), Next::Idle);
+            assert_eq!(poller.state(), ConnState::TokenRejected);
+        }
+    }
+
+    #[test]
+    fn a_follower_proves_its_token_again_every_period() {
+        let mut poller = Poller::new(1000.0);
+        poller.set_token(claims(None), 0.0);
+        prove(&mut poller, 100.0);
+        let due = 100.0 + TOKEN_PROOF_MS;
+        assert_eq!(
+            poller.on_shared(&report(), 1000.0, due - 10.0),
+            Next::Wake(10.0)
+        );
+        assert_eq!(
+            poller.on_timer_following(due - 1.0),
+            Following::Wait(Next::Wake(1.0))
+        );
+        assert_eq!(poller.on_timer_following(due), Following::Prove(1));
+        // One proof at a time.
+        assert!(matches!(
+            poller.on_timer_following(due + 500.0),
+            Following::Wait(Next::Wake(_))
+        ));
+        // The signing key was deleted meanwhile.
+        assert_eq!(
+            poller.on_outcome(1, &http(401), due + 600.0, 0.5),
+            Next::Idle
+        );
+        assert_eq!(poller.state(), ConnState::TokenRejected);
+    }
+
+    #[test]
+    fn a_failed_proof_that_says_nothing_of_the_token_retries_and_keeps_following() {
+        let mut poller = Poller::new(1000.0);
+        poller.set_token(claims(None), 0.0);
+        prove(&mut poller, 100.0);
+        let due = 100.0 + TOKEN_PROOF_MS;
+        assert_eq!(poller.on_timer_following(due), Following::Prove(1));
+        // jitter 0: half of the first 2 s backoff step.
+        poller.on_outcome(1, &Outcome::<HealthReport>::Network, due + 100.0, 0.0);
+        assert!(poller.is_proven());
+        assert_eq!(
+            poller.on_shared(&report(), 1000.0, due + 200.0),
+            Next::Wake(900.0)
+        );
+        assert_eq!(poller.state(), ConnState::Live);
+        assert_eq!(poller.on_timer_following(due + 1200.0), Following::Prove(1));
+    }
+
+    #[test]
+    fn a_new_token_is_proven_before_shared_results_show_again() {
+        let mut poller = Poller::new(1000.0);
+        poller.set_token(claims(None), 0.0);
+        prove(&mut poller, 100.0);
+        assert_eq!(poller.set_token(claims(None), 500.0), Next::Wake(0.0));
+        assert!(!poller.is_proven());
+        // Following, the timer sends the new token's proof.
+        assert_eq!(poller.on_timer_following(500.0), Following::Prove(2));
+        poller.on_shared(&report(), 1000.0, 600.0);
+        assert_eq!(poller.state(), ConnState::Connecting);
     }
 
     #[test]

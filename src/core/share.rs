@@ -20,6 +20,10 @@
 //! - **The token is never shared.** Nothing here carries it, and a 4xx (a
 //!   verdict on the leader's token, not on the stream) is not broadcast: the
 //!   leader stops and lets the lock go, and the next tab tries its own token.
+//!   Nor is the leader's token an alibi for a follower's: a follower shows
+//!   shared results only once a request of its own has been answered 2xx,
+//!   and proves its token again every five minutes
+//!   ([`crate::core::poll`]).
 //! - **Keyed by endpoint and stream.** Tabs watching another stream, or the
 //!   same stream through another endpoint, never mix. The key uses the
 //!   token's `sub`, which the widget reads without verifying; a channel only

@@ -56,6 +56,17 @@ pub fn dist_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist"))
 }
 
+/// A static server of `tests/host`, whose `dock.html` is an empty page to
+/// put the widget in a frame of a given size (the widget's own page cannot
+/// hold frames: its policy has no `frame-src`). Returns the server and the
+/// dock page's URL.
+pub fn dock_page() -> Result<(StaticServer, String), Box<dyn std::error::Error>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/host");
+    let server = statics::spawn(&dir, SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let url = format!("{}dock.html", server.base_url());
+    Ok((server, url))
+}
+
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "lsh-e2e-{name}-{}-{}",

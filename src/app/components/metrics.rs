@@ -28,9 +28,10 @@ pub fn Metrics() -> impl IntoView {
                 data-value=value
             >
                 <span class="lsh-metric-label lsh-long">{metric.label()}</span>
-                <span class="lsh-metric-label lsh-short" aria-hidden="true">
-                    {metric.short_label()}
-                </span>
+                // Each layout hides the other label with display:none,
+                // which also takes it out of the accessibility tree: the
+                // label on screen is the one read.
+                <span class="lsh-metric-label lsh-short">{metric.short_label()}</span>
                 <span class="lsh-metric-value">{text}</span>
             </div>
         }
