@@ -6,7 +6,8 @@
 //! - `use_*`: one hook per concern, each owning (and releasing in its own
 //!   `on_cleanup`) every timer, listener, request and lock it creates:
 //!   [`use_clock`], [`use_poller`] (requests, backoff, abort) and
-//!   [`use_counts`] (the viewer counts, on their own schedule) with
+//!   [`use_counts`] (the viewer counts, on their own schedule), both
+//!   carrying their requests with [`one_request`] and sharing them through
 //!   [`use_shared_polling`] (Web Locks and BroadcastChannel, through the
 //!   one hand-written binding in [`web_locks`]), [`use_persisted_history`],
 //!   [`use_location_fragment`], [`use_alerts`] and [`use_host_messages`]
@@ -16,6 +17,7 @@
 //!   components.
 
 pub mod components;
+pub mod one_request;
 pub mod state;
 pub mod use_alerts;
 pub mod use_clock;

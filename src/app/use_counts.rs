@@ -4,9 +4,10 @@
 //!
 //! What to do and when is decided by the pure [`Viewers`] state machine
 //! (see [`crate::core::counts`]); this hook carries out its [`Next`] with
-//! one timer and at most one request (with its `AbortController` and its
-//! timeout), and reports each outcome back. The owner's cleanup clears the
-//! timer, aborts the request and leaves the shared-polling group.
+//! one timer and at most one request (a [`OneRequest`], with its
+//! `AbortController` and its timeout), and reports each outcome back. The
+//! owner's cleanup clears the timer, aborts the request and leaves the
+//! shared-polling group.
 //!
 //! Decisions a newcomer asks about:
 //! - **Health first.** The counts get the monitor's token only once
@@ -25,27 +26,25 @@
 //!   that can join a group makes no counts request of its own before it
 //!   leads: counts are not urgent, and this keeps a browser with several
 //!   monitors of one stream at one set of counts requests.
-//! - The request itself is health's ([`crate::app::use_poller::request`]):
-//!   `credentials: omit`, `cache: no-store`, `referrerPolicy: no-referrer`,
-//!   the same body size limit.
+//! - The request carrier and the group bookkeeping are health's too
+//!   ([`OneRequest`]: `credentials: omit`, `cache: no-store`,
+//!   `referrerPolicy: no-referrer`, the same body size limit and timeout;
+//!   [`Group`]: leading, and answering a `Hello` with the latest result).
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use web_sys::AbortController;
 
+use crate::app::one_request::OneRequest;
 use crate::app::use_clock::now_ms;
-use crate::app::use_poller::request;
-use crate::app::use_shared_polling::{
-    use_shared_polling, UseSharedPolling, UseSharedPollingOptions,
-};
+use crate::app::use_shared_polling::{use_shared_polling, Group, UseSharedPollingOptions};
 use crate::app::web_locks::lock_manager;
 use crate::core::counts::{parse_counts, Viewers};
 use crate::core::monitor::Monitor;
-use crate::core::poll::{ConnState, Next, Step, REQUEST_TIMEOUT_MS};
+use crate::core::poll::{ConnState, Next, Step};
 use crate::core::share::{Message, Response};
 
 /// Polls the viewer counts for the monitor's token into `viewers`, once
@@ -74,7 +73,7 @@ pub fn use_counts(monitor: RwSignal<Monitor>, viewers: RwSignal<Viewers>) {
             },
         },
     );
-    let _ = driver.inner.shared.set(shared);
+    driver.inner.group.attach(shared);
 
     // The token health has answered for (`None` while health's first
     // answer for a new token is awaited: the counts keep what they have;
@@ -101,30 +100,15 @@ pub fn use_counts(monitor: RwSignal<Monitor>, viewers: RwSignal<Viewers>) {
     on_cleanup(move || owned.shutdown());
 }
 
-struct InFlight {
-    id: u64,
-    controller: Option<AbortController>,
-    _timeout: Timeout,
-}
-
 struct Inner {
     viewers: RwSignal<Viewers>,
     timer: RefCell<Option<Timeout>>,
-    request: RefCell<Option<InFlight>>,
-    request_ids: Cell<u64>,
+    request: OneRequest,
     disposed: Cell<bool>,
-    shared: OnceCell<UseSharedPolling>,
-    /// The share key the sharing state below belongs to.
-    share_key: RefCell<Option<String>>,
-    /// The group of that key is being joined (its effect has not run).
+    group: Group,
+    /// The group of the current share key is being joined (its effect has
+    /// not run).
     joining: Cell<bool>,
-    /// A group of that key has been joined.
-    joined: Cell<bool>,
-    /// This tab holds the group's lock and polls for it.
-    leading: Cell<bool>,
-    /// The leader's latest shareable result and when its next request is
-    /// due (browser time), for tabs that join later.
-    latest: RefCell<Option<(Response, f64)>>,
 }
 
 /// The timer and the request of the viewer counts.
@@ -139,22 +123,17 @@ impl Driver {
             inner: Rc::new(Inner {
                 viewers,
                 timer: RefCell::new(None),
-                request: RefCell::new(None),
-                request_ids: Cell::new(0),
+                request: OneRequest::default(),
                 disposed: Cell::new(false),
-                shared: OnceCell::new(),
-                share_key: RefCell::new(None),
+                group: Group::default(),
                 joining: Cell::new(false),
-                joined: Cell::new(false),
-                leading: Cell::new(false),
-                latest: RefCell::new(None),
             }),
         }
     }
 
     /// (Re)starts the counts for `token`, or stops them.
     fn restart(&self, token: Option<String>, enabled: bool) {
-        self.cancel_request();
+        self.inner.request.cancel();
         let now = now_ms();
         let next = self.inner.viewers.try_update(|v| {
             v.set_enabled(enabled);
@@ -163,7 +142,7 @@ impl Driver {
         self.apply(next.unwrap_or(Next::Idle));
         if self.is_following() {
             // The leader's latest result, instead of "—" until its next poll.
-            self.post(&Message::Hello);
+            self.inner.group.post(&Message::Hello);
         }
     }
 
@@ -171,29 +150,15 @@ impl Driver {
     fn shutdown(&self) {
         self.inner.disposed.set(true);
         self.inner.timer.borrow_mut().take();
-        self.cancel_request();
-        self.forget_group();
+        self.inner.request.cancel();
+        self.inner.group.forget();
     }
 
     /// In a group whose lock another tab holds (or not yet known to be
     /// free): that tab polls.
     fn is_following(&self) -> bool {
-        !self.inner.leading.get() && (self.inner.joined.get() || self.inner.joining.get())
-    }
-
-    fn post(&self, message: &Message) {
-        if !self.inner.joined.get() {
-            return;
-        }
-        if let Some(shared) = self.inner.shared.get() {
-            shared.post(message);
-        }
-    }
-
-    fn forget_group(&self) {
-        self.inner.joined.set(false);
-        self.inner.leading.set(false);
-        self.inner.latest.borrow_mut().take();
+        let group = &self.inner.group;
+        !group.is_leading() && (group.is_joined() || self.inner.joining.get())
     }
 
     /// Keeps the sharing state in step with the counts' share key; a new
@@ -205,12 +170,9 @@ impl Driver {
             .viewers
             .try_with_untracked(Viewers::share_key)
             .flatten();
-        if *self.inner.share_key.borrow() != key {
-            self.inner
-                .joining
-                .set(key.is_some() && lock_manager().is_some());
-            self.inner.share_key.replace(key);
-            self.forget_group();
+        let has_key = key.is_some();
+        if self.inner.group.follow_key(key) {
+            self.inner.joining.set(has_key && lock_manager().is_some());
         }
     }
 
@@ -219,12 +181,9 @@ impl Driver {
         if self.inner.disposed.get() {
             return;
         }
-        self.forget_group();
         self.inner.joining.set(false);
-        self.inner.joined.set(joined);
-        if joined {
-            self.post(&Message::Hello);
-        } else {
+        self.inner.group.on_join(joined);
+        if !joined {
             // Polling alone, from when the counts are due.
             self.wake_when_due();
         }
@@ -232,11 +191,10 @@ impl Driver {
 
     /// The group's lock was granted: this tab polls from now on.
     fn on_lead(&self) {
-        if self.inner.disposed.get() || !self.inner.joined.get() {
+        if self.inner.disposed.get() || !self.inner.group.on_lead() {
             return;
         }
-        self.inner.leading.set(true);
-        if self.inner.request.borrow().is_none() {
+        if !self.inner.request.is_out() {
             self.wake_when_due();
         }
     }
@@ -258,21 +216,12 @@ impl Driver {
         if self.inner.disposed.get() {
             return;
         }
-        let leading = self.inner.leading.get();
         match message {
-            Message::Hello if leading => {
-                let latest = self.inner.latest.borrow().clone();
-                if let Some((response, next_at)) = latest {
-                    self.post(&Message::Result {
-                        response,
-                        next_in_ms: next_at - now_ms(),
-                    });
-                }
-            }
+            Message::Hello => self.inner.group.answer_hello(),
             Message::Result {
                 response,
                 next_in_ms,
-            } if !leading => {
+            } if !self.inner.group.is_leading() => {
                 let outcome = response.outcome_with(parse_counts);
                 let now = now_ms();
                 let next = self
@@ -282,17 +231,6 @@ impl Driver {
                 self.apply(next.unwrap_or(Next::Idle));
             }
             _ => {}
-        }
-    }
-
-    fn cancel_request(&self) {
-        let in_flight = self.inner.request.borrow_mut().take();
-        if let Some(InFlight {
-            controller: Some(controller),
-            ..
-        }) = in_flight
-        {
-            controller.abort();
         }
     }
 
@@ -336,46 +274,11 @@ impl Driver {
         else {
             return;
         };
-        self.cancel_request();
-        let id = self.inner.request_ids.get() + 1;
-        self.inner.request_ids.set(id);
-        let controller = AbortController::new().ok();
-        let signal = controller.as_ref().map(AbortController::signal);
-        let timed_out = Rc::new(Cell::new(false));
-        let timeout = {
-            let controller = controller.clone();
-            let timed_out = Rc::clone(&timed_out);
-            Timeout::new(REQUEST_TIMEOUT_MS as u32, move || {
-                timed_out.set(true);
-                if let Some(controller) = controller {
-                    controller.abort();
-                }
-            })
-        };
-        *self.inner.request.borrow_mut() = Some(InFlight {
-            id,
-            controller,
-            _timeout: timeout,
-        });
         let driver = self.clone();
-        leptos::task::spawn_local(async move {
-            let result = request(&url, signal.as_ref()).await;
-            let mine = driver
-                .inner
-                .request
-                .borrow()
-                .as_ref()
-                .is_some_and(|r| r.id == id);
-            if !mine || driver.inner.disposed.get() {
-                return;
+        self.inner.request.send(url, move |response| {
+            if !driver.inner.disposed.get() {
+                driver.settle(generation, response);
             }
-            driver.cancel_request();
-            let response = match result {
-                Some(response) => response,
-                None if timed_out.get() => Response::Timeout,
-                None => return,
-            };
-            driver.settle(generation, response);
         });
     }
 
@@ -388,17 +291,7 @@ impl Driver {
             .viewers
             .try_update(|v| v.on_outcome(generation, &outcome, now, jitter))
             .unwrap_or(Next::Idle);
-        if self.inner.leading.get() && response.is_shareable() {
-            let next_in_ms = match next {
-                Next::Wake(delay) => delay,
-                Next::Idle => 0.0,
-            };
-            self.post(&Message::Result {
-                response: response.clone(),
-                next_in_ms,
-            });
-            *self.inner.latest.borrow_mut() = Some((response, now + next_in_ms));
-        }
+        self.inner.group.share(response, next, now);
         self.apply(next);
     }
 }

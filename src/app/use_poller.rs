@@ -4,9 +4,9 @@
 //!
 //! What to do and when is decided by the pure [`Monitor`]/[`Poller`] state
 //! machine; this hook carries out its [`Next`] with one timer and at most
-//! one request (with its `AbortController` and its timeout), and reports
-//! each [`Outcome`] back. The owner's cleanup clears the timer and aborts
-//! the request.
+//! one request (a [`OneRequest`], with its `AbortController` and its
+//! timeout), and reports each [`Outcome`] back. The owner's cleanup clears
+//! the timer and aborts the request.
 //!
 //! Several tabs watching the same stream share one poller (see
 //! [`crate::core::share`] and [`use_shared_polling`]): only the tab holding
@@ -18,32 +18,26 @@
 //! the browser takes tens of milliseconds to grant even a free lock, and
 //! the first status must not wait for it.
 //!
-//! Requests go out with `credentials: omit`, `cache: no-store` and
-//! `referrerPolicy: no-referrer`: the token travels only in the URL to the
-//! configured endpoint, and never in a Referer header anywhere.
+//! Requests go out as [`OneRequest`] sends them: `credentials: omit`,
+//! `cache: no-store`, `referrerPolicy: no-referrer`, so the token travels
+//! only in the URL to the configured endpoint, never in a Referer header.
 //!
 //! [`Poller`]: crate::core::poll::Poller
 //! [`Outcome`]: crate::core::poll::Outcome
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gloo_net::http::Request;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use web_sys::{
-    AbortController, AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestMode,
-};
 
+use crate::app::one_request::OneRequest;
 use crate::app::use_clock::now_ms;
-use crate::app::use_shared_polling::{
-    use_shared_polling, UseSharedPolling, UseSharedPollingOptions,
-};
-use crate::core::api::{parse_retry_after_ms, MAX_BODY_BYTES};
+use crate::app::use_shared_polling::{use_shared_polling, Group, UseSharedPollingOptions};
 use crate::core::history::History;
 use crate::core::monitor::{Monitor, Role};
-use crate::core::poll::{Following, Next, Step, REQUEST_TIMEOUT_MS};
+use crate::core::poll::{Following, Next, Step};
 use crate::core::share::{Message, Response};
 
 /// What [`use_poller`] returns.
@@ -94,7 +88,7 @@ pub fn use_poller(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> Use
             },
         },
     );
-    let _ = poller.inner.shared.set(shared);
+    poller.inner.group.attach(shared);
     let owned = SendWrapper::new(poller.clone());
     on_cleanup(move || owned.shutdown());
     UsePoller {
@@ -102,31 +96,15 @@ pub fn use_poller(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> Use
     }
 }
 
-struct InFlight {
-    id: u64,
-    controller: Option<AbortController>,
-    _timeout: Timeout,
-}
-
 struct Inner {
     monitor: RwSignal<Monitor>,
     history: RwSignal<History>,
     timer: RefCell<Option<Timeout>>,
-    request: RefCell<Option<InFlight>>,
-    request_ids: Cell<u64>,
+    request: OneRequest,
     disposed: Cell<bool>,
-    shared: OnceCell<UseSharedPolling>,
-    /// The share key the sharing state below belongs to.
-    share_key: RefCell<Option<String>>,
-    /// A group of that key has been joined.
-    joined: Cell<bool>,
-    /// This tab holds the group's lock and polls for it.
-    leading: Cell<bool>,
+    group: Group,
     /// A leader's result has arrived since joining: this tab follows.
     heard_leader: Cell<bool>,
-    /// The leader's latest shareable result and when its next request is
-    /// due (browser time), for tabs that join later.
-    latest: RefCell<Option<(Response, f64)>>,
 }
 
 /// The timer and the request of one monitor.
@@ -142,15 +120,10 @@ impl Driver {
                 monitor,
                 history,
                 timer: RefCell::new(None),
-                request: RefCell::new(None),
-                request_ids: Cell::new(0),
+                request: OneRequest::default(),
                 disposed: Cell::new(false),
-                shared: OnceCell::new(),
-                share_key: RefCell::new(None),
-                joined: Cell::new(false),
-                leading: Cell::new(false),
+                group: Group::default(),
                 heard_leader: Cell::new(false),
-                latest: RefCell::new(None),
             }),
         }
     }
@@ -168,8 +141,8 @@ impl Driver {
     }
 
     fn set_token(&self, token: Option<String>) {
-        let key_before = self.inner.share_key.borrow().clone();
-        self.cancel_request();
+        let key_before = self.inner.group.key();
+        self.inner.request.cancel();
         let now = now_ms();
         let monitor = self.inner.monitor;
         let next = self
@@ -178,11 +151,11 @@ impl Driver {
             .try_update(|h| monitor.try_update(|m| m.set_token(token, h, now)))
             .flatten();
         self.apply(next.unwrap_or(Next::Idle));
-        if self.is_following() && *self.inner.share_key.borrow() == key_before {
+        if self.is_following() && self.inner.group.key() == key_before {
             // A new token for the same stream: ask the leader for its latest
             // result (a new group is asked when it is joined), instead of
             // showing "Connecting" until the next poll.
-            self.post(&Message::Hello);
+            self.inner.group.post(&Message::Hello);
         }
     }
 
@@ -190,31 +163,21 @@ impl Driver {
     fn shutdown(&self) {
         self.inner.disposed.set(true);
         self.inner.timer.borrow_mut().take();
-        self.cancel_request();
+        self.inner.request.cancel();
         self.forget_group();
     }
 
     /// Another tab of the group leads, and this one renders its results.
     fn is_following(&self) -> bool {
-        self.inner.heard_leader.get() && !self.inner.leading.get() && self.inner.joined.get()
-    }
-
-    fn post(&self, message: &Message) {
-        if !self.inner.joined.get() {
-            return;
-        }
-        if let Some(shared) = self.inner.shared.get() {
-            shared.post(message);
-        }
+        let group = &self.inner.group;
+        self.inner.heard_leader.get() && !group.is_leading() && group.is_joined()
     }
 
     /// Forgets everything about the group this tab was in: it polls for
     /// itself until it hears from the group of its current key.
     fn forget_group(&self) {
-        self.inner.joined.set(false);
-        self.inner.leading.set(false);
         self.inner.heard_leader.set(false);
-        self.inner.latest.borrow_mut().take();
+        self.inner.group.forget();
     }
 
     /// Keeps the sharing state in step with what the monitor watches: when
@@ -227,9 +190,8 @@ impl Driver {
             .monitor
             .try_with_untracked(Monitor::share_key)
             .flatten();
-        if *self.inner.share_key.borrow() != key {
-            self.inner.share_key.replace(key);
-            self.forget_group();
+        if self.inner.group.follow_key(key) {
+            self.inner.heard_leader.set(false);
             self.set_role(Role::Solo);
         }
     }
@@ -246,23 +208,19 @@ impl Driver {
         if self.inner.disposed.get() {
             return;
         }
-        self.forget_group();
-        self.inner.joined.set(joined);
+        self.inner.heard_leader.set(false);
         self.set_role(Role::Solo);
-        if joined {
-            self.post(&Message::Hello);
-        }
+        self.inner.group.on_join(joined);
     }
 
     /// The group's lock was granted: this tab polls from now on, starting
     /// when the last leader's next request was due.
     fn on_lead(&self) {
-        if self.inner.disposed.get() || !self.inner.joined.get() {
+        if self.inner.disposed.get() || !self.inner.group.on_lead() {
             return;
         }
-        self.inner.leading.set(true);
         self.set_role(Role::Leader);
-        if self.inner.request.borrow().is_some() {
+        if self.inner.request.is_out() {
             // This tab's own first request is out; its answer schedules the
             // next one, and is shared.
             return;
@@ -283,21 +241,12 @@ impl Driver {
         if self.inner.disposed.get() {
             return;
         }
-        let leading = self.inner.leading.get();
         match message {
-            Message::Hello if leading => {
-                let latest = self.inner.latest.borrow().clone();
-                if let Some((response, next_at)) = latest {
-                    self.post(&Message::Result {
-                        response,
-                        next_in_ms: next_at - now_ms(),
-                    });
-                }
-            }
+            Message::Hello => self.inner.group.answer_hello(),
             Message::Result {
                 response,
                 next_in_ms,
-            } if !leading => {
+            } if !self.inner.group.is_leading() => {
                 self.inner.heard_leader.set(true);
                 self.set_role(Role::Follower);
                 let now = now_ms();
@@ -313,17 +262,6 @@ impl Driver {
                 self.apply(next.unwrap_or(Next::Idle));
             }
             _ => {}
-        }
-    }
-
-    fn cancel_request(&self) {
-        let in_flight = self.inner.request.borrow_mut().take();
-        if let Some(InFlight {
-            controller: Some(controller),
-            ..
-        }) = in_flight
-        {
-            controller.abort();
         }
     }
 
@@ -357,7 +295,7 @@ impl Driver {
             match self.inner.monitor.try_update(|m| m.on_timer_following(now)) {
                 // A request of this tab's own is the proof: one already
                 // out will do, and its answer sets the timer again.
-                Some(Following::Prove(generation)) if self.inner.request.borrow().is_none() => {
+                Some(Following::Prove(generation)) if !self.inner.request.is_out() => {
                     self.fetch(generation);
                 }
                 Some(Following::Wait(next)) => self.apply(next),
@@ -380,49 +318,11 @@ impl Driver {
         else {
             return;
         };
-        self.cancel_request();
-        let id = self.inner.request_ids.get() + 1;
-        self.inner.request_ids.set(id);
-        let controller = AbortController::new().ok();
-        let signal = controller.as_ref().map(AbortController::signal);
-        let timed_out = Rc::new(Cell::new(false));
-        let timeout = {
-            let controller = controller.clone();
-            let timed_out = Rc::clone(&timed_out);
-            Timeout::new(REQUEST_TIMEOUT_MS as u32, move || {
-                timed_out.set(true);
-                if let Some(controller) = controller {
-                    controller.abort();
-                }
-            })
-        };
-        *self.inner.request.borrow_mut() = Some(InFlight {
-            id,
-            controller,
-            _timeout: timeout,
-        });
         let driver = self.clone();
-        leptos::task::spawn_local(async move {
-            let result = request(&url, signal.as_ref()).await;
-            let mine = driver
-                .inner
-                .request
-                .borrow()
-                .as_ref()
-                .is_some_and(|r| r.id == id);
-            if !mine || driver.inner.disposed.get() {
-                // Cancelled: the token changed or the widget went away.
-                return;
+        self.inner.request.send(url, move |response| {
+            if !driver.inner.disposed.get() {
+                driver.settle(generation, response);
             }
-            // Aborting a settled fetch is a no-op; for a body we refused
-            // unread (oversized), it stops the download.
-            driver.cancel_request();
-            let response = match result {
-                Some(response) => response,
-                None if timed_out.get() => Response::Timeout,
-                None => return,
-            };
-            driver.settle(generation, response);
         });
     }
 
@@ -439,61 +339,7 @@ impl Driver {
             })
             .flatten()
             .unwrap_or(Next::Idle);
-        if self.inner.leading.get() && response.is_shareable() {
-            let next_in_ms = match next {
-                Next::Wake(delay) => delay,
-                Next::Idle => 0.0,
-            };
-            let message = Message::Result {
-                response,
-                next_in_ms,
-            };
-            self.post(&message);
-            if let Message::Result { response, .. } = message {
-                *self.inner.latest.borrow_mut() = Some((response, now + next_in_ms));
-            }
-        }
+        self.inner.group.share(response, next, now);
         self.apply(next);
-    }
-}
-
-/// One request. `None` means it was aborted (by its timeout or a cleanup).
-pub(crate) async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Response> {
-    let aborted = || signal.is_some_and(AbortSignal::aborted);
-    let response = Request::get(url)
-        .abort_signal(signal)
-        .mode(RequestMode::Cors)
-        .credentials(RequestCredentials::Omit)
-        .cache(RequestCache::NoStore)
-        .referrer_policy(ReferrerPolicy::NoReferrer)
-        .send()
-        .await;
-    let response = match response {
-        Ok(response) => response,
-        Err(_) if aborted() => return None,
-        Err(_) => return Some(Response::Network),
-    };
-    let status = response.status();
-    if !(200..300).contains(&status) {
-        let retry_after_ms = response
-            .headers()
-            .get("retry-after")
-            .and_then(|value| parse_retry_after_ms(&value, now_ms()));
-        return Some(Response::Http {
-            status,
-            retry_after_ms,
-        });
-    }
-    let declared = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if let Some(bytes) = declared.filter(|b| *b > MAX_BODY_BYTES) {
-        return Some(Response::TooLarge { bytes });
-    }
-    match response.text().await {
-        Ok(body) => Some(Response::Body(body)),
-        Err(_) if aborted() => None,
-        Err(_) => Some(Response::Network),
     }
 }

@@ -26,8 +26,15 @@
 //!
 //! Web Locks, which web-sys has only behind its unstable-APIs flag, come
 //! from the one hand-written binding in [`crate::app::web_locks`].
+//!
+//! Both pollers (health and viewer counts) keep the same few facts about
+//! their group: whether one is joined, whether this tab leads it, and the
+//! latest result it shared, which answers a `Hello` from a tab joining
+//! later. That bookkeeping is [`Group`], a plain struct the poller owns
+//! beside the membership; when to poll, and what to do with a leader's
+//! result, stay with each poller.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -37,8 +44,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, BroadcastChannel, MessageEvent};
 
+use crate::app::use_clock::now_ms;
 use crate::app::web_locks::{lock_manager, LockOptions};
-use crate::core::share::{decode, encode, Message};
+use crate::core::poll::Next;
+use crate::core::share::{decode, encode, Message, Response};
 
 /// What the group tells this tab; see [`use_shared_polling`].
 pub struct UseSharedPollingOptions {
@@ -66,6 +75,133 @@ impl UseSharedPolling {
             (self.memberships.current.borrow().as_ref(), encode(message))
         {
             let _ = membership.channel.post_message(&JsValue::from_str(&text));
+        }
+    }
+}
+
+/// A poller's side of its shared-polling group: the membership (once
+/// [`Group::attach`]ed) and what the poller knows about the group.
+///
+/// ```ignore
+/// let group = Group::default();
+/// group.attach(use_shared_polling(key, options)); // callbacks call on_join..
+/// group.share(response, next, now); // when this tab leads
+/// ```
+#[derive(Default)]
+pub struct Group {
+    shared: OnceCell<UseSharedPolling>,
+    /// The share key the state below belongs to.
+    key: RefCell<Option<String>>,
+    /// A group of that key has been joined.
+    joined: Cell<bool>,
+    /// This tab holds the group's lock and polls for it.
+    leading: Cell<bool>,
+    /// The latest shareable result this tab posted as leader, and when its
+    /// next request is due (browser time), for tabs that join later.
+    latest: RefCell<Option<(Response, f64)>>,
+}
+
+impl Group {
+    /// The membership the messages go through.
+    pub fn attach(&self, shared: UseSharedPolling) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// The share key the group state belongs to.
+    pub fn key(&self) -> Option<String> {
+        self.key.borrow().clone()
+    }
+
+    /// A group of the current key has been joined.
+    pub fn is_joined(&self) -> bool {
+        self.joined.get()
+    }
+
+    /// This tab holds the group's lock and polls for it.
+    pub fn is_leading(&self) -> bool {
+        self.leading.get()
+    }
+
+    /// Posts to the other tabs of the group; nothing before joining one.
+    pub fn post(&self, message: &Message) {
+        if !self.joined.get() {
+            return;
+        }
+        if let Some(shared) = self.shared.get() {
+            shared.post(message);
+        }
+    }
+
+    /// Forgets everything about the group: not joined, not leading, no
+    /// result to answer with.
+    pub fn forget(&self) {
+        self.joined.set(false);
+        self.leading.set(false);
+        self.latest.borrow_mut().take();
+    }
+
+    /// Follows the poller's share key: a new key forgets the old group at
+    /// once (its group is joined by [`use_shared_polling`] just after).
+    /// `true` when the key changed.
+    pub fn follow_key(&self, key: Option<String>) -> bool {
+        if *self.key.borrow() == key {
+            return false;
+        }
+        self.key.replace(key);
+        self.forget();
+        true
+    }
+
+    /// A membership began (`joined`) or ended without a new one: starts
+    /// afresh, and asks a joined group for its leader's latest result.
+    pub fn on_join(&self, joined: bool) {
+        self.forget();
+        self.joined.set(joined);
+        self.post(&Message::Hello);
+    }
+
+    /// The group's lock was granted: this tab leads. `false` (and nothing
+    /// changes) when no group is joined.
+    pub fn on_lead(&self) -> bool {
+        if !self.joined.get() {
+            return false;
+        }
+        self.leading.set(true);
+        true
+    }
+
+    /// Answers another tab's `Hello` with the latest result, when leading.
+    pub fn answer_hello(&self) {
+        if !self.leading.get() {
+            return;
+        }
+        let latest = self.latest.borrow().clone();
+        if let Some((response, next_at)) = latest {
+            self.post(&Message::Result {
+                response,
+                next_in_ms: next_at - now_ms(),
+            });
+        }
+    }
+
+    /// Shares this tab's own result (settled at `now`, with its poller's
+    /// `next` step) with the group, when leading and the result is
+    /// shareable, and keeps it for tabs that join later.
+    pub fn share(&self, response: Response, next: Next, now: f64) {
+        if !self.leading.get() || !response.is_shareable() {
+            return;
+        }
+        let next_in_ms = match next {
+            Next::Wake(delay) => delay,
+            Next::Idle => 0.0,
+        };
+        let message = Message::Result {
+            response,
+            next_in_ms,
+        };
+        self.post(&message);
+        if let Message::Result { response, .. } = message {
+            *self.latest.borrow_mut() = Some((response, now + next_in_ms));
         }
     }
 }
