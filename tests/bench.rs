@@ -56,7 +56,9 @@
 //! seconds (0.02), `LSH_SOAK_HISTORY` minutes (1), `LSH_BENCH_PARTS`
 //! (`load,soak`; `net` too on request), `LSH_BENCH_JSON` (write the figures
 //! there too), `LSH_DIST` (the bundle, default `dist/`), `LSH_FLOOR_DIST`
-//! (the minimal Leptos page, default `target/floor-dist`).
+//! (the minimal Leptos page, default `target/floor-dist`),
+//! `LSH_BENCH_BASELINE_DIST` (an earlier bundle, loaded as a fourth page
+//! "widget before" in part `net`, to measure a change in one run).
 
 mod support;
 
@@ -578,6 +580,17 @@ async fn network(driver: &Chromedriver, loads: usize) -> Result<Value, Error> {
     if let Some(floor) = &floor {
         pages.push(("leptos floor", format!("{}#{fragment}", floor.base_url())));
     }
+    // An earlier build of the widget, to measure a change A/B in one run.
+    let baseline = match std::env::var_os("LSH_BENCH_BASELINE_DIST") {
+        Some(dir) => Some(statics::spawn(&PathBuf::from(dir), any)?),
+        None => None,
+    };
+    if let Some(baseline) = &baseline {
+        pages.push((
+            "widget before",
+            format!("{}#{fragment}", baseline.base_url()),
+        ));
+    }
     // The static servers compress in the background at start: one load of
     // each page first, so no measured load waits for brotli.
     for (_, url) in &pages {
@@ -676,8 +689,8 @@ async fn network(driver: &Chromedriver, loads: usize) -> Result<Value, Error> {
         println!("{table}");
     }
     let _ = reference.shutdown();
-    if let Some(floor) = floor {
-        let _ = floor.shutdown();
+    for server in [floor, baseline].into_iter().flatten() {
+        let _ = server.shutdown();
     }
     report.insert("loads".into(), json!(loads));
     report.insert("load_average".into(), json!([load_before, load_after]));

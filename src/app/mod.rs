@@ -63,4 +63,8 @@ pub fn start() {
     leptos::mount::mount_to_body(move || {
         view! { <Widget state=WidgetState::new(config, notices) follow_location=true /> }
     });
+    // The poller's first request adopted the one index.html started if it
+    // asked for the same URL; one it did not ask for (no valid token, say)
+    // is stopped here.
+    use_poller::abort_unclaimed_first_request();
 }

@@ -16,6 +16,17 @@
 //! the browser takes tens of milliseconds to grant even a free lock, and
 //! the first status must not wait for it.
 //!
+//! **The first request may already be out.** `index.html` starts it with a
+//! few lines of inline script while the module downloads (a round trip
+//! saved on a slow link) and leaves `{ url, controller, response }` on
+//! `window`. The first request this hook makes takes that object off
+//! `window` (once) and adopts the pending response only when its URL is
+//! exactly the one the monitor would request: same endpoint, same token, so
+//! same stream. Anything else is aborted and the hook sends its own. The
+//! adopted request is then owned like any other: its controller is aborted
+//! by a token change or the owner's cleanup, and the hook's timeout applies
+//! on top of the script's own (the same 10 s).
+//!
 //! Requests go out with `credentials: omit`, `cache: no-store` and
 //! `referrerPolicy: no-referrer`: the token travels only in the URL to the
 //! configured endpoint, and never in a Referer header anywhere.
@@ -374,7 +385,12 @@ impl Driver {
         self.cancel_request();
         let id = self.inner.request_ids.get() + 1;
         self.inner.request_ids.set(id);
-        let controller = AbortController::new().ok();
+        let early = take_first_request(&url);
+        let controller = match &early {
+            Some(early) => Some(early.controller.clone()),
+            None => AbortController::new().ok(),
+        };
+        let early = early.map(|early| early.response);
         let signal = controller.as_ref().map(AbortController::signal);
         let timed_out = Rc::new(Cell::new(false));
         let timeout = {
@@ -394,7 +410,7 @@ impl Driver {
         });
         let driver = self.clone();
         leptos::task::spawn_local(async move {
-            let result = request(&url, signal.as_ref()).await;
+            let result = request(&url, signal.as_ref(), early).await;
             let mine = driver
                 .inner
                 .request
@@ -448,17 +464,85 @@ impl Driver {
     }
 }
 
-/// One request. `None` means it was aborted (by its timeout or a cleanup).
-async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Response> {
+/// The request `index.html` started before the module ran (see the module
+/// docs).
+struct FirstRequest {
+    controller: AbortController,
+    response: js_sys::Promise,
+}
+
+/// The name `index.html` leaves the first request under.
+const FIRST_REQUEST_KEY: &str = "__lshFirstRequest";
+
+/// Takes the early request off `window` (it is there once at most) and
+/// returns it if it asked for exactly `url`; aborts it otherwise.
+fn take_first_request(url: &str) -> Option<FirstRequest> {
+    use wasm_bindgen::JsCast;
+
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str(FIRST_REQUEST_KEY);
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    if early.is_undefined() || early.is_null() {
+        return None;
+    }
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    let field = |name: &str| js_sys::Reflect::get(&early, &wasm_bindgen::JsValue::from_str(name));
+    let controller = field("controller")
+        .ok()
+        .and_then(|c| c.dyn_into::<AbortController>().ok())?;
+    let same_url = field("url")
+        .ok()
+        .and_then(|u| u.as_string())
+        .is_some_and(|u| u == url);
+    let response = field("response")
+        .ok()
+        .and_then(|r| r.dyn_into::<js_sys::Promise>().ok());
+    match response {
+        Some(response) if same_url => Some(FirstRequest {
+            controller,
+            response,
+        }),
+        _ => {
+            controller.abort();
+            None
+        }
+    }
+}
+
+/// Aborts the early request if nothing adopted it (the widget's first
+/// request is made during the mount, so after the mount it never will be).
+pub fn abort_unclaimed_first_request() {
+    // No request URL is empty: whatever is left is aborted.
+    let _ = take_first_request("");
+}
+
+/// One request, or the adoption of the early one (`early`). `None` means it
+/// was aborted (by its timeout or a cleanup).
+async fn request(
+    url: &str,
+    signal: Option<&AbortSignal>,
+    early: Option<js_sys::Promise>,
+) -> Option<Response> {
+    use wasm_bindgen::JsCast;
+
     let aborted = || signal.is_some_and(AbortSignal::aborted);
-    let response = Request::get(url)
-        .abort_signal(signal)
-        .mode(RequestMode::Cors)
-        .credentials(RequestCredentials::Omit)
-        .cache(RequestCache::NoStore)
-        .referrer_policy(ReferrerPolicy::NoReferrer)
-        .send()
-        .await;
+    let response = match early {
+        Some(pending) => wasm_bindgen_futures::JsFuture::from(pending)
+            .await
+            .ok()
+            .and_then(|value| value.dyn_into::<web_sys::Response>().ok())
+            .map(gloo_net::http::Response::from)
+            .ok_or(()),
+        None => Request::get(url)
+            .abort_signal(signal)
+            .mode(RequestMode::Cors)
+            .credentials(RequestCredentials::Omit)
+            .cache(RequestCache::NoStore)
+            .referrer_policy(ReferrerPolicy::NoReferrer)
+            .send()
+            .await
+            .map_err(|_| ()),
+    };
     let response = match response {
         Ok(response) => response,
         Err(_) if aborted() => return None,
