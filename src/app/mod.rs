@@ -16,6 +16,7 @@
 //!   components.
 
 pub mod components;
+pub mod first_request;
 pub mod state;
 pub mod use_alerts;
 pub mod use_clock;
@@ -65,4 +66,8 @@ pub fn start() {
     leptos::mount::mount_to_body(move || {
         view! { <Widget state=WidgetState::new(config, notices) follow_location=true /> }
     });
+    // The poller's first request adopted the one index.html started if it
+    // asked for the same URL; one it did not ask for (no valid token, say)
+    // is stopped here.
+    first_request::abort_unclaimed();
 }

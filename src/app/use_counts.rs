@@ -359,7 +359,7 @@ impl Driver {
         });
         let driver = self.clone();
         leptos::task::spawn_local(async move {
-            let result = request(&url, signal.as_ref()).await;
+            let result = request(&url, signal.as_ref(), None).await;
             let mine = driver
                 .inner
                 .request

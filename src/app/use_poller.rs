@@ -18,6 +18,15 @@
 //! the browser takes tens of milliseconds to grant even a free lock, and
 //! the first status must not wait for it.
 //!
+//! **The first request may already be out.** `index.html` starts it while
+//! the module downloads (see [`crate::app::first_request`]). The first
+//! request this hook makes takes it (once) and adopts the pending response
+//! only when its URL is exactly the one the monitor would request: same
+//! endpoint, same token, so same stream. Anything else is aborted and the
+//! hook sends its own. The adopted request is then owned like any other:
+//! its controller is aborted by a token change or the owner's cleanup, and
+//! the hook's timeout applies on top of the script's own (the same 10 s).
+//!
 //! Requests go out with `credentials: omit`, `cache: no-store` and
 //! `referrerPolicy: no-referrer`: the token travels only in the URL to the
 //! configured endpoint, and never in a Referer header anywhere.
@@ -36,6 +45,7 @@ use web_sys::{
     AbortController, AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestMode,
 };
 
+use crate::app::first_request;
 use crate::app::use_clock::now_ms;
 use crate::app::use_shared_polling::{
     use_shared_polling, UseSharedPolling, UseSharedPollingOptions,
@@ -383,7 +393,12 @@ impl Driver {
         self.cancel_request();
         let id = self.inner.request_ids.get() + 1;
         self.inner.request_ids.set(id);
-        let controller = AbortController::new().ok();
+        let early = first_request::take(&url);
+        let controller = match &early {
+            Some(early) => Some(early.controller.clone()),
+            None => AbortController::new().ok(),
+        };
+        let early = early.map(|early| early.response);
         let signal = controller.as_ref().map(AbortController::signal);
         let timed_out = Rc::new(Cell::new(false));
         let timeout = {
@@ -403,7 +418,7 @@ impl Driver {
         });
         let driver = self.clone();
         leptos::task::spawn_local(async move {
-            let result = request(&url, signal.as_ref()).await;
+            let result = request(&url, signal.as_ref(), early).await;
             let mine = driver
                 .inner
                 .request
@@ -457,17 +472,34 @@ impl Driver {
     }
 }
 
-/// One request. `None` means it was aborted (by its timeout or a cleanup).
-pub(crate) async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Response> {
+/// One request, or the adoption of the one `index.html` started (`early`,
+/// see [`crate::app::first_request`]). `None` means it was aborted (by its
+/// timeout or a cleanup).
+pub(crate) async fn request(
+    url: &str,
+    signal: Option<&AbortSignal>,
+    early: Option<js_sys::Promise>,
+) -> Option<Response> {
+    use wasm_bindgen::JsCast;
+
     let aborted = || signal.is_some_and(AbortSignal::aborted);
-    let response = Request::get(url)
-        .abort_signal(signal)
-        .mode(RequestMode::Cors)
-        .credentials(RequestCredentials::Omit)
-        .cache(RequestCache::NoStore)
-        .referrer_policy(ReferrerPolicy::NoReferrer)
-        .send()
-        .await;
+    let response = match early {
+        Some(pending) => wasm_bindgen_futures::JsFuture::from(pending)
+            .await
+            .ok()
+            .and_then(|value| value.dyn_into::<web_sys::Response>().ok())
+            .map(gloo_net::http::Response::from)
+            .ok_or(()),
+        None => Request::get(url)
+            .abort_signal(signal)
+            .mode(RequestMode::Cors)
+            .credentials(RequestCredentials::Omit)
+            .cache(RequestCache::NoStore)
+            .referrer_policy(ReferrerPolicy::NoReferrer)
+            .send()
+            .await
+            .map_err(|_| ()),
+    };
     let response = match response {
         Ok(response) => response,
         Err(_) if aborted() => return None,
