@@ -792,7 +792,7 @@ impl Mounted {
             .attr(&format!("{svg} .lsh-chart__line--deviation"), "d")
             .unwrap_or_default();
         let numbers: Vec<f64> = d
-            .split(|c: char| c == 'M' || c == 'L' || c == ' ' || c == ',')
+            .split(['M', 'L', ' ', ','])
             .filter_map(|n| n.parse().ok())
             .collect();
         let xs = numbers.iter().step_by(2);
