@@ -9,6 +9,7 @@
 //!   [`use_counts`] (the viewer counts, on their own schedule) with
 //!   [`use_shared_polling`] (Web Locks and BroadcastChannel, through the
 //!   one hand-written binding in [`web_locks`]), [`use_persisted_history`],
+//!   [`use_chart_range`] (the full chart's remembered range),
 //!   [`use_location_fragment`], [`use_alerts`] and [`use_host_messages`]
 //!   (the embedding protocol).
 //! - [`components`]: one component per file, reading context.
@@ -19,6 +20,7 @@ pub mod components;
 pub mod first_request;
 pub mod state;
 pub mod use_alerts;
+pub mod use_chart_range;
 pub mod use_clock;
 pub mod use_counts;
 pub mod use_host_messages;
