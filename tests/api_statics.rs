@@ -240,3 +240,264 @@ fn a_directory_without_an_index_is_never_listed() {
         assert!(response.ends_with(INDEX), "{target}: {response}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Served as a CDN serves it: precompressed, hashed assets immutable, the
+// page revalidated.
+
+/// The widget's bundle as trunk names it: a page, hashed assets, and an
+/// unhashed copied file. The wasm stand-in is text that compresses well.
+fn bundle_site(name: &str) -> Site {
+    let site = Site::new(name);
+    let wasm: String = (0..4000).map(|i| format!("(func ${i})")).collect();
+    std::fs::write(site.root.join("app-0123456789abcdef_bg.wasm"), &wasm).expect("wasm");
+    std::fs::write(
+        site.root.join("app-0123456789abcdef.js"),
+        "function start(){}".repeat(200),
+    )
+    .expect("js");
+    std::fs::write(site.root.join("embed.js"), "class Element{}".repeat(200)).expect("embed");
+    site
+}
+
+/// One exchange: `GET target` with extra request header lines; the status,
+/// the response head (lower-case names) and the body bytes.
+struct Exchange {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Exchange {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+fn exchange(addr: SocketAddr, method: &str, target: &str, extra: &[(&str, &str)]) -> Exchange {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for (name, value) in extra {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            Some((key.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        })
+        .collect();
+    Exchange {
+        status,
+        headers,
+        body: response[split + 4..].to_vec(),
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .expect("valid brotli");
+    out
+}
+
+#[test]
+fn each_file_goes_out_in_the_encoding_the_browser_prefers() {
+    let site = bundle_site("encodings");
+    for file in [
+        "app-0123456789abcdef_bg.wasm",
+        "app-0123456789abcdef.js",
+        "embed.js",
+    ] {
+        let original = std::fs::read(site.root.join(file)).expect("original");
+        let target = format!("/{file}");
+        // What Chromium sends: brotli.
+        let br = exchange(
+            site.addr(),
+            "GET",
+            &target,
+            &[("Accept-Encoding", "gzip, deflate, br, zstd")],
+        );
+        assert_eq!(br.status, 200, "{file}");
+        assert_eq!(br.header("content-encoding"), Some("br"), "{file}");
+        assert_eq!(br.header("vary"), Some("Accept-Encoding"), "{file}");
+        assert!(
+            br.body.len() < original.len() / 4,
+            "{file}: {}",
+            br.body.len()
+        );
+        assert_eq!(unbrotli(&br.body), original, "{file}");
+        // Without brotli: gzip.
+        let gz = exchange(site.addr(), "GET", &target, &[("Accept-Encoding", "gzip")]);
+        assert_eq!(gz.header("content-encoding"), Some("gzip"), "{file}");
+        assert_eq!(gz.header("vary"), Some("Accept-Encoding"), "{file}");
+        assert_eq!(gunzip(&gz.body), original, "{file}");
+        // Brotli refused with q=0: gzip.
+        let refused = exchange(
+            site.addr(),
+            "GET",
+            &target,
+            &[("Accept-Encoding", "br;q=0, gzip;q=0.5")],
+        );
+        assert_eq!(refused.header("content-encoding"), Some("gzip"), "{file}");
+        // No Accept-Encoding: the file as it is, still marked as varying.
+        let plain = exchange(site.addr(), "GET", &target, &[]);
+        assert_eq!(plain.header("content-encoding"), None, "{file}");
+        assert_eq!(plain.header("vary"), Some("Accept-Encoding"), "{file}");
+        assert_eq!(plain.body, original, "{file}");
+        // Three representations, three tags.
+        let tags = [br.header("etag"), gz.header("etag"), plain.header("etag")];
+        assert!(tags.iter().all(Option::is_some), "{file}: {tags:?}");
+        assert!(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2]);
+        // Content-Length is the bytes actually sent.
+        assert_eq!(
+            br.header("content-length"),
+            Some(br.body.len().to_string().as_str())
+        );
+    }
+}
+
+#[test]
+fn hashed_assets_are_immutable_and_the_page_is_revalidated() {
+    let site = bundle_site("caching");
+    for hashed in ["/app-0123456789abcdef_bg.wasm", "/app-0123456789abcdef.js"] {
+        let response = exchange(site.addr(), "GET", hashed, &[("Accept-Encoding", "br")]);
+        assert_eq!(response.status, 200, "{hashed}");
+        assert_eq!(
+            response.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{hashed}"
+        );
+    }
+    for unhashed in ["/", "/index.html", "/embed.js", "/monitor/route"] {
+        let first = exchange(site.addr(), "GET", unhashed, &[("Accept-Encoding", "br")]);
+        assert_eq!(first.status, 200, "{unhashed}");
+        assert_eq!(
+            first.header("cache-control"),
+            Some("no-cache"),
+            "{unhashed}"
+        );
+        let etag = first.header("etag").expect("an etag").to_owned();
+        // The browser revalidates with the tag of the copy it holds.
+        let again = exchange(
+            site.addr(),
+            "GET",
+            unhashed,
+            &[("Accept-Encoding", "br"), ("If-None-Match", &etag)],
+        );
+        assert_eq!(again.status, 304, "{unhashed}");
+        assert!(again.body.is_empty(), "{unhashed}: a 304 has no body");
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+    }
+    // The brotli copy's tag does not stand for the uncompressed copy.
+    let br = exchange(
+        site.addr(),
+        "GET",
+        "/embed.js",
+        &[("Accept-Encoding", "br")],
+    );
+    let etag = br.header("etag").expect("an etag").to_owned();
+    let plain = exchange(site.addr(), "GET", "/embed.js", &[("If-None-Match", &etag)]);
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+}
+
+#[test]
+fn a_rebuilt_file_is_served_fresh_not_from_the_compressed_cache() {
+    let site = bundle_site("rebuild");
+    let first = exchange(
+        site.addr(),
+        "GET",
+        "/embed.js",
+        &[("Accept-Encoding", "br")],
+    );
+    assert_eq!(unbrotli(&first.body), b"class Element{}".repeat(200));
+    // A rebuild: new content, new size.
+    let rebuilt = "class Rebuilt{}".repeat(300);
+    std::fs::write(site.root.join("embed.js"), &rebuilt).expect("rebuild");
+    let second = exchange(
+        site.addr(),
+        "GET",
+        "/embed.js",
+        &[("Accept-Encoding", "br")],
+    );
+    assert_eq!(unbrotli(&second.body), rebuilt.as_bytes());
+    assert_ne!(first.header("etag"), second.header("etag"));
+    let gz = exchange(
+        site.addr(),
+        "GET",
+        "/embed.js",
+        &[("Accept-Encoding", "gzip")],
+    );
+    assert_eq!(gunzip(&gz.body), rebuilt.as_bytes());
+}
+
+#[test]
+fn a_head_request_describes_the_compressed_copy_without_sending_it() {
+    let site = bundle_site("head");
+    let get = exchange(
+        site.addr(),
+        "GET",
+        "/app-0123456789abcdef.js",
+        &[("Accept-Encoding", "br")],
+    );
+    let head = exchange(
+        site.addr(),
+        "HEAD",
+        "/app-0123456789abcdef.js",
+        &[("Accept-Encoding", "br")],
+    );
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-encoding"), Some("br"));
+    assert_eq!(head.header("etag"), get.header("etag"));
+}
+
+#[test]
+fn a_file_that_does_not_shrink_goes_out_as_it_is() {
+    let site = bundle_site("incompressible");
+    // Two bytes cannot shrink; an image type is never recompressed.
+    std::fs::write(site.root.join("tiny.js"), "1;").expect("tiny");
+    std::fs::write(site.root.join("logo.png"), "png".repeat(500)).expect("png");
+    for target in ["/tiny.js", "/logo.png"] {
+        let response = exchange(
+            site.addr(),
+            "GET",
+            target,
+            &[("Accept-Encoding", "br, gzip")],
+        );
+        assert_eq!(response.status, 200, "{target}");
+        assert_eq!(response.header("content-encoding"), None, "{target}");
+    }
+    let png = exchange(site.addr(), "GET", "/logo.png", &[]);
+    assert_eq!(png.header("vary"), None);
+}

@@ -20,6 +20,21 @@
 //! (the injected script wraps `WebAssembly.instantiate*`), the widget
 //! mounted, the first health request sent and answered, and live on screen.
 //!
+//! **On a real network** (part `net`). The same measure under Chromium's
+//! DevTools network emulation (`Network.emulateNetworkConditions` through
+//! chromedriver's CDP passthrough, set before navigating): *4G* (40 ms
+//! latency, 10 Mbit/s down, 5 up), *slow 4G* (150 ms, 1.6 Mbit/s, 0.75) and
+//! loopback without emulation. The widget is served as a CDN serves it (the
+//! static server precompresses with brotli and gzip and marks hashed assets
+//! immutable), the stand-in answers from another origin, and three pages
+//! are loaded interleaved: the widget, the reference, and the minimal
+//! Leptos page of `tests/floor` (the framework's floor; skipped with a note
+//! when `target/floor-dist` is not built). Cold: a new browser per load with
+//! the HTTP cache disabled; warm: a second visit in the same browser. A
+//! table per profile gives medians and p90, the ratios to the reference and
+//! to the floor, the targets, and the widget's phases; the load average is
+//! printed with it, since the machine may be shared.
+//!
 //! **Memory soak.** Thousands of poll cycles through the real app against
 //! the scripted test server (every answer has a fresh `updated_at`, so each
 //! is a new sample), at `interval=0.02` (allowed for loopback endpoints
@@ -39,8 +54,11 @@
 //! (300), `LSH_SOAK_EVERY` (100), `LSH_SOAK_WARMUP` cycles before growth is
 //! measured (a quarter of the cycles, at most 5,000), `LSH_SOAK_INTERVAL`
 //! seconds (0.02), `LSH_SOAK_HISTORY` minutes (1), `LSH_BENCH_PARTS`
-//! (`load,soak`), `LSH_BENCH_JSON` (write the figures there too),
-//! `LSH_DIST` (the bundle, default `dist/`).
+//! (`load,soak`; `net` too on request), `LSH_BENCH_JSON` (write the figures
+//! there too), `LSH_DIST` (the bundle, default `dist/`), `LSH_FLOOR_DIST`
+//! (the minimal Leptos page, default `target/floor-dist`),
+//! `LSH_BENCH_BASELINE_DIST` (an earlier bundle, loaded as a fourth page
+//! "widget before" in part `net`, to measure a change in one run).
 
 mod support;
 
@@ -471,6 +489,321 @@ async fn time_to_first_status(driver: &Chromedriver, loads: usize) -> Result<Val
 }
 
 // ---------------------------------------------------------------------------
+// Time to first status on a real network
+
+/// A network profile: Chromium's DevTools throttling, or none (loopback).
+struct Profile {
+    name: &'static str,
+    /// Round-trip latency added to every request, ms; download and upload,
+    /// bytes per second.
+    link: Option<(f64, f64, f64)>,
+}
+
+const PROFILES: [Profile; 3] = [
+    Profile {
+        name: "loopback",
+        link: None,
+    },
+    Profile {
+        name: "4G",
+        link: Some((40.0, 10e6 / 8.0, 5e6 / 8.0)),
+    },
+    Profile {
+        name: "slow 4G",
+        link: Some((150.0, 1.6e6 / 8.0, 0.75e6 / 8.0)),
+    },
+];
+
+fn floor_dir() -> PathBuf {
+    std::env::var_os("LSH_FLOOR_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/floor-dist"))
+}
+
+/// Sets the link for everything this tab loads from now on, and whether its
+/// HTTP cache may be used.
+async fn emulate(session: &Session, profile: &Profile, cache: bool) -> Result<(), Error> {
+    session.cdp("Network.enable", json!({})).await?;
+    session
+        .cdp(
+            "Network.setCacheDisabled",
+            json!({ "cacheDisabled": !cache }),
+        )
+        .await?;
+    if let Some((latency, down, up)) = profile.link {
+        session
+            .cdp(
+                "Network.emulateNetworkConditions",
+                json!({ "offline": false, "latency": latency,
+                        "downloadThroughput": down, "uploadThroughput": up }),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Time to first status per network profile: the widget served as a CDN
+/// serves it (precompressed, hashed assets immutable; see
+/// `src/server/statics.rs`), the stand-in on another origin, the
+/// hand-written reference and the minimal Leptos page (`tests/floor`, when
+/// built) loaded interleaved, cold (a new browser, HTTP cache disabled) and
+/// warm (the same browser, second visit, HTTP cache on).
+async fn network(driver: &Chromedriver, loads: usize) -> Result<Value, Error> {
+    let stack = Stack::start("bench-net")?;
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let reference = statics::spawn(&reference_dir(), any)?;
+    let floor = if floor_dir().join("index.html").is_file() {
+        Some(statics::spawn(&floor_dir(), any)?)
+    } else {
+        println!(
+            "\n(no minimal Leptos page: build it with `trunk build --release \
+             tests/floor/index.html --dist target/floor-dist`)"
+        );
+        None
+    };
+    let stream = stack.stream("steady")?;
+    let token = stack.token(&stream, Duration::from_secs(6 * 3600))?;
+    let fragment = format!(
+        "token={token}&endpoint={}&interval=5",
+        percent_encode(&stack.standin().base_url())
+    );
+    let mut pages = vec![
+        ("widget", format!("{}#{fragment}", stack.widget.base_url())),
+        ("reference", format!("{}#{fragment}", reference.base_url())),
+    ];
+    if let Some(floor) = &floor {
+        pages.push(("leptos floor", format!("{}#{fragment}", floor.base_url())));
+    }
+    // An earlier build of the widget, to measure a change A/B in one run.
+    let baseline = match std::env::var_os("LSH_BENCH_BASELINE_DIST") {
+        Some(dir) => Some(statics::spawn(&PathBuf::from(dir), any)?),
+        None => None,
+    };
+    if let Some(baseline) = &baseline {
+        pages.push((
+            "widget before",
+            format!("{}#{fragment}", baseline.base_url()),
+        ));
+    }
+    // The static servers compress in the background at start: one load of
+    // each page first, so no measured load waits for brotli.
+    for (_, url) in &pages {
+        let session = driver.session(&[]).await?;
+        let result = async {
+            inject_probe(&session).await?;
+            load(&session, url).await
+        }
+        .await;
+        session.close().await;
+        result?;
+    }
+    let load_before = load_average();
+    let mut report = serde_json::Map::new();
+    let mut tables = Vec::new();
+    for profile in &PROFILES {
+        let mut series: Vec<LoadSeries> = pages.iter().map(|_| LoadSeries::default()).collect();
+        // Cold: a new browser per load, cache disabled; pages alternate and
+        // which goes first rotates.
+        for round in 0..loads {
+            for k in 0..pages.len() {
+                let which = (round + k) % pages.len();
+                let session = driver.session(&[]).await?;
+                let result = async {
+                    emulate(&session, profile, false).await?;
+                    inject_probe(&session).await?;
+                    load(&session, &pages[which].1).await
+                }
+                .await;
+                session.close().await;
+                series[which].cold.push(result?);
+            }
+        }
+        // Warm: one browser per page, the page visited once before.
+        let mut sessions = Vec::new();
+        for _ in &pages {
+            sessions.push(driver.session(&[]).await?);
+        }
+        let result = async {
+            for (session, (_, url)) in sessions.iter().zip(&pages) {
+                emulate(session, profile, true).await?;
+                inject_probe(session).await?;
+                load(session, url).await?;
+            }
+            for round in 0..loads {
+                for k in 0..pages.len() {
+                    let which = (round + k) % pages.len();
+                    let session = &sessions[which];
+                    session.client.goto("about:blank").await?;
+                    let measured = load(session, &pages[which].1).await?;
+                    series[which].warm.push(measured);
+                }
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        for session in sessions {
+            session.close().await;
+        }
+        result?;
+        for ((name, _), s) in pages.iter().zip(&series) {
+            let sane = |loads_seen: &[Load]| {
+                loads_seen.len() == loads
+                    && loads_seen
+                        .iter()
+                        .all(|l| l.live_ms.is_finite() && l.live_ms > 0.0 && l.live_ms < 20_000.0)
+            };
+            if !sane(&s.cold) || !sane(&s.warm) {
+                return Err(format!("{}: {name}: missing or absurd figures", profile.name).into());
+            }
+        }
+        tables.push(network_table(profile, &pages, &series));
+        let mut json_pages = serde_json::Map::new();
+        for ((name, _), s) in pages.iter().zip(&series) {
+            let phase_json = |loads: &[Load]| {
+                phases(loads)
+                    .into_iter()
+                    .map(|(phase, values)| (phase.to_owned(), stats_json(&values)))
+                    .collect::<serde_json::Map<String, Value>>()
+            };
+            json_pages.insert(
+                (*name).to_owned(),
+                json!({ "cold": stats_json(&lives(&s.cold)), "warm": stats_json(&lives(&s.warm)),
+                        "phases_cold": phase_json(&s.cold), "phases_warm": phase_json(&s.warm) }),
+            );
+        }
+        report.insert(profile.name.to_owned(), Value::Object(json_pages));
+    }
+    let load_after = load_average();
+    println!(
+        "\nTime to first status on emulated networks (Chromium DevTools throttling; widget \
+         precompressed and immutable-cached, endpoint on another origin; {loads} loads per page, \
+         interleaved; load average {load_before} before, {load_after} after)"
+    );
+    for table in &tables {
+        println!("{table}");
+    }
+    let _ = reference.shutdown();
+    for server in [floor, baseline].into_iter().flatten() {
+        let _ = server.shutdown();
+    }
+    report.insert("loads".into(), json!(loads));
+    report.insert("load_average".into(), json!([load_before, load_after]));
+    Ok(Value::Object(report))
+}
+
+/// One profile's table: each page's median and p90, cold and warm, its
+/// ratios to the reference and to the minimal Leptos page, the targets, and
+/// the widget's phases.
+fn network_table(profile: &Profile, pages: &[(&str, String)], series: &[LoadSeries]) -> String {
+    use std::fmt::Write as _;
+    let median = |loads: &[Load]| stats(&lives(loads)).map_or(f64::NAN, |s| s.median);
+    let p90 = |loads: &[Load]| stats(&lives(loads)).map_or(f64::NAN, |s| s.p90);
+    let index = |name: &str| pages.iter().position(|(n, _)| *n == name);
+    let ratio = |a: &[Load], b: Option<usize>| match b {
+        Some(b) => format!("{:.2}x", median(a) / median(&series[b].cold)),
+        None => "-".into(),
+    };
+    let warm_ratio = |a: &[Load], b: Option<usize>| match b {
+        Some(b) => format!("{:.2}x", median(a) / median(&series[b].warm)),
+        None => "-".into(),
+    };
+    let reference = index("reference");
+    let floor = index("leptos floor");
+    let mut out = String::new();
+    let link = match profile.link {
+        Some((latency, down, up)) => format!(
+            "{latency:.0} ms latency, {:.1} Mbit/s down, {:.2} up",
+            down * 8.0 / 1e6,
+            up * 8.0 / 1e6
+        ),
+        None => "no emulation".into(),
+    };
+    let _ = writeln!(out, "\n  {} ({link}), ms:", profile.name);
+    let _ = writeln!(
+        out,
+        "  {:<14} {:>8} {:>8} {:>8} {:>8}   {:>9} {:>9}   {:>9} {:>9}",
+        "page",
+        "cold med",
+        "cold p90",
+        "warm med",
+        "warm p90",
+        "cold/ref",
+        "cold/flr",
+        "warm/ref",
+        "warm/flr"
+    );
+    for ((name, _), s) in pages.iter().zip(series) {
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>8.0} {:>8.0} {:>8.0} {:>8.0}   {:>9} {:>9}   {:>9} {:>9}",
+            name,
+            median(&s.cold),
+            p90(&s.cold),
+            median(&s.warm),
+            p90(&s.warm),
+            ratio(&s.cold, reference),
+            ratio(&s.cold, floor),
+            warm_ratio(&s.warm, reference),
+            warm_ratio(&s.warm, floor),
+        );
+    }
+    if let Some(widget) = index("widget") {
+        let w = &series[widget];
+        let verdict = |value: f64, target: f64| {
+            if value <= target {
+                format!("{value:.2}x <= {target}x met")
+            } else {
+                format!("{value:.2}x > {target}x NOT met")
+            }
+        };
+        let mut targets = Vec::new();
+        if let Some(r) = reference {
+            let cold = median(&w.cold) / median(&series[r].cold);
+            match profile.name {
+                "loopback" => {
+                    targets.push(format!("cold/ref {}", verdict(cold, 1.5)));
+                    let warm = median(&w.warm) / median(&series[r].warm);
+                    targets.push(format!("warm/ref {}", verdict(warm, 1.5)));
+                }
+                "4G" => targets.push(format!("cold/ref {}", verdict(cold, 2.0))),
+                _ => {}
+            }
+        }
+        if let Some(f) = floor {
+            let cold = median(&w.cold) / median(&series[f].cold);
+            targets.push(format!("cold/floor {}", verdict(cold, 1.25)));
+        }
+        if !targets.is_empty() {
+            let _ = writeln!(out, "  targets: {}", targets.join("; "));
+        }
+        for (name, loads) in [("cold", &w.cold), ("warm", &w.warm)] {
+            let _ = writeln!(
+                out,
+                "  widget phases, {name} (medians of each phase's own duration):"
+            );
+            for (phase, values) in phases(loads) {
+                if values.iter().all(|v| v.is_nan()) {
+                    continue;
+                }
+                let line = stats_line(phase, &values);
+                if phase.starts_with("wasm bytes") {
+                    let _ = writeln!(out, "  {}", line.replace(" ms", " B "));
+                } else {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
 // Memory soak
 
 #[derive(Clone, Debug)]
@@ -742,6 +1075,9 @@ async fn run() -> Result<(), Error> {
             "time_to_first_status".into(),
             time_to_first_status(&driver, loads).await?,
         );
+    }
+    if parts.split(',').any(|p| p.trim() == "net") {
+        report.insert("network".into(), network(&driver, loads).await?);
     }
     if parts.split(',').any(|p| p.trim() == "soak") {
         report.insert("soak".into(), soak(&driver).await?);

@@ -6,6 +6,10 @@
 #   - the main-thread cost of one poll at 1, 6 and 24 hours of history,
 #     both layouts, in interleaved rounds (tests/bench_update.rs, in
 #     Chromium, release build), and the cost of the periodic save;
+#   - time to first status on emulated networks (4G, slow 4G, loopback),
+#     with the widget served precompressed and immutable-cached, the
+#     endpoint on another origin, and a third page: the minimal Leptos page
+#     of tests/floor (tests/bench.rs, part `net`);
 #   - a memory soak of thousands of poll cycles (tests/bench.rs);
 #   - requests per minute to the endpoint with 1, 3 and 10 tabs sharing one
 #     poller, and the gap when the polling tab closes (tests/e2e_share.rs,
@@ -19,7 +23,7 @@
 #   LSH_SOAK_CYCLES (20000), LSH_SOAK_EVERY (1000), LSH_SOAK_INTERVAL (0.02 s),
 #   LSH_SOAK_HISTORY (1 min), LSH_UPDATE_ITERATIONS (200 per configuration),
 #   LSH_UPDATE_ROUNDS (5), LSH_UPDATE_HOURS (1,6,24), LSH_SHARE_WINDOW_S (60);
-#   LSH_BENCH_PARTS=load,update,soak,share picks parts.
+#   LSH_BENCH_PARTS=load,net,update,soak,share picks parts.
 # Figures also go to tests/out/bench.json and tests/out/bench-*.log.
 
 set -euo pipefail
@@ -36,12 +40,16 @@ export LSH_SOAK_EVERY="${LSH_SOAK_EVERY:-1000}"
 export LSH_UPDATE_ITERATIONS="${LSH_UPDATE_ITERATIONS:-200}"
 export LSH_UPDATE_ROUNDS="${LSH_UPDATE_ROUNDS:-5}"
 export LSH_UPDATE_HOURS="${LSH_UPDATE_HOURS:-1,6,24}"
-parts="${LSH_BENCH_PARTS:-load,update,soak,share}"
+parts="${LSH_BENCH_PARTS:-load,net,update,soak,share}"
 has_part() { [[ ",$parts," == *",$1,"* ]]; }
 mkdir -p tests/out
 
 step "release bundle (trunk build --release)"
 trunk build --release
+if has_part net; then
+  step "minimal Leptos page (tests/floor, same profile and Trunk.toml)"
+  trunk build --release tests/floor/index.html --dist target/floor-dist
+fi
 
 update_log="tests/out/bench-update.log"
 : >"$update_log"
@@ -58,6 +66,7 @@ native_log="tests/out/bench-load-soak.log"
 : >"$native_log"
 native_parts=""
 has_part load && native_parts="load"
+has_part net && native_parts="${native_parts:+$native_parts,}net"
 has_part soak && native_parts="${native_parts:+$native_parts,}soak"
 if [ -n "$native_parts" ]; then
   step "time to first status and memory soak: tests/bench.rs ($native_parts)"

@@ -12,7 +12,10 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use live_stream_health::app::{Widget, WidgetState};
-use live_stream_health::core::params;
+use live_stream_health::core::chart_range::range_key;
+use live_stream_health::core::history::{History, Sample};
+use live_stream_health::core::status::Status;
+use live_stream_health::core::{params, storage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
@@ -43,8 +46,12 @@ fn base64url(bytes: &[u8]) -> String {
 /// Each token names its own stream, so no test restores another's history
 /// from `sessionStorage`.
 fn token(stream: &str, expires_in_s: f64) -> String {
+    token_of(&run_id(stream), expires_in_s)
+}
+
+/// A token for exactly `stream`, for tests that store or reload its state.
+fn token_of(stream: &str, expires_in_s: f64) -> String {
     let exp = (js_sys::Date::now() / 1000.0 + expires_in_s).floor();
-    let stream = run_id(stream);
     let payload = format!(r#"{{"sub":"{stream}","aud":"live_stream_id","exp":{exp},"kid":"k1"}}"#);
     format!(
         "{}.{}.c2lnbmF0dXJl",
@@ -665,13 +672,24 @@ async fn clock_ticks_between_pixel_columns_do_not_redraw_the_chart() {
     // Three samples a second apart, then the same answer again and again:
     // no new sample, so only the clock moves. An hour over the chart's
     // ~530 columns is about 7 s a column.
+    // The stored history fills the hour, so the chart shows the whole
+    // window (a fresh one would be fitted to 5 minutes, a column a
+    // fraction of a second).
     let run = run_id("ticks");
+    let stream = run_id("ticks");
+    let stored = store_history(&stream, 3_590.0, 5.0);
     let widget = mount(&format!(
         "token={}&endpoint={}&interval=1",
-        token("ticks", 3600.0),
+        token_of(&stream, 3600.0),
         endpoint(&run, "excellent,excellent,excellent,same")
     ));
-    widget.wait_samples(3, 8000).await;
+    widget.wait_samples(stored + 3, 8000).await;
+    assert_eq!(
+        widget
+            .attr(HISTORY_SVG, "aria-label")
+            .map(|l| l.contains("last 60 min")),
+        Some(true)
+    );
     let observed = js_sys::eval(
         "window.__lshRedraws = 0;
          window.__lshPlotObserver = new MutationObserver((records) => {
@@ -688,9 +706,244 @@ async fn clock_ticks_between_pixel_columns_do_not_redraw_the_chart() {
         .ok()
         .and_then(|v| v.as_f64())
         .unwrap_or(f64::NAN);
-    assert_eq!(widget.sample_count(), 3, "a new sample arrived");
+    assert_eq!(widget.sample_count(), stored + 3, "a new sample arrived");
     assert!(
         redraws <= 1.0,
         "the plot was redrawn {redraws} times in 3.5 s without a new sample"
+    );
+}
+
+const HISTORY_SVG: &str = "svg[data-chart=\"history\"]";
+
+/// Stores a history for `stream` as a reload would find it: a sample every
+/// `every_s` seconds from `age_s` seconds ago until a second ago. Returns
+/// how many samples it holds.
+fn store_history(stream: &str, age_s: f64, every_s: f64) -> usize {
+    let now = js_sys::Date::now();
+    let mut history = History::new(1_440);
+    let mut at = now - age_s * 1_000.0;
+    while at < now - 1_000.0 {
+        history.push(Sample {
+            received_ms: at,
+            updated_at_ms: Some(at as i64),
+            session_avg_ms: Some(400.0),
+            deviation_ms: Some(10.0),
+            status: Status::Excellent,
+        });
+        at += every_s * 1_000.0;
+    }
+    let stored = window()
+        .session_storage()
+        .ok()
+        .flatten()
+        .map(|s| s.set_item(&storage::history_key(stream), &storage::encode(&history)));
+    assert!(
+        matches!(stored, Some(Ok(()))),
+        "sessionStorage refused the history"
+    );
+    history.sample_count()
+}
+
+impl Mounted {
+    /// The `data-range` of the history chart.
+    fn range(&self) -> String {
+        self.attr(HISTORY_SVG, "data-range").unwrap_or_default()
+    }
+
+    /// Waits until the history chart's `data-range` is `range` (the DOM
+    /// follows a choice at the next reactive flush).
+    async fn wait_range(&self, range: &str) {
+        for _ in 0..40 {
+            if self.range() == range {
+                return;
+            }
+            TimeoutFuture::new(25).await;
+        }
+        assert_eq!(self.range(), range);
+    }
+
+    /// Which range buttons are shown, and which one is pressed.
+    fn ranges(&self) -> (Vec<String>, Vec<String>) {
+        let (mut shown, mut pressed) = (Vec::new(), Vec::new());
+        let buttons = self.root.query_selector_all("button[data-range]").ok();
+        for i in 0..buttons.as_ref().map_or(0, |b| b.length()) {
+            let Some(button) = buttons
+                .as_ref()
+                .and_then(|b| b.item(i))
+                .map(|n| n.unchecked_into::<HtmlElement>())
+            else {
+                continue;
+            };
+            let name = button.get_attribute("data-range").unwrap_or_default();
+            if button.get_attribute("aria-pressed").as_deref() == Some("true") {
+                pressed.push(name.clone());
+            }
+            if !button.hidden() {
+                shown.push(name);
+            }
+        }
+        (shown, pressed)
+    }
+
+    /// The deviation line's leftmost and rightmost x in the chart `svg`,
+    /// and the plot's width (a threshold band spans it).
+    fn deviation_extent(&self, svg: &str) -> (f64, f64, f64) {
+        let d = self
+            .attr(&format!("{svg} .lsh-chart__line--deviation"), "d")
+            .unwrap_or_default();
+        let numbers: Vec<f64> = d
+            .split(['M', 'L', ' ', ','])
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let xs = numbers.iter().step_by(2);
+        let left = xs.clone().copied().fold(f64::INFINITY, f64::min);
+        let right = xs.copied().fold(f64::NEG_INFINITY, f64::max);
+        let width = self
+            .attr(&format!("{svg} .lsh-chart__band"), "width")
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(f64::NAN);
+        (left, right, width)
+    }
+
+    /// Sends a key press to `selector`, as the keyboard would.
+    fn press(&self, selector: &str, key: &str) {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let event = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init);
+        let Ok(event) = event else {
+            panic!("cannot create a keydown event");
+        };
+        let _ = self.find(selector).dispatch_event(&event);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_fresh_monitor_fits_its_data_instead_of_squeezing_it_right() {
+    // Four minutes of history in a 60-minute window: fitted, the chart
+    // spans 5 minutes and the line most of the plot; over the whole hour
+    // it would be the rightmost fifteenth.
+    let stream = run_id("fresh");
+    let stored = store_history(&stream, 240.0, 1.0);
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1",
+        token_of(&stream, 3600.0),
+        endpoint(&run_id("fresh"), "excellent,same")
+    ));
+    widget.wait_samples(stored + 1, 8000).await;
+    let (left, right, width) = widget.deviation_extent(HISTORY_SVG);
+    assert!(width > 100.0, "plot width {width}");
+    assert!(
+        right - left > 0.7 * width,
+        "the line spans {left}..{right} of a {width} wide plot"
+    );
+    assert!(
+        right > 0.95 * width,
+        "the newest sample is not at the right edge: {right}"
+    );
+    assert!(widget
+        .attr(HISTORY_SVG, "aria-label")
+        .is_some_and(|label| label.contains("last 5 min")));
+    widget.wait_range("all").await;
+    let (shown, pressed) = widget.ranges();
+    assert_eq!(shown, ["5m", "30m", "1h", "all"]);
+    assert_eq!(pressed, ["all"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_range_button_changes_the_span_and_the_choice_survives_a_reload() {
+    let stream = run_id("range");
+    let fragment = format!(
+        "token={}&endpoint={}",
+        token_of(&stream, 3600.0),
+        endpoint(&run_id("range"), "excellent")
+    );
+    {
+        let widget = mount(&fragment);
+        widget.wait_samples(1, 8000).await;
+        widget.wait_range("all").await;
+        widget.html("button[data-range=\"30m\"]").click();
+        widget.wait_range("30m").await;
+        assert_eq!(widget.ranges().1, ["30m"]);
+        assert!(widget
+            .attr(HISTORY_SVG, "aria-label")
+            .is_some_and(|label| label.contains("last 30 min")));
+    }
+    let remembered = window()
+        .session_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(&range_key(&stream)).ok().flatten());
+    assert_eq!(remembered.as_deref(), Some("30m"));
+    // The page again, for the same stream: the same range.
+    let widget = mount(&fragment);
+    widget.wait_samples(1, 8000).await;
+    widget.wait_range("30m").await;
+    assert_eq!(widget.ranges().1, ["30m"]);
+    // Another stream keeps its own.
+    let other = mount(&format!(
+        "token={}&endpoint={}",
+        token("range-other", 3600.0),
+        endpoint(&run_id("range"), "excellent")
+    ));
+    other.wait_samples(1, 8000).await;
+    other.wait_range("all").await;
+}
+
+#[wasm_bindgen_test]
+async fn the_range_buttons_work_from_the_keyboard_and_offer_only_kept_ranges() {
+    let widget = mount(&format!(
+        "token={}&endpoint={}",
+        token("keys", 3600.0),
+        endpoint(&run_id("keys"), "excellent")
+    ));
+    widget.wait_samples(1, 8000).await;
+    let _ = widget.html("button[data-range=\"all\"]").focus();
+    widget.press("button[data-range=\"all\"]", "ArrowLeft");
+    widget.wait_range("1h").await;
+    let focus = focused().and_then(|e| e.get_attribute("data-range"));
+    assert_eq!(focus.as_deref(), Some("1h"), "the focus follows the choice");
+    widget.press("button[data-range=\"1h\"]", "Home");
+    widget.wait_range("5m").await;
+    widget.press("button[data-range=\"5m\"]", "ArrowLeft");
+    widget.wait_range("5m").await;
+    widget.press("button[data-range=\"5m\"]", "End");
+    widget.wait_range("all").await;
+    assert_eq!(widget.ranges().1, ["all"]);
+    drop(widget);
+
+    // Twenty minutes kept: 30 min and 1 h are not offered, and the keys
+    // skip them.
+    let widget = mount(&format!(
+        "token={}&endpoint={}&history=20",
+        token("keys", 3600.0),
+        endpoint(&run_id("keys"), "excellent")
+    ));
+    widget.wait_samples(1, 8000).await;
+    assert_eq!(widget.ranges().0, ["5m", "all"]);
+    widget.press("button[data-range=\"all\"]", "ArrowLeft");
+    widget.wait_range("5m").await;
+    widget.press("button[data-range=\"5m\"]", "ArrowRight");
+    widget.wait_range("all").await;
+}
+
+#[wasm_bindgen_test]
+async fn the_compact_sparkline_shows_the_last_five_minutes() {
+    // Half an hour of history: the sparkline's line fills it from the left
+    // edge; over the whole hour it would start half-way.
+    let stream = run_id("spark");
+    let stored = store_history(&stream, 1_800.0, 2.0);
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1&layout=compact",
+        token_of(&stream, 3600.0),
+        endpoint(&run_id("spark"), "excellent,same")
+    ));
+    widget.wait_samples(stored + 1, 8000).await;
+    let (left, right, width) = widget.deviation_extent("svg[data-chart=\"sparkline\"]");
+    assert!(width > 0.0, "sparkline width {width}");
+    assert!(
+        left < 0.02 * width && right > 0.98 * width,
+        "the line spans {left}..{right} of a {width} wide sparkline"
     );
 }

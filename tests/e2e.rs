@@ -286,3 +286,76 @@ async fn cross_origin_requests_and_preflights_work_from_the_widget_page() -> Tes
     browser.close().await;
     result
 }
+
+/// A token shaped like a monitor token, for the test server (which does not
+/// verify signatures).
+fn unsigned_token(stream: &str) -> String {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let exp = live_stream_health::server::utc::now_unix_secs() + 3600;
+    let claims = json!({ "sub": stream, "aud": "live_stream_id", "exp": exp });
+    format!(
+        "{}.{}.c2ln",
+        engine.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        engine.encode(claims.to_string())
+    )
+}
+
+/// How many requests the test server has answered for a run's script.
+fn requests_answered(stats_url: &str) -> Result<u64, Box<dyn std::error::Error>> {
+    let body = ureq::get(stats_url).call()?.body_mut().read_to_string()?;
+    let stats: serde_json::Value = serde_json::from_str(&body)?;
+    Ok(stats["requests"].as_u64().unwrap_or(0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_request_leaves_before_the_module_arrives_and_only_once() -> TestResult {
+    use live_stream_health::core::params::percent_encode;
+    use live_stream_health::server::testserver;
+
+    let stack = Stack::start("first-request")?;
+    let server = testserver::spawn(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let run = format!("first-{}", std::process::id());
+    let endpoint = format!("{}/s/{run}/excellent", server.base_url());
+    let link = format!(
+        "{}#token={}&endpoint={}&interval=60",
+        stack.widget.base_url(),
+        unsigned_token(&run),
+        percent_encode(&endpoint)
+    );
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.client.goto(&link).await?;
+        browser
+            .wait_for("state", "live", Duration::from_secs(10))
+            .await?;
+        // The page's own record of when each resource was fetched.
+        let timings = browser
+            .client
+            .execute(
+                "const all = performance.getEntriesByType('resource');\
+                 const find = (s) => all.find((e) => e.name.split('?')[0].endsWith(s));\
+                 const request = find('/live-stream-health'), wasm = find('.wasm');\
+                 return { request: request ? request.startTime : null,\
+                          wasm: wasm ? wasm.responseEnd : null,\
+                          requests: all.filter((e) => e.name.includes('/live-stream-health?')).length };",
+                vec![],
+            )
+            .await?;
+        let started = timings["request"].as_f64().ok_or("no health request seen")?;
+        let wasm_done = timings["wasm"].as_f64().ok_or("no .wasm seen")?;
+        assert!(
+            started < wasm_done,
+            "the first request should leave while the module downloads: {timings}"
+        );
+        // Adopted, not repeated: one request reached the endpoint.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(requests_answered(&format!("{endpoint}/stats"))?, 1);
+        assert_eq!(timings["requests"], json!(1), "{timings}");
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    browser.close().await;
+    let _ = server.shutdown();
+    result
+}

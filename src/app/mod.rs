@@ -10,6 +10,7 @@
 //!   carrying their requests with [`one_request`] and sharing them through
 //!   [`use_shared_polling`] (Web Locks and BroadcastChannel, through the
 //!   one hand-written binding in [`web_locks`]), [`use_persisted_history`],
+//!   [`use_chart_range`] (the full chart's remembered range),
 //!   [`use_location_fragment`], [`use_alerts`] and [`use_host_messages`]
 //!   (the embedding protocol).
 //! - [`components`]: one component per file, reading context.
@@ -17,9 +18,11 @@
 //!   components.
 
 pub mod components;
+pub mod first_request;
 pub mod one_request;
 pub mod state;
 pub mod use_alerts;
+pub mod use_chart_range;
 pub mod use_clock;
 pub mod use_counts;
 pub mod use_host_messages;
@@ -67,4 +70,8 @@ pub fn start() {
     leptos::mount::mount_to_body(move || {
         view! { <Widget state=WidgetState::new(config, notices) follow_location=true /> }
     });
+    // The poller's first request adopted the one index.html started if it
+    // asked for the same URL; one it did not ask for (no valid token, say)
+    // is stopped here.
+    first_request::abort_unclaimed();
 }

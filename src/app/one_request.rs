@@ -30,6 +30,7 @@ use web_sys::{
     AbortController, AbortSignal, ReferrerPolicy, RequestCache, RequestCredentials, RequestMode,
 };
 
+use crate::app::first_request::FirstRequest;
 use crate::app::use_clock::now_ms;
 use crate::core::api::{parse_retry_after_ms, MAX_BODY_BYTES};
 use crate::core::poll::REQUEST_TIMEOUT_MS;
@@ -72,13 +73,23 @@ impl OneRequest {
     }
 
     /// Sends `GET url` in place of any request in flight (which is
-    /// aborted); `on_response` gets its answer, unless it is cancelled
-    /// first.
-    pub fn send(&self, url: String, on_response: impl FnOnce(Response) + 'static) {
+    /// aborted), or adopts `early`, the same request already out (see
+    /// [`crate::app::first_request`]); `on_response` gets its answer,
+    /// unless it is cancelled first.
+    pub fn send(
+        &self,
+        url: String,
+        early: Option<FirstRequest>,
+        on_response: impl FnOnce(Response) + 'static,
+    ) {
         self.cancel();
         let id = self.slot.ids.get() + 1;
         self.slot.ids.set(id);
-        let controller = AbortController::new().ok();
+        let controller = match &early {
+            Some(early) => Some(early.controller.clone()),
+            None => AbortController::new().ok(),
+        };
+        let early = early.map(|early| early.response);
         let signal = controller.as_ref().map(AbortController::signal);
         let timed_out = Rc::new(Cell::new(false));
         let timeout = {
@@ -98,7 +109,7 @@ impl OneRequest {
         });
         let slot = Rc::clone(&self.slot);
         leptos::task::spawn_local(async move {
-            let result = request(&url, signal.as_ref()).await;
+            let result = request(&url, signal.as_ref(), early).await;
             let current = slot.in_flight.borrow().as_ref().is_some_and(|r| r.id == id);
             if !current {
                 // Cancelled, or replaced by a newer request.
@@ -136,17 +147,34 @@ impl Slot {
     }
 }
 
-/// One request. `None` means it was aborted (by its timeout or a cleanup).
-async fn request(url: &str, signal: Option<&AbortSignal>) -> Option<Response> {
+/// One request, or the adoption of the one `index.html` started (`early`,
+/// see [`crate::app::first_request`]). `None` means it was aborted (by its
+/// timeout or a cleanup).
+async fn request(
+    url: &str,
+    signal: Option<&AbortSignal>,
+    early: Option<js_sys::Promise>,
+) -> Option<Response> {
+    use wasm_bindgen::JsCast;
+
     let aborted = || signal.is_some_and(AbortSignal::aborted);
-    let response = Request::get(url)
-        .abort_signal(signal)
-        .mode(RequestMode::Cors)
-        .credentials(RequestCredentials::Omit)
-        .cache(RequestCache::NoStore)
-        .referrer_policy(ReferrerPolicy::NoReferrer)
-        .send()
-        .await;
+    let response = match early {
+        Some(pending) => wasm_bindgen_futures::JsFuture::from(pending)
+            .await
+            .ok()
+            .and_then(|value| value.dyn_into::<web_sys::Response>().ok())
+            .map(gloo_net::http::Response::from)
+            .ok_or(()),
+        None => Request::get(url)
+            .abort_signal(signal)
+            .mode(RequestMode::Cors)
+            .credentials(RequestCredentials::Omit)
+            .cache(RequestCache::NoStore)
+            .referrer_policy(ReferrerPolicy::NoReferrer)
+            .send()
+            .await
+            .map_err(|_| ()),
+    };
     let response = match response {
         Ok(response) => response,
         Err(_) if aborted() => return None,

@@ -275,7 +275,7 @@ impl Driver {
             return;
         };
         let driver = self.clone();
-        self.inner.request.send(url, move |response| {
+        self.inner.request.send(url, None, move |response| {
             if !driver.inner.disposed.get() {
                 driver.settle(generation, response);
             }

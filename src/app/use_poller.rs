@@ -18,6 +18,15 @@
 //! the browser takes tens of milliseconds to grant even a free lock, and
 //! the first status must not wait for it.
 //!
+//! **The first request may already be out.** `index.html` starts it while
+//! the module downloads (see [`crate::app::first_request`]). The first
+//! request this hook makes takes it (once) and adopts the pending response
+//! only when its URL is exactly the one the monitor would request: same
+//! endpoint, same token, so same stream. Anything else is aborted and the
+//! hook sends its own. The adopted request is then owned like any other:
+//! its controller is aborted by a token change or the owner's cleanup, and
+//! the hook's timeout applies on top of the script's own (the same 10 s).
+//!
 //! Requests go out as [`OneRequest`] sends them: `credentials: omit`,
 //! `cache: no-store`, `referrerPolicy: no-referrer`, so the token travels
 //! only in the URL to the configured endpoint, never in a Referer header.
@@ -32,6 +41,7 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use crate::app::first_request;
 use crate::app::one_request::OneRequest;
 use crate::app::use_clock::now_ms;
 use crate::app::use_shared_polling::{use_shared_polling, Group, UseSharedPollingOptions};
@@ -318,8 +328,9 @@ impl Driver {
         else {
             return;
         };
+        let early = first_request::take(&url);
         let driver = self.clone();
-        self.inner.request.send(url, move |response| {
+        self.inner.request.send(url, early, move |response| {
             if !driver.inner.disposed.get() {
                 driver.settle(generation, response);
             }

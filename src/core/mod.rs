@@ -5,6 +5,7 @@ pub mod advice;
 pub mod alerts;
 pub mod api;
 pub mod chart;
+pub mod chart_range;
 pub mod chart_svg;
 pub mod counts;
 pub mod csp;

@@ -12,12 +12,19 @@
 //! listeners and its attributes survive every redraw.
 //!
 //! Design decisions:
-//! - **Memos in a chain, so a clock tick costs nothing.** The time at the
-//!   right edge is the clock rounded up to a whole pixel column
-//!   ([`axis_now`]); the geometry memo depends on it, the history, the
-//!   plot's width and the poll interval, and is recomputed (a visit of
-//!   every sample in the window) only when one of them really changes. The
-//!   plot's markup is rewritten only when the geometry differs.
+//! - **Memos in a chain, so a clock tick costs nothing.** The span shown
+//!   ([`Range::span_ms`]: the chosen range, or the data fitted in whole
+//!   5-minute steps) changes only when the range or a step does. The time
+//!   at the right edge is the clock rounded up to a whole pixel column of
+//!   that span ([`axis_now`]); the geometry memo depends on it, the
+//!   history, the plot's width and the poll interval, and is recomputed
+//!   only when one of them really changes. The plot's markup is rewritten
+//!   only when the geometry differs.
+//! - **Range buttons** above the plot (`[data-range]`, `aria-pressed` on
+//!   the chosen one) choose the span; ←/→/Home/End among them choose the
+//!   neighbouring range and move the focus with it, like a radio group.
+//!   The choice is remembered per stream ([`use_chart_range`]). Ranges
+//!   longer than the kept history are not offered.
 //! - **One viewBox unit is one CSS pixel.** The viewBox width follows the
 //!   element's measured width (once mounted, and on window resize) and its
 //!   height is fixed, so lines and labels keep their size at any width and
@@ -48,9 +55,11 @@ use leptos::svg::Svg;
 use wasm_bindgen::JsValue;
 
 use crate::app::state::{Ui, WidgetState};
+use crate::app::use_chart_range::use_chart_range;
 use crate::app::use_clock::Clock;
 use crate::app::view_model::LiveView;
 use crate::core::chart::{sample_at, step_sample, ChartCache, ChartFrame};
+use crate::core::chart_range::Range;
 use crate::core::chart_svg::{
     aria_label, axis_now, hover_mark, hover_markup, plot_markup, plot_width_for,
     plot_x_from_client, spoken, view_box, view_width_for, DEFAULT_VIEW_WIDTH, PLOT_HEIGHT,
@@ -59,9 +68,10 @@ use crate::core::chart_svg::{
 use crate::core::counts::{viewers_path, Viewers};
 use crate::core::history::{History, Sample};
 
-/// The history chart (full layout). Renders `<svg data-chart="history">`
-/// with `data-samples`, a `data-timeline` strip and, while a sample is
-/// under the cursor, a `data-hover` group.
+/// The history chart (full layout). Renders the range buttons
+/// (`button[data-range]`) and `<svg data-chart="history">` with
+/// `data-range`, `data-samples`, a `data-timeline` strip and, while a
+/// sample is under the cursor, a `data-hover` group.
 #[component]
 pub fn HistoryChart() -> impl IntoView {
     let state = expect_context::<WidgetState>();
@@ -74,7 +84,15 @@ pub fn HistoryChart() -> impl IntoView {
     let hovered = RwSignal::new(None::<Sample>);
 
     let plot_width = Memo::new(move |_| plot_width_for(view_width.get()));
-    let window_ms = Memo::new(move |_| history.with(History::window_ms));
+    let chosen = use_chart_range(state.monitor);
+    let kept_ms = Memo::new(move |_| history.with(History::window_ms));
+    // The range in effect: the chosen one, or "all" when it is not offered.
+    let range = Memo::new(move |_| chosen.get().or_all(kept_ms.get()));
+    // The span shown; named `window_ms` like the frame's field.
+    let window_ms = Memo::new(move |_| {
+        let (range, now) = (range.get(), clock.now.get());
+        history.with(|h| range.span_ms(h, now))
+    });
     let axis = Memo::new(move |_| axis_now(clock.now.get(), window_ms.get(), plot_width.get()));
     // The chart's per-column reduction, kept across updates.
     let cache = StoredValue::new(ChartCache::default());
@@ -136,7 +154,8 @@ pub fn HistoryChart() -> impl IntoView {
             view_width.get_untracked(),
         );
         let (axis, width) = (axis.get_untracked(), plot_width.get_untracked());
-        let found = history.with_untracked(|h| sample_at(h, axis, h.window_ms(), width, plot_x));
+        let span = window_ms.get_untracked();
+        let found = history.with_untracked(|h| sample_at(h, axis, span, width, plot_x));
         hovered.set(found);
     };
     let on_key = move |event: ev::KeyboardEvent| {
@@ -156,8 +175,8 @@ pub fn HistoryChart() -> impl IntoView {
         };
         event.prevent_default();
         let from = hovered.get_untracked().map(|s| s.received_ms);
-        let axis = axis.get_untracked();
-        let next = history.with_untracked(|h| step_sample(h, axis, h.window_ms(), from, steps));
+        let (axis, span) = (axis.get_untracked(), window_ms.get_untracked());
+        let next = history.with_untracked(|h| step_sample(h, axis, span, from, steps));
         hovered.set(next);
     };
 
@@ -179,12 +198,70 @@ pub fn HistoryChart() -> impl IntoView {
     let resize = window_event_listener(ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
 
+    let button_refs = Range::EVERY.map(|_| NodeRef::<leptos::html::Button>::new());
+    let on_range_key = move |event: ev::KeyboardEvent| {
+        if event.alt_key() || event.ctrl_key() || event.meta_key() {
+            return;
+        }
+        let kept = kept_ms.get_untracked();
+        let offered: Vec<usize> = (0..Range::EVERY.len())
+            .filter(|&i| Range::EVERY[i].offered(kept))
+            .collect();
+        let at = offered
+            .iter()
+            .position(|&i| Range::EVERY[i] == range.get_untracked())
+            .unwrap_or(0);
+        let last = offered.len().saturating_sub(1);
+        let to = match event.key().as_str() {
+            "ArrowLeft" | "ArrowUp" => at.saturating_sub(1),
+            "ArrowRight" | "ArrowDown" => (at + 1).min(last),
+            "Home" => 0,
+            "End" => last,
+            _ => return,
+        };
+        event.prevent_default();
+        if let Some(&index) = offered.get(to) {
+            chosen.choose(Range::EVERY[index]);
+            if let Some(button) = button_refs[index].get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+    let buttons = Range::EVERY
+        .into_iter()
+        .zip(button_refs)
+        .map(|(option, node_ref)| {
+            view! {
+                <button
+                    node_ref=node_ref
+                    type="button"
+                    class="lsh-chart__range"
+                    data-range=option.as_str()
+                    aria-pressed=move || (range.get() == option).to_string()
+                    hidden=move || !option.offered(kept_ms.get())
+                    on:click=move |_| chosen.choose(option)
+                >
+                    {option.label()}
+                </button>
+            }
+        })
+        .collect_view();
+
     view! {
         <div class="lsh-chart">
+            <div
+                class="lsh-chart__ranges"
+                role="group"
+                aria-label="Chart range"
+                on:keydown=on_range_key
+            >
+                {buttons}
+            </div>
             <svg
                 node_ref=svg_ref
                 class="lsh-chart__svg"
                 data-chart="history"
+                data-range=move || range.get().as_str()
                 data-samples=move || live.samples.get().to_string()
                 aria-label=move || aria_label(window_ms.get(), live.samples.get())
                 viewBox=move || view_box(view_width.get())

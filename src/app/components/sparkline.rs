@@ -4,6 +4,9 @@
 //! The drawing is one string from [`crate::core::chart_svg`], set on the
 //! SVG with `inner_html` (see there why); the SVG element itself stays.
 //! Like the full chart it owns a [`ChartCache`] of its own, at its width.
+//! It shows the last five minutes ([`sparkline_span_ms`]), whatever the
+//! full chart's range: a glance at the dock answers "how is it going now",
+//! and a fixed span never rebuilds its cache.
 
 use leptos::prelude::*;
 
@@ -11,9 +14,10 @@ use crate::app::state::{Ui, WidgetState};
 use crate::app::use_clock::Clock;
 use crate::app::view_model::LiveView;
 use crate::core::chart::{ChartCache, ChartFrame};
+use crate::core::chart_range::sparkline_span_ms;
 use crate::core::chart_svg::{axis_now, sparkline_markup, SPARK_HEIGHT, SPARK_WIDTH};
 
-/// The sparkline over the history window, drawn in a
+/// The sparkline over the last five minutes, drawn in a
 /// `SPARK_WIDTH` × `SPARK_HEIGHT` viewBox that CSS stretches to the room the
 /// dock leaves. It draws only in the compact layout (the full layout shows
 /// the chart and hides this); otherwise its geometry is not computed.
@@ -24,7 +28,7 @@ pub fn Sparkline() -> impl IntoView {
     let live = expect_context::<LiveView>();
     let (history, ui) = (state.history, state.ui);
 
-    let window_ms = Memo::new(move |_| history.with(|h| h.window_ms()));
+    let window_ms = Memo::new(move |_| history.with(|h| sparkline_span_ms(h.window_ms())));
     let axis = Memo::new(move |_| axis_now(clock.now.get(), window_ms.get(), SPARK_WIDTH));
     // The chart's per-column reduction, kept across updates.
     let cache = StoredValue::new(ChartCache::default());
@@ -50,7 +54,7 @@ pub fn Sparkline() -> impl IntoView {
             viewBox="0 0 300 40"
             preserveAspectRatio="none"
             role="img"
-            aria-label="Deviation over the history window"
+            aria-label="Deviation over the last 5 minutes"
             inner_html=drawing
         ></svg>
     }
