@@ -16,7 +16,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
+use live_stream_health::core::history::{History, Sample};
 use live_stream_health::core::params::percent_encode;
+use live_stream_health::core::status::Status;
+use live_stream_health::core::storage;
 use live_stream_health::server::statics;
 use live_stream_health::server::testserver;
 use serde_json::{json, Value};
@@ -332,6 +335,64 @@ async fn the_title_alert_leads_with_the_status_word() -> TestResult {
     result
 }
 
+/// Opens `link` in an OBS-dock-sized frame of 300×120 px and enters it.
+async fn open_in_dock(browser: &Browser, link: &str) -> Result<statics::StaticServer, Error> {
+    let (dock_server, dock) = support::dock_page()?;
+    browser.client.goto(&dock).await?;
+    browser
+        .client
+        .execute(
+            "document.body.innerHTML = '';\
+             const f = document.createElement('iframe');\
+             f.style.cssText = 'width:300px;height:120px;border:0;display:block';\
+             f.src = arguments[0]; document.body.appendChild(f);",
+            vec![json!(link)],
+        )
+        .await?;
+    browser.client.enter_frame(0).await?;
+    Ok(dock_server)
+}
+
+/// Asserts that the page scrolls in neither direction within the 300×120
+/// dock and that each of `selectors` is shown whole inside it; returns the
+/// parts' boxes by selector.
+async fn assert_fits_the_dock(browser: &Browser, selectors: &[&str]) -> Result<Value, Error> {
+    let report = browser
+        .client
+        .execute(
+            "const d = document.scrollingElement;\
+             const out = { scrollW: d.scrollWidth, scrollH: d.scrollHeight, parts: {} };\
+             for (const s of arguments[0]) {\
+               const e = document.querySelector(s);\
+               const r = e ? e.getBoundingClientRect() : null;\
+               out.parts[s] = r && { l: r.left, t: r.top, r: r.right, b: r.bottom,\
+                 clipped: e.scrollWidth > e.clientWidth + 1 };\
+             }\
+             return out;",
+            vec![json!(selectors)],
+        )
+        .await?;
+    assert!(
+        report["scrollW"].as_f64().is_some_and(|w| w <= 300.0),
+        "{report}"
+    );
+    assert!(
+        report["scrollH"].as_f64().is_some_and(|h| h <= 120.0),
+        "{report}"
+    );
+    for (selector, part) in report["parts"].as_object().cloned().unwrap_or_default() {
+        assert!(part.is_object(), "{selector} is missing: {report}");
+        let inside = part["l"].as_f64().is_some_and(|v| v >= 0.0)
+            && part["t"].as_f64().is_some_and(|v| v >= 0.0)
+            && part["r"].as_f64().is_some_and(|v| v <= 300.0)
+            && part["b"].as_f64().is_some_and(|v| v <= 120.0)
+            && part["r"].as_f64() > part["l"].as_f64()
+            && part["b"].as_f64() > part["t"].as_f64();
+        assert!(inside, "{selector} is outside 300x120: {report}");
+    }
+    Ok(report["parts"].clone())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
     let stack = Stack::start("compact")?;
@@ -344,46 +405,15 @@ async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
             stack.widget.base_url(),
             percent_encode(&stack.standin().base_url())
         );
-        // An OBS dock of 300×120: an iframe of exactly that size.
-        let (_dock, dock) = support::dock_page()?;
-        browser.client.goto(&dock).await?;
-        browser
-            .client
-            .execute(
-                "document.body.innerHTML = '';\
-                 const f = document.createElement('iframe');\
-                 f.style.cssText = 'width:300px;height:120px;border:0;display:block';\
-                 f.src = arguments[0]; document.body.appendChild(f);",
-                vec![json!(link)],
-            )
-            .await?;
-        browser.client.enter_frame(0).await?;
+        let _dock = open_in_dock(&browser, &link).await?;
         browser.wait_for("state", "live", Duration::from_secs(10)).await?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let report = script(
+        let parts = assert_fits_the_dock(
             &browser,
-            "const d = document.scrollingElement;\
-             const out = { scrollW: d.scrollWidth, scrollH: d.scrollHeight, parts: {} };\
-             for (const s of ['.lsh-badge', '[data-word]', '[data-metric=\"deviation\"]', 'svg[data-chart]']) {\
-               const e = document.querySelector(s);\
-               const r = e ? e.getBoundingClientRect() : null;\
-               out.parts[s] = r && { l: r.left, t: r.top, r: r.right, b: r.bottom,\
-                 clipped: e.scrollWidth > e.clientWidth + 1 };\
-             }\
-             return out;",
+            &[".lsh-badge", "[data-word]", "[data-metric=\"deviation\"]", "svg[data-chart]"],
         )
         .await?;
-        assert!(report["scrollW"].as_f64().is_some_and(|w| w <= 300.0), "{report}");
-        assert!(report["scrollH"].as_f64().is_some_and(|h| h <= 120.0), "{report}");
-        for (selector, part) in report["parts"].as_object().cloned().unwrap_or_default() {
-            assert!(part.is_object(), "{selector} is missing: {report}");
-            let inside = part["l"].as_f64().is_some_and(|v| v >= 0.0)
-                && part["t"].as_f64().is_some_and(|v| v >= 0.0)
-                && part["r"].as_f64().is_some_and(|v| v <= 300.0)
-                && part["b"].as_f64().is_some_and(|v| v <= 120.0)
-                && part["r"].as_f64() > part["l"].as_f64()
-                && part["b"].as_f64() > part["t"].as_f64();
-            assert!(inside, "{selector} is outside 300x120: {part}");
+        for (selector, part) in parts.as_object().cloned().unwrap_or_default() {
             assert_eq!(part["clipped"], json!(false), "{selector} is clipped: {part}");
         }
         // The label the compact layout shows is the one screen readers read.
@@ -400,6 +430,115 @@ async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
             json!([{ "text": "Deviation", "hidden": false }]),
             "the shown label is not exposed to screen readers"
         );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+/// A stream that has been falling behind for three minutes, with its
+/// viewer counts in and its link in its last hour: the warning keeps to
+/// one line and the sparkline keeps its room in a 300×120 dock (the viewer
+/// figures and the expiry countdown wait for a taller one).
+/// The three minutes come from the history the widget itself stored in
+/// `sessionStorage`, written before the stream's token arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_falling_behind_warning_leaves_the_compact_dock_its_sparkline() -> TestResult {
+    let stack = Stack::start("compact-warning")?;
+    let stream = stack.stream("steady")?;
+    let token = stack.token(&stream, Duration::from_secs(3600))?;
+    let endpoint = percent_encode(&stack.standin().base_url());
+    // The stream's session average now: the stored history climbs to just
+    // under it, so the first live sample continues the climb.
+    let health = format!(
+        "{}/live-stream-health?token={token}",
+        stack.standin().base_url()
+    );
+    let body: Value = tokio::task::spawn_blocking(move || -> Result<Value, String> {
+        let mut response = ureq::get(&health).call().map_err(|e| e.to_string())?;
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    })
+    .await??;
+    let now_avg = body["data"][0]["ingest_health"]["stream_drift_session_avg"]
+        .as_f64()
+        .ok_or("no session average")?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as f64;
+    let mut history = History::new(60);
+    for step in 0..=60 {
+        let age_ms = 180_000.0 - f64::from(step) * 3_000.0;
+        history.push(Sample {
+            received_ms: now_ms - age_ms,
+            updated_at_ms: Some((now_ms - age_ms) as i64),
+            // 400 ms a minute, twice the warning's threshold.
+            session_avg_ms: Some(now_avg - 100.0 - age_ms / 60_000.0 * 400.0),
+            deviation_ms: Some(120.0),
+            status: Status::Excellent,
+        });
+    }
+    let browser = Browser::start().await?;
+    let result = async {
+        // Without a token first: nothing is polled or stored yet.
+        let waiting = format!(
+            "{}#endpoint={endpoint}&interval=1&layout=compact",
+            stack.widget.base_url()
+        );
+        let _dock = open_in_dock(&browser, &waiting).await?;
+        browser.wait_for("state", "waiting-token", Duration::from_secs(10)).await?;
+        browser
+            .client
+            .execute(
+                "sessionStorage.setItem(arguments[0], arguments[1]);\
+                 location.hash = arguments[2];",
+                vec![
+                    json!(storage::history_key(&stream)),
+                    json!(storage::encode(&history)),
+                    json!(format!("token={token}&endpoint={endpoint}&interval=1&layout=compact")),
+                ],
+            )
+            .await?;
+        browser.wait_for("state", "live", Duration::from_secs(10)).await?;
+        wait_until("the warning and the viewer counts", Duration::from_secs(20), || async {
+            script(
+                &browser,
+                "return !!document.querySelector('[data-drift-warning]')\
+                   && !!document.querySelector('[data-metric=\"viewers\"][data-value]');",
+            )
+            .await
+            .is_ok_and(|shown| shown == json!(true))
+        })
+        .await?;
+        let parts = assert_fits_the_dock(
+            &browser,
+            &[".lsh-badge", "[data-metric=\"deviation\"]", "[data-drift-warning]", "svg[data-chart]"],
+        )
+        .await?;
+        let spark = &parts["svg[data-chart]"];
+        let spark_height = spark["b"].as_f64().unwrap_or(0.0) - spark["t"].as_f64().unwrap_or(0.0);
+        assert!(spark_height >= 16.0, "the sparkline is squeezed: {parts}");
+        let warning = &parts["[data-drift-warning]"];
+        let warning_height =
+            warning["b"].as_f64().unwrap_or(0.0) - warning["t"].as_f64().unwrap_or(0.0);
+        assert!(warning_height < 24.0, "the warning takes more than a line: {parts}");
+        let viewers_shown = script(
+            &browser,
+            "return document.querySelector('[data-metric=\"viewers\"]').getClientRects().length > 0;",
+        )
+        .await?;
+        assert_eq!(viewers_shown, json!(false), "viewer figures shown at 120 px");
+        let expiry_shown = script(
+            &browser,
+            "const e = document.querySelector('[data-expiry]');\
+             return !!e && e.getClientRects().length > 0;",
+        )
+        .await?;
+        assert_eq!(expiry_shown, json!(false), "expiry countdown shown at 120 px");
         Ok::<(), Error>(())
     }
     .await;
