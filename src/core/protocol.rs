@@ -28,11 +28,19 @@
 //! | widget → host | `lsh:resize` | `height` (CSS pixels) |
 //! | host → widget | `lsh:token` | `token` |
 //! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme`, `viewers` (`"on"`/`"off"`) |
+//! | host → widget | `lsh:obs` | `port` (OBS's WebSocket port), `password` (optional) |
+//!
+//! `lsh:obs` lets a host hand over OBS's WebSocket password without putting
+//! it in the frame's address. The password is a credential like the token:
+//! it goes only into the OBS client, and no message the widget sends
+//! carries it. The page's policy allows only the link's `obs` port (see
+//! [`crate::core::csp`]), so the shell uses an `lsh:obs` only for that port.
 
 use serde::Deserialize;
 
 use crate::core::lenient::{self, Lenient};
 use crate::core::num::within;
+use crate::core::obs::ObsSettings;
 use crate::core::params::{Layout, Theme};
 use crate::core::time::format_iso_utc;
 
@@ -50,6 +58,8 @@ pub enum HostMessage {
     Token(String),
     /// Change settings at run time.
     Config(ConfigChange),
+    /// Where OBS's WebSocket server is and its password.
+    Obs(ObsSettings),
 }
 
 /// Settings a host may change at run time; absent fields stay as they are.
@@ -94,6 +104,8 @@ struct Fields {
     layout: Lenient<String>,
     theme: Lenient<String>,
     viewers: Lenient<String>,
+    port: Lenient<f64>,
+    password: Lenient<String>,
 }
 
 /// Parses a message from the host (already checked for origin).
@@ -147,6 +159,20 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
                 });
             }
             Ok(HostMessage::Config(change))
+        }
+        Some("lsh:obs") => {
+            spoken(&fields.v)?;
+            let port = fields
+                .port
+                .value()
+                .filter(|p| p.fract() == 0.0 && (1.0..=65535.0).contains(p))
+                .ok_or(Ignored::Invalid("port"))?;
+            let password = match &fields.password {
+                Lenient::Absent => None,
+                Lenient::Value(password) => Some(password.as_str()),
+                Lenient::Unreadable => return Err(Ignored::Invalid("password")),
+            };
+            Ok(HostMessage::Obs(ObsSettings::new(port as u16, password)))
         }
         _ => Err(Ignored::OtherType),
     }
@@ -367,6 +393,58 @@ mod tests {
             parse_host_message(r#"{"type":"lsh:token","token":null}"#),
             Err(Ignored::Invalid("token"))
         );
+    }
+
+    #[test]
+    fn obs_messages_carry_a_port_and_maybe_a_password() {
+        let cases = [
+            (
+                r#"{"type":"lsh:obs","port":4455,"password":"pw"}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(4455, Some("pw")))),
+            ),
+            (
+                r#"{"type":"lsh:obs","v":1,"port":1}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(1, None))),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":65535,"password":null}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(65535, None))),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":4455,"password":""}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(4455, None))),
+            ),
+            (r#"{"type":"lsh:obs"}"#, Err(Ignored::Invalid("port"))),
+            (
+                r#"{"type":"lsh:obs","port":0}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":65536}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":4455.5}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":"4455"}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":4455,"password":7}"#,
+                Err(Ignored::Invalid("password")),
+            ),
+            (
+                r#"{"type":"lsh:obs","v":2,"port":4455}"#,
+                Err(Ignored::UnknownVersion),
+            ),
+        ];
+        for (text, expected) in cases {
+            let parsed = parse_host_message(text);
+            assert_eq!(parsed, expected, "{text}");
+            assert!(!format!("{parsed:?}").contains("pw"), "{text}");
+        }
     }
 
     #[test]

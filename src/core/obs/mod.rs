@@ -15,6 +15,7 @@
 //!   out, the `data-encoder` state, reconnects with backoff.
 //! - [`encoder`]: OBS's counters turned into bitrate, congestion and
 //!   per-minute drop and skip rates.
+//! - [`marks`]: the stream events the history chart marks.
 //! - [`diagnosis`]: the ingest side and the encoder side joined into one
 //!   verdict with a sentence.
 //!
@@ -26,8 +27,10 @@ pub mod auth;
 pub mod client;
 pub mod diagnosis;
 pub mod encoder;
+pub mod marks;
 pub mod protocol;
 
 pub use client::{Action, EncoderState, ObsClient, ObsSettings, StreamMark};
 pub use diagnosis::{diagnose, Diagnosis, IngestSide};
 pub use encoder::{EncoderModel, EncoderStats, FrameCount};
+pub use marks::{StreamMarks, TimedMark};
