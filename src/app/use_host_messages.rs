@@ -29,6 +29,7 @@ use web_sys::{MessageEvent, ResizeObserver, ResizeObserverEntry};
 use crate::app::use_clock::now_ms;
 use crate::core::counts::{Figures, ViewersView};
 use crate::core::monitor::{Monitor, View};
+use crate::core::obs::ObsSettings;
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, ConfigChange, HostMessage, StatusMessage};
 use crate::core::status::Status;
@@ -58,12 +59,14 @@ pub struct UseHostMessagesOptions {
     pub on_token: UnsyncCallback<String>,
     /// `lsh:config` from the host.
     pub on_config: UnsyncCallback<ConfigChange>,
+    /// `lsh:obs` from the host: OBS's port and password.
+    pub on_obs: UnsyncCallback<ObsSettings>,
 }
 
 /// Talks to the host page that embeds the widget.
 ///
 /// ```ignore
-/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, viewers, root, on_token, on_config });
+/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, viewers, root, on_token, on_config, on_obs });
 /// ```
 ///
 /// Posts `lsh:ready` at once; `lsh:status` now and on every change of
@@ -73,8 +76,8 @@ pub struct UseHostMessagesOptions {
 /// failure is `null`), with `lsh:token-rejected` when
 /// the state becomes token-rejected); `lsh:token-expiring` five minutes
 /// before the token's `exp`; `lsh:resize` whenever the root's height
-/// changes. Hands `lsh:token` and `lsh:config` from the host's origin to
-/// the callbacks (tokens rate-limited, see the module doc). The owner's
+/// changes. Hands `lsh:token`, `lsh:config` and `lsh:obs` from the host's
+/// origin to the callbacks (tokens rate-limited, see the module doc). The owner's
 /// cleanup removes the message listener, cancels the expiry and token
 /// timers and stops observing the root.
 pub fn use_host_messages(options: UseHostMessagesOptions) {
@@ -87,6 +90,7 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         root,
         on_token,
         on_config,
+        on_obs,
     } = options;
 
     let gate = TokenGate::new();
@@ -114,6 +118,7 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
             match protocol::parse_host_message(&text) {
                 Ok(HostMessage::Token(token)) => offer_token(token),
                 Ok(HostMessage::Config(change)) => on_config.run(change),
+                Ok(HostMessage::Obs(settings)) => on_obs.run(settings),
                 Err(_) => {}
             }
         })
