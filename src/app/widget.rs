@@ -15,6 +15,7 @@ use leptos::prelude::*;
 
 use crate::app::components::advice::Advice;
 use crate::app::components::connection::ConnectionLine;
+use crate::app::components::encoder::EncoderPanel;
 use crate::app::components::history_chart::HistoryChart;
 use crate::app::components::messages::Messages;
 use crate::app::components::metrics::Metrics;
@@ -105,6 +106,7 @@ pub fn Widget(
             view: live.view,
             trend: live.trend,
             viewers: live.viewers,
+            encoder: live.encoder,
             root,
             on_token: UnsyncCallback::new(move |token| poller.set_token.run(Some(token))),
             on_config: UnsyncCallback::new(move |change| state.apply(&change)),
@@ -135,6 +137,7 @@ pub fn Widget(
             </header>
             <Metrics />
             <ViewerFigures />
+            <EncoderPanel />
             <Advice alerts=alerts />
             <Messages />
             <Notices />

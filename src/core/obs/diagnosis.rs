@@ -54,7 +54,7 @@ use crate::core::poll::ConnState;
 use crate::core::status::Status;
 use crate::core::trend::Trend;
 
-use super::client::EncoderState;
+use super::client::{EncoderState, ObsClient};
 use super::encoder::EncoderStats;
 
 /// Congestion above this (over the last ten seconds) names the network.
@@ -157,6 +157,40 @@ impl Diagnosis {
     }
 }
 
+/// OBS's side as the page shows it at one moment: the Encoder panel, the
+/// diagnosis under the advice, and `lsh:status`'s `encoder` object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderView {
+    /// The `data-encoder` value.
+    pub state: EncoderState,
+    /// The panel's one line (`None` when OBS is not read).
+    pub message: Option<String>,
+    /// The figures.
+    pub stats: EncoderStats,
+    /// The verdict from both sides.
+    pub diagnosis: Diagnosis,
+}
+
+impl EncoderView {
+    /// What `client` shows at `now_ms`, judged with the ingest side.
+    pub fn of(client: &ObsClient, ingest: IngestSide, now_ms: f64) -> EncoderView {
+        let state = client.state();
+        let stats = client.stats(now_ms);
+        EncoderView {
+            state,
+            message: client.message(),
+            diagnosis: diagnose(ingest, state, &stats),
+            stats,
+        }
+    }
+
+    /// Whether the diagnosis has something to say (OBS is read and its
+    /// figures are recent).
+    pub fn has_diagnosis(&self) -> bool {
+        self.diagnosis != Diagnosis::NoEncoderData
+    }
+}
+
 /// Joins both sides (see the module documentation for the rules).
 pub fn diagnose(ingest: IngestSide, encoder: EncoderState, stats: &EncoderStats) -> Diagnosis {
     match encoder {
@@ -221,6 +255,38 @@ mod tests {
         let mut stats = clean();
         change(&mut stats);
         stats
+    }
+
+    #[test]
+    fn the_encoder_view_of_a_client_off_unreachable_and_live() {
+        use crate::core::obs::{ObsClient, ObsSettings};
+        let off = EncoderView::of(&ObsClient::new(None), IngestSide::DriftRising, 0.0);
+        assert_eq!(off.state, EncoderState::Off);
+        assert_eq!(off.message, None);
+        assert!(!off.has_diagnosis());
+
+        let mut client = ObsClient::new(Some(ObsSettings::new(4455, Some("pw"))));
+        client.start(0.0);
+        client.on_closed(1, 1006, 10.0);
+        let unreachable = EncoderView::of(&client, IngestSide::DriftRising, 20.0);
+        assert_eq!(unreachable.state, EncoderState::Unreachable);
+        assert_eq!(
+            unreachable.message.as_deref(),
+            Some("OBS not reachable on port 4455")
+        );
+        assert_eq!(unreachable.diagnosis, Diagnosis::NoEncoderData);
+
+        let mut client = ObsClient::new(Some(ObsSettings::new(4455, None)));
+        client.start(0.0);
+        client.on_open(1);
+        client.on_text(1, r#"{"op":0,"d":{"rpcVersion":1}}"#, 10.0);
+        client.on_text(1, r#"{"op":2,"d":{"negotiatedRpcVersion":1}}"#, 20.0);
+        let event = r#"{"op":5,"d":{"eventType":"StreamStateChanged","eventIntent":64,"eventData":{"outputActive":true,"outputState":"OBS_WEBSOCKET_OUTPUT_RECONNECTING"}}}"#;
+        client.on_text(1, event, 30.0);
+        let reconnecting = EncoderView::of(&client, IngestSide::NoData, 40.0);
+        assert_eq!(reconnecting.state, EncoderState::Reconnecting);
+        assert_eq!(reconnecting.diagnosis, Diagnosis::ObsReconnecting);
+        assert!(reconnecting.has_diagnosis());
     }
 
     #[test]
