@@ -198,6 +198,16 @@ pub enum StreamMark {
 }
 
 impl StreamMark {
+    /// What a streamer reads on the chart.
+    pub fn label(self) -> &'static str {
+        match self {
+            StreamMark::Started => "OBS started streaming",
+            StreamMark::Reconnecting => "OBS lost the ingest",
+            StreamMark::Reconnected => "OBS reconnected",
+            StreamMark::Stopped => "OBS stopped streaming",
+        }
+    }
+
     /// A `data-mark` value.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -10,6 +10,8 @@
 
 use std::collections::VecDeque;
 
+use crate::core::chart::time_to_x;
+
 use super::client::StreamMark;
 
 /// Most marks kept, whatever the window: one event a second for ten
@@ -20,6 +22,17 @@ pub const MAX_MARKS: usize = 600;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TimedMark {
     /// When the event arrived.
+    pub at_ms: f64,
+    /// What happened.
+    pub mark: StreamMark,
+}
+
+/// A mark placed on the history chart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChartMark {
+    /// Its position in the plot, 0 at the left edge.
+    pub x: f64,
+    /// When it happened.
     pub at_ms: f64,
     /// What happened.
     pub mark: StreamMark,
@@ -61,6 +74,18 @@ impl StreamMarks {
             .filter(move |m| m.at_ms >= from_ms && m.at_ms <= to_ms)
     }
 
+    /// The marks a chart `width` wide whose right edge is `now_ms` and
+    /// that spans `window_ms` shows, with their `x`, oldest first.
+    pub fn on_chart(&self, now_ms: f64, window_ms: f64, width: f64) -> Vec<ChartMark> {
+        self.between(now_ms - window_ms, now_ms)
+            .map(|m| ChartMark {
+                x: time_to_x(now_ms, window_ms, width, m.at_ms),
+                at_ms: m.at_ms,
+                mark: m.mark,
+            })
+            .collect()
+    }
+
     /// How many marks are held.
     pub fn len(&self) -> usize {
         self.marks.len()
@@ -95,6 +120,25 @@ mod tests {
             ]
         );
         assert_eq!(marks.between(2_000.0, 5_000.0).count(), 2);
+    }
+
+    #[test]
+    fn marks_are_placed_on_the_chart_s_time_axis_and_outside_ones_left_out() {
+        let mut marks = StreamMarks::new();
+        marks.push(9_000.0, StreamMark::Started, 600_000.0);
+        marks.push(40_000.0, StreamMark::Reconnecting, 600_000.0);
+        marks.push(70_000.0, StreamMark::Reconnected, 600_000.0);
+        // A minute on 600 px ending at 70 s: 9 s is just out, 40 s mid-way.
+        let placed = marks.on_chart(70_000.0, 60_000.0, 600.0);
+        let seen: Vec<(f64, StreamMark)> = placed.iter().map(|m| (m.x, m.mark)).collect();
+        assert_eq!(
+            seen,
+            vec![
+                (300.0, StreamMark::Reconnecting),
+                (600.0, StreamMark::Reconnected)
+            ]
+        );
+        assert!(marks.on_chart(5_000.0, 1_000.0, 600.0).is_empty());
     }
 
     #[test]
