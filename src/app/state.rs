@@ -1,6 +1,6 @@
 //! Where the widget's state lives, and how components reach it.
 //!
-//! Everything the widget knows is in six signals, a [`WidgetState`]:
+//! Everything the widget knows is in seven signals, a [`WidgetState`]:
 //! - the [`Monitor`] (configuration, poller, latest report, who polls);
 //! - the [`Viewers`] (the viewer counts: their poller, latest answer and
 //!   history), beside the monitor so a counts failure never touches it;
@@ -8,8 +8,9 @@
 //!   `.with()`, never cloned);
 //! - the [`Ui`]: how the page is arranged, which a host page may change;
 //! - the [`ObsClient`] (with `obs=PORT`: OBS's side of the stream, the
-//!   connection to it and its figures) and the [`StreamMarks`] it left on
-//!   the chart, beside the monitor for the same reason as the viewers.
+//!   connection to it and its figures), the [`StreamMarks`] it left on
+//!   the chart and the [`DiagnosisLog`] the CSV reads, beside the monitor
+//!   for the same reason as the viewers.
 //!
 //! Whoever mounts the widget creates the state ([`WidgetState::new`]) and
 //! hands it to [`Widget`](crate::app::widget::Widget), which provides it as
@@ -27,11 +28,11 @@ use leptos::prelude::*;
 use crate::core::counts::Viewers;
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
-use crate::core::obs::{ObsClient, StreamMarks};
+use crate::core::obs::{DiagnosisLog, ObsClient, StreamMarks};
 use crate::core::params::{Config, Layout, Notice, Theme};
 use crate::core::protocol::ConfigChange;
 
-/// The widget's state: six signals, cheap to copy.
+/// The widget's state: seven signals, cheap to copy.
 #[derive(Clone, Copy, Debug)]
 pub struct WidgetState {
     /// Configuration, poller, latest report and who polls.
@@ -46,6 +47,8 @@ pub struct WidgetState {
     pub obs: RwSignal<ObsClient>,
     /// OBS's stream events, for the chart.
     pub obs_marks: RwSignal<StreamMarks>,
+    /// When the diagnosis from both sides changed, for the CSV.
+    pub obs_diagnoses: RwSignal<DiagnosisLog>,
 }
 
 impl WidgetState {
@@ -63,6 +66,7 @@ impl WidgetState {
             viewers: RwSignal::new(Viewers::new(&config)),
             obs: RwSignal::new(ObsClient::new(config.obs.clone())),
             obs_marks: RwSignal::new(StreamMarks::new()),
+            obs_diagnoses: RwSignal::new(DiagnosisLog::new()),
             monitor: RwSignal::new(Monitor::new(config, notices)),
             ui: RwSignal::new(ui),
         }

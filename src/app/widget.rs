@@ -26,7 +26,7 @@ use crate::app::components::summary::SummaryPanel;
 use crate::app::components::viewers::ViewerFigures;
 use crate::app::state::WidgetState;
 use crate::app::use_alerts::use_alerts;
-use crate::app::use_clock::use_clock;
+use crate::app::use_clock::{now_ms, use_clock};
 use crate::app::use_counts::use_counts;
 use crate::app::use_host_messages::{use_host_messages, UseHostMessagesOptions};
 use crate::app::use_location_fragment::use_location_fragment;
@@ -68,6 +68,7 @@ pub fn Widget(
         viewers,
         obs,
         obs_marks,
+        obs_diagnoses,
     } = state;
     let (origin, channels, obs_port) = monitor.with_untracked(|m| {
         let config = m.config();
@@ -96,6 +97,16 @@ pub fn Widget(
             obs_marks.update(|marks| marks.push(at_ms, mark, window_ms));
         }),
     );
+    // The CSV says which diagnosis was in effect at each status change, so
+    // its changes are written down as the page shows them. Nothing reads
+    // the log reactively: the download reads it when asked.
+    if obs_port.is_some() {
+        Effect::new(move |_| {
+            let diagnosis = live.diagnosis.get();
+            let window_ms = history.with_untracked(History::window_ms);
+            obs_diagnoses.update(|log| log.record(now_ms(), diagnosis, window_ms));
+        });
+    }
     let alerts = use_alerts(channels, history, live.status.into());
     let root = NodeRef::<Main>::new();
     let embedded = origin.is_some().then_some("");

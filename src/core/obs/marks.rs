@@ -1,5 +1,6 @@
-//! The stream events the history chart marks: OBS starting and stopping
-//! the stream, losing the ingest and getting it back.
+//! The stream events the history chart marks (OBS starting and stopping
+//! the stream, losing the ingest and getting it back), and the
+//! [`DiagnosisLog`] the CSV reads.
 //!
 //! They are kept apart from the health [`History`](crate::core::history::History)
 //! because they come from another source on another clock (the moment the
@@ -13,6 +14,7 @@ use std::collections::VecDeque;
 use crate::core::chart::time_to_x;
 
 use super::client::StreamMark;
+use super::diagnosis::Diagnosis;
 
 /// Most marks kept, whatever the window: one event a second for ten
 /// minutes. A chart cannot show more marks than that apart anyway.
@@ -97,6 +99,54 @@ impl StreamMarks {
     }
 }
 
+/// When the diagnosis from both sides changed, so the CSV can say which
+/// one was in effect at each status change. Same window and bound as the
+/// marks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DiagnosisLog {
+    changes: VecDeque<(f64, Option<Diagnosis>)>,
+}
+
+impl DiagnosisLog {
+    /// An empty log.
+    pub fn new() -> DiagnosisLog {
+        DiagnosisLog::default()
+    }
+
+    /// Records the diagnosis at `at_ms` (`None`: nothing to judge by) if
+    /// it differs from the last one, and drops what the window and
+    /// [`MAX_MARKS`] leave out. Times are kept in order as they come:
+    /// callers record at the browser's time, which moves forward.
+    pub fn record(&mut self, at_ms: f64, diagnosis: Option<Diagnosis>, window_ms: f64) {
+        if self.changes.back().map(|(_, d)| *d) == Some(diagnosis) {
+            return;
+        }
+        if self.changes.is_empty() && diagnosis.is_none() {
+            return;
+        }
+        self.changes.push_back((at_ms, diagnosis));
+        // Keep the newest change older than the window: it is still in
+        // effect at the window's start.
+        while self.changes.len() > MAX_MARKS
+            || self
+                .changes
+                .get(1)
+                .is_some_and(|(at, _)| *at < at_ms - window_ms)
+        {
+            self.changes.pop_front();
+        }
+    }
+
+    /// The diagnosis in effect at `at_ms`.
+    pub fn at(&self, at_ms: f64) -> Option<Diagnosis> {
+        self.changes
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= at_ms)
+            .and_then(|(_, d)| *d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +189,32 @@ mod tests {
             ]
         );
         assert!(marks.on_chart(5_000.0, 1_000.0, 600.0).is_empty());
+    }
+
+    #[test]
+    fn the_diagnosis_log_answers_what_was_in_effect_when() {
+        let mut log = DiagnosisLog::new();
+        log.record(0.0, None, 60_000.0);
+        log.record(1_000.0, Some(Diagnosis::AllClear), 60_000.0);
+        log.record(2_000.0, Some(Diagnosis::AllClear), 60_000.0);
+        log.record(5_000.0, Some(Diagnosis::SlowNetwork), 60_000.0);
+        log.record(9_000.0, None, 60_000.0);
+        let cases = [
+            (500.0, None),
+            (1_000.0, Some(Diagnosis::AllClear)),
+            (4_999.0, Some(Diagnosis::AllClear)),
+            (5_000.0, Some(Diagnosis::SlowNetwork)),
+            (8_000.0, Some(Diagnosis::SlowNetwork)),
+            (9_500.0, None),
+        ];
+        for (at, expected) in cases {
+            assert_eq!(log.at(at), expected, "{at}");
+        }
+        // Past the window, the change in effect at its start stays.
+        log.record(100_000.0, Some(Diagnosis::SlowComputer), 60_000.0);
+        assert_eq!(log.at(50_000.0), None);
+        assert_eq!(log.at(100_000.0), Some(Diagnosis::SlowComputer));
+        assert_eq!(log.changes.len(), 2);
     }
 
     #[test]

@@ -36,4 +36,4 @@ pub use client::{Action, EncoderState, ObsClient, ObsSettings, StreamMark};
 pub use diagnosis::{diagnose, Diagnosis, EncoderView, IngestSide};
 pub use encoder::{EncoderModel, EncoderStats, FrameCount};
 pub use figures::{EncoderMetric, Figure};
-pub use marks::{ChartMark, StreamMarks, TimedMark};
+pub use marks::{ChartMark, DiagnosisLog, StreamMarks, TimedMark};
