@@ -121,17 +121,29 @@ impl Socket {
 }
 
 impl Driver {
-    /// Feeds one input to the client and carries out what it answers.
+    /// Feeds one input to the client and carries out what it answers, in
+    /// order. A socket the browser refuses to create is reported closed
+    /// only after the whole list: the client's answer to that (a retry
+    /// timer) must not be overwritten by a later action of the same list
+    /// (the handshake timer that follows every connect).
     fn input(self: &Rc<Self>, input: impl FnOnce(&mut ObsClient) -> Vec<Action>) {
         let actions = self.client.try_update(input).unwrap_or_default();
+        let mut refused = None;
         for action in actions {
-            self.perform(action);
+            if let Err(socket) = self.perform(action) {
+                refused = Some(socket);
+            }
+        }
+        if let Some(socket) = refused {
+            self.input(|c| c.on_closed(socket, ABNORMAL_CLOSURE, now_ms()));
         }
     }
 
-    fn perform(self: &Rc<Self>, action: Action) {
+    /// Carries out one action; `Err(socket)` when the browser refused to
+    /// create that socket.
+    fn perform(self: &Rc<Self>, action: Action) -> Result<(), u64> {
         match action {
-            Action::Connect { socket, url } => self.connect(socket, &url),
+            Action::Connect { socket, url } => return self.connect(socket, &url),
             Action::Send { socket, text } => {
                 if let Some(open) = self.socket.borrow().as_ref() {
                     if open.number == socket {
@@ -162,20 +174,18 @@ impl Driver {
             }
             Action::Mark(mark) => self.on_mark.run((now_ms(), mark)),
         }
+        Ok(())
     }
 
-    /// Drops any socket and opens `url` as socket `number`.
-    fn connect(self: &Rc<Self>, number: u64, url: &str) {
+    /// Drops any socket and opens `url` as socket `number`; `Err` when the
+    /// browser refuses at once (a malformed URL, or a policy that forbids
+    /// it), which the client hears as a socket that never opened.
+    fn connect(self: &Rc<Self>, number: u64, url: &str) -> Result<(), u64> {
         let previous = self.socket.borrow_mut().take();
         if let Some(previous) = previous {
             previous.close();
         }
-        let Ok(web_socket) = WebSocket::new(url) else {
-            // Refused before any connection (a malformed URL, or a policy
-            // that forbids it): the same as a socket that never opened.
-            self.input(|c| c.on_closed(number, ABNORMAL_CLOSURE, now_ms()));
-            return;
-        };
+        let web_socket = WebSocket::new(url).map_err(|_| number)?;
         let weak = Rc::downgrade(self);
         let on_open = {
             let driver = weak.clone();
@@ -216,6 +226,7 @@ impl Driver {
             _on_close: on_close,
             _on_error: on_error,
         });
+        Ok(())
     }
 
     /// Hashes the challenge with `crypto.subtle` and hands the result back.
