@@ -883,8 +883,9 @@ mod tests {
     #[test]
     fn obs_is_a_loopback_port_and_its_password_comes_from_the_fragment_only() {
         let secret = "s3cr%C3%A9t%20pw";
-        // (query, fragment, port, password, notices)
-        let cases: [(&str, String, Option<u16>, Option<&str>, &[&str]); 12] = [
+        /// Query, fragment, port, password, the notices' parameters.
+        type Case<'a> = (&'a str, String, Option<u16>, Option<&'a str>, &'a [&'a str]);
+        let cases: [Case; 12] = [
             ("", String::new(), None, None, &[]),
             ("", "obs=4455".into(), Some(4455), None, &[]),
             ("obs=4455", String::new(), Some(4455), None, &[]),
