@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use live_stream_health::core::params::percent_encode;
 use live_stream_health::server::statics::{self, StaticServer};
-use obs::{in_private_network, temp_dir, Network, Obs, ObsOptions, Standin, OBS_PORT};
+use obs::{in_private_network, signal, temp_dir, Network, Obs, ObsOptions, Standin, OBS_PORT};
 use support::{dist_dir, Browser};
 
 type Error = Box<dyn std::error::Error>;
@@ -34,7 +34,8 @@ type TestResult = Result<(), Error>;
 /// and the built widget served on loopback.
 struct Scene {
     dir: PathBuf,
-    standin: Standin,
+    standin: Option<Standin>,
+    standin_url: String,
     obs: Option<Obs>,
     widget: StaticServer,
     jwt: String,
@@ -67,7 +68,8 @@ impl Scene {
         let widget = statics::spawn(&dist, ([127, 0, 0, 1], 0).into())?;
         Ok(Scene {
             dir,
-            standin,
+            standin_url: standin.base_url(),
+            standin: Some(standin),
             obs,
             widget,
             jwt,
@@ -81,12 +83,19 @@ impl Scene {
             "{}#token={}&endpoint={}&interval=1&obs={OBS_PORT}{password}",
             self.widget.base_url(),
             self.jwt,
-            percent_encode(&self.standin.base_url()),
+            percent_encode(&self.standin_url),
         )
+    }
+
+    fn standin(&self) -> Result<&Standin, Error> {
+        self.standin
+            .as_ref()
+            .ok_or_else(|| "the stand-in is down".into())
     }
 
     fn finish(mut self) -> TestResult {
         let result = self.obs.take().map_or(Ok(()), Obs::stop);
+        self.standin.take();
         if result.is_ok() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -194,8 +203,9 @@ fn a_streaming_obs_reads_live_with_its_password_kept_to_itself() -> TestResult {
                     })
                     .await?;
                     let bitrate = healthy.bitrate.unwrap_or_default();
+                    // 500 kbit/s of video, 64 of audio, and the framing.
                     assert!(
-                        (250.0..=900.0).contains(&bitrate),
+                        (400.0..=750.0).contains(&bitrate),
                         "bitrate {bitrate} kb/s for a 500 kb/s profile"
                     );
                     assert_eq!(healthy.network_drops.unwrap_or(0.0), 0.0);
@@ -299,6 +309,116 @@ fn obs_not_running_reads_unreachable_in_one_line_and_health_goes_on() -> TestRes
                         .await?;
                     let still = panel(&browser).await;
                     assert_eq!(still.encoder, "unreachable");
+                    Ok::<(), Error>(())
+                }
+                .await;
+                browser.close().await;
+                outcome
+            });
+            let finished = scene.finish();
+            result.and(finished)
+        },
+    )
+}
+
+/// How many `line[data-mark=...]` the chart holds.
+async fn marks(browser: &Browser, mark: &str) -> usize {
+    browser
+        .client
+        .find_all(fantoccini::Locator::Css(&format!(
+            "svg[data-chart=\"history\"] line[data-mark=\"{mark}\"]"
+        )))
+        .await
+        .map_or(0, |found| found.len())
+}
+
+#[test]
+fn a_stalled_ingest_reads_congestion_and_the_diagnosis_names_the_network() -> TestResult {
+    in_private_network(
+        "a_stalled_ingest_reads_congestion_and_the_diagnosis_names_the_network",
+        Network::SmallBuffers,
+        || {
+            let scene = Scene::start("obs_widget_stall", Some(ObsOptions::default()))?;
+            let result = runtime()?.block_on(async {
+                let browser = Browser::start().await?;
+                let outcome = async {
+                    browser.client.goto(&scene.link(None)).await?;
+                    until(&browser, "all clear", Duration::from_secs(60), |p| {
+                        p.diagnosis.as_deref() == Some("all-clear")
+                    })
+                    .await?;
+                    signal(scene.standin()?.pid(), "STOP")?;
+                    println!("ingest stopped (SIGSTOP)");
+                    let stalled = until(&browser, "slow network", Duration::from_secs(20), |p| {
+                        p.diagnosis.as_deref() == Some("slow-network")
+                    })
+                    .await?;
+                    let advice = browser.text("[data-advice]").await;
+                    assert!(advice.contains("lower the bitrate"), "{advice}");
+                    assert!(
+                        stalled.congestion.is_some_and(|c| c > 0.2)
+                            || stalled.network_drops.is_some_and(|d| d > 1.0),
+                        "{stalled:?}"
+                    );
+                    signal(scene.standin()?.pid(), "CONT")?;
+                    Ok::<(), Error>(())
+                }
+                .await;
+                browser.close().await;
+                outcome
+            });
+            let finished = scene.finish();
+            result.and(finished)
+        },
+    )
+}
+
+#[test]
+fn the_ingest_killed_and_restarted_reads_reconnecting_then_live_marked_on_the_chart() -> TestResult
+{
+    in_private_network(
+        "the_ingest_killed_and_restarted_reads_reconnecting_then_live_marked_on_the_chart",
+        Network::Loopback,
+        || {
+            let mut scene = Scene::start("obs_widget_restart", Some(ObsOptions::default()))?;
+            let runtime = runtime()?;
+            let result = runtime.block_on(async {
+                let browser = Browser::start().await?;
+                let outcome = async {
+                    browser.client.goto(&scene.link(None)).await?;
+                    until(&browser, "live", Duration::from_secs(45), |p| {
+                        p.encoder == "live" && p.bitrate.is_some()
+                    })
+                    .await?;
+                    let data_dir = scene.dir.join("standin");
+                    if let Some(standin) = scene.standin.take() {
+                        standin.kill();
+                    }
+                    println!("ingest killed");
+                    let during = until(&browser, "reconnecting", Duration::from_secs(10), |p| {
+                        p.encoder == "reconnecting"
+                    })
+                    .await?;
+                    assert_eq!(during.line, "OBS lost the ingest and is reconnecting");
+                    until(
+                        &browser,
+                        "diagnosis obs-reconnecting",
+                        Duration::from_secs(5),
+                        |p| p.diagnosis.as_deref() == Some("obs-reconnecting"),
+                    )
+                    .await?;
+                    scene.standin = Some(Standin::start(&data_dir)?);
+                    println!("ingest back");
+                    until(&browser, "live again", Duration::from_secs(30), |p| {
+                        p.encoder == "live"
+                    })
+                    .await?;
+                    let (lost, back) = (
+                        marks(&browser, "reconnecting").await,
+                        marks(&browser, "reconnected").await,
+                    );
+                    println!("chart marks: reconnecting {lost}, reconnected {back}");
+                    assert_eq!((lost, back), (1, 1));
                     Ok::<(), Error>(())
                 }
                 .await;

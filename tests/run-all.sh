@@ -220,6 +220,8 @@ done
 
 alone "the OBS client against a real OBS Studio (each test in its own network namespace)" \
   cargo test --features e2e --test obs_studio -- --nocapture
+alone "the widget reading a real OBS Studio in Chromium (each test in its own network namespace)" \
+  env LSH_DIST="$ROOT/dist" cargo test --features e2e --test obs_widget -- --nocapture
 
 if [ "${#failures[@]}" -gt 0 ]; then
   stage "FAILED: $(printf '%s; ' "${failures[@]}")logs of the side-by-side jobs in target/test-logs/"

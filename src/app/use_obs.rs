@@ -128,6 +128,12 @@ impl Driver {
     /// (the handshake timer that follows every connect).
     fn input(self: &Rc<Self>, input: impl FnOnce(&mut ObsClient) -> Vec<Action>) {
         let actions = self.client.try_update(input).unwrap_or_default();
+        self.run(actions);
+    }
+
+    /// Carries out `actions` (not generic, so the refused socket's report
+    /// can come back through here without a new instance per level).
+    fn run(self: &Rc<Self>, actions: Vec<Action>) {
         let mut refused = None;
         for action in actions {
             if let Err(socket) = self.perform(action) {
@@ -135,7 +141,11 @@ impl Driver {
             }
         }
         if let Some(socket) = refused {
-            self.input(|c| c.on_closed(socket, ABNORMAL_CLOSURE, now_ms()));
+            let closed = self
+                .client
+                .try_update(|c| c.on_closed(socket, ABNORMAL_CLOSURE, now_ms()))
+                .unwrap_or_default();
+            self.run(closed);
         }
     }
 

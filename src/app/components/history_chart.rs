@@ -167,7 +167,7 @@ pub fn HistoryChart() -> impl IntoView {
                         x1=x.clone()
                         x2=x
                         y1="0"
-                        y2=PLOT_HEIGHT.to_string()
+                        y2=format_value(PLOT_HEIGHT)
                     >
                         <title>{title}</title>
                     </line>
