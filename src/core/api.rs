@@ -92,8 +92,27 @@ impl ResponseError {
 
 /// The documented body, as far as the widget reads it.
 #[derive(Deserialize)]
-struct Body {
-    data: Lenient<First<Entry>>,
+struct Body<E> {
+    data: Lenient<First<E>>,
+}
+
+/// The first element of `data` in a body of the stats API's shape
+/// (`{"data":[entry, ...]}`), shared by the health and counts endpoints:
+/// `Ok(None)` for an empty `data`, and an error for a body over
+/// [`MAX_BODY_BYTES`], one that is not JSON, or one without a `data` array.
+pub fn first_data_entry<E>(body: &str) -> Result<Option<E>, ResponseError>
+where
+    E: for<'de> Deserialize<'de>,
+{
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ResponseError::TooLarge { bytes: body.len() });
+    }
+    let parsed: Option<Body<E>> = lenient::from_str(body).map_err(|_| ResponseError::NotJson)?;
+    // No object at the root, or no `data` array in it.
+    let First(entry) = parsed
+        .and_then(|body| body.data.value())
+        .ok_or(ResponseError::UnexpectedShape)?;
+    Ok(entry)
 }
 
 /// One element of `data`.
@@ -113,14 +132,7 @@ struct IngestHealth {
 
 /// Reads a response body.
 pub fn parse_report(body: &str) -> Result<HealthReport, ResponseError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ResponseError::TooLarge { bytes: body.len() });
-    }
-    let parsed: Option<Body> = lenient::from_str(body).map_err(|_| ResponseError::NotJson)?;
-    // No object at the root, or no `data` array in it.
-    let First(entry) = parsed
-        .and_then(|body| body.data.value())
-        .ok_or(ResponseError::UnexpectedShape)?;
+    let entry: Option<Entry> = first_data_entry(body)?;
     let Some(health) = entry.and_then(|entry| entry.ingest_health.value()) else {
         return Ok(HealthReport::no_data());
     };

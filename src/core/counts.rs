@@ -22,7 +22,7 @@
 //!   ignored; a count that is missing, null, a string, negative or not whole
 //!   is unknown ("—"), never guessed; an empty `data` means the service has
 //!   no counts for the stream (unknown, not an error); a body that is not
-//!   JSON, has no `data` array or is over [`MAX_BODY_BYTES`] is an error.
+//!   JSON, has no `data` array or is over [`MAX_BODY_BYTES`](crate::core::api::MAX_BODY_BYTES) is an error.
 //! - **A history a chart can read** ([`ViewerHistory`]): points of browser
 //!   time, viewers and views, and gaps where counts polling failed, over the
 //!   same window as the health history; a point with unknown counts is a
@@ -37,11 +37,11 @@ use std::collections::VecDeque;
 
 use serde::Deserialize;
 
-use crate::core::api::{ResponseError, MAX_BODY_BYTES};
+use crate::core::api::{first_data_entry, ResponseError};
 use crate::core::chart::time_to_x;
 use crate::core::format::push_number;
 use crate::core::history::MAX_ENTRIES;
-use crate::core::lenient::{self, First, Lenient};
+use crate::core::lenient::Lenient;
 use crate::core::params::{percent_encode, Config, Endpoint, DEFAULT_VIEWERS_INTERVAL_S};
 use crate::core::poll::{ConnState, Failure, Following, Next, Outcome, Poller, Rejection, Step};
 use crate::core::time::{format_clock, parse_timestamp_ms};
@@ -61,12 +61,6 @@ pub struct ViewerCounts {
     pub views: Option<u64>,
 }
 
-/// The documented body, as far as the widget reads it.
-#[derive(Deserialize)]
-struct Body {
-    data: Lenient<First<Entry>>,
-}
-
 /// One element of `data`.
 #[derive(Deserialize)]
 struct Entry {
@@ -77,14 +71,7 @@ struct Entry {
 
 /// Reads a counts response body.
 pub fn parse_counts(body: &str) -> Result<ViewerCounts, ResponseError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ResponseError::TooLarge { bytes: body.len() });
-    }
-    let parsed: Option<Body> = lenient::from_str(body).map_err(|_| ResponseError::NotJson)?;
-    let First(entry) = parsed
-        .and_then(|body| body.data.value())
-        .ok_or(ResponseError::UnexpectedShape)?;
-    let Some(entry) = entry else {
+    let Some(entry) = first_data_entry::<Entry>(body)? else {
         return Ok(ViewerCounts::default());
     };
     Ok(ViewerCounts {
@@ -572,6 +559,7 @@ pub fn viewers_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::api::MAX_BODY_BYTES;
     use crate::core::params::parse;
     use crate::core::token::tests::token_with;
 

@@ -49,12 +49,21 @@
 //! one core at start for the demo's bundle, and there is no case where an
 //! uncompressed, uncached widget is what a streamer should be shown. Only
 //! `GET` and `HEAD` are served.
+//!
+//! **A request never waits for brotli.** Quality 11 takes seconds of a core
+//! for the bundle's WebAssembly; a visitor who arrives before it is done
+//! gets gzip (milliseconds), and brotli from then on. The compressed copies
+//! are kept once per process, by canonical path and checked against the
+//! file's size and modification time, and each file is compressed by one
+//! thread at a time: the end-to-end tests start a server per test, several
+//! at once, and compressing the bundle in each of them took the machine
+//! long enough for pages to time out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::UNIX_EPOCH;
 
 use axum::body::Bytes;
@@ -102,7 +111,6 @@ pub fn spawn(dir: &Path, addr: SocketAddr) -> io::Result<StaticServer> {
     // Canonical once, so every served file can be compared against it.
     let site = Arc::new(Site {
         root: dir.canonicalize()?,
-        cache: Mutex::new(HashMap::new()),
     });
     let served = Arc::clone(&site);
     let inner = Background::start("static", addr, move |listener, stop| async move {
@@ -117,10 +125,21 @@ pub fn spawn(dir: &Path, addr: SocketAddr) -> io::Result<StaticServer> {
     Ok(StaticServer { inner })
 }
 
-/// The served root and the cache of each file's representations.
+/// The served root.
 struct Site {
     root: PathBuf,
-    cache: Mutex<HashMap<PathBuf, Arc<Representations>>>,
+}
+
+/// Every file's representations, for every static server of the process.
+fn cache() -> &'static Mutex<HashMap<PathBuf, Arc<Representations>>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Representations>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Files some thread of the process is compressing with brotli now.
+fn compressing() -> &'static Mutex<HashSet<PathBuf>> {
+    static COMPRESSING: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    COMPRESSING.get_or_init(|| Mutex::new(HashSet::new()))
 }
 
 /// Files larger than this are sent from disk as they are, never cached.
@@ -131,15 +150,25 @@ const MAX_CACHE_TOTAL: usize = 256 * 1024 * 1024;
 impl Site {
     /// The cached representations of `path`, if still current.
     fn cached(&self, path: &Path, validators: &Validators) -> Option<Arc<Representations>> {
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = cache().lock().unwrap_or_else(|e| e.into_inner());
         cache
             .get(path)
             .filter(|r| r.validators == *validators)
             .cloned()
     }
 
+    /// Keeps `representations` of `path`, unless what is kept is as
+    /// current and has brotli while this has not.
     fn remember(&self, path: PathBuf, representations: Arc<Representations>) {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+        let better_kept = cache.get(&path).is_some_and(|kept| {
+            kept.validators == representations.validators
+                && kept.brotli.is_some()
+                && representations.brotli.is_none()
+        });
+        if better_kept {
+            return;
+        }
         let total: usize = cache.values().map(|r| r.size()).sum();
         if total + representations.size() > MAX_CACHE_TOTAL {
             cache.clear();
@@ -167,12 +196,37 @@ impl Site {
                 if kind.is_dir() && depth < 4 {
                     pending.push((path, depth + 1));
                 } else if kind.is_file() {
-                    if let Ok(Some(found)) = Representations::read(&path) {
-                        self.remember(path, Arc::new(found));
-                    }
+                    self.compress_fully(path);
                 }
             }
         }
+    }
+}
+
+impl Site {
+    /// Reads and compresses `path` with gzip and brotli and keeps the
+    /// result, unless it is kept already or another thread is at it.
+    fn compress_fully(&self, path: PathBuf) {
+        if let Ok(metadata) = std::fs::metadata(&path) {
+            let current = self.cached(&path, &Validators::of(&metadata));
+            if current.is_some_and(|kept| kept.brotli.is_some() || !compressible(&path)) {
+                return;
+            }
+        }
+        if !compressing()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.clone())
+        {
+            return;
+        }
+        if let Ok(Some(found)) = Representations::read(&path, true) {
+            self.remember(path.clone(), Arc::new(found));
+        }
+        compressing()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&path);
     }
 }
 
@@ -187,9 +241,9 @@ struct Representations {
 }
 
 impl Representations {
-    /// Reads `path` and compresses it when its type compresses;
-    /// `Ok(None)` for a file too large to cache.
-    fn read(path: &Path) -> io::Result<Option<Representations>> {
+    /// Reads `path` and compresses it when its type compresses (with
+    /// brotli too when `brotli`); `Ok(None)` for a file too large to cache.
+    fn read(path: &Path, brotli: bool) -> io::Result<Option<Representations>> {
         let metadata = std::fs::metadata(path)?;
         if metadata.len() > MAX_CACHED_FILE {
             return Ok(None);
@@ -201,7 +255,10 @@ impl Representations {
                 |packed: Vec<u8>| (packed.len() < identity.len()).then(|| Bytes::from(packed));
             (
                 gzip_bytes(&identity).ok().and_then(smaller),
-                brotli_bytes(&identity).ok().and_then(smaller),
+                brotli
+                    .then(|| brotli_bytes(&identity).ok())
+                    .flatten()
+                    .and_then(smaller),
             )
         } else {
             (None, None)
@@ -377,10 +434,16 @@ async fn serve_file(State(site): State<Arc<Site>>, request: Request) -> Response
         Some(found) => Some(found),
         None => {
             let file = path.clone();
-            match tokio::task::spawn_blocking(move || Representations::read(&file)).await {
+            // Gzip now, brotli for the next visitor (see the module doc).
+            match tokio::task::spawn_blocking(move || Representations::read(&file, false)).await {
                 Ok(Ok(Some(found))) => {
                     let found = Arc::new(found);
                     site.remember(path.clone(), Arc::clone(&found));
+                    if compressible(&path) {
+                        let site = Arc::clone(&site);
+                        let file = path.clone();
+                        tokio::task::spawn_blocking(move || site.compress_fully(file));
+                    }
                     Some(found)
                 }
                 // Too large to cache: sent from disk below.
