@@ -343,24 +343,33 @@ fn a_stalled_ingest_reads_congestion_and_the_diagnosis_names_the_network() -> Te
                 let browser = Browser::start().await?;
                 let outcome = async {
                     browser.client.goto(&scene.link(None)).await?;
-                    until(&browser, "all clear", Duration::from_secs(60), |p| {
-                        p.diagnosis.as_deref() == Some("all-clear")
+                    let before = until(&browser, "all clear, bitrate known", Duration::from_secs(60), |p| {
+                        p.diagnosis.as_deref() == Some("all-clear") && p.bitrate.is_some()
                     })
                     .await?;
                     signal(scene.standin()?.pid(), "STOP")?;
                     println!("ingest stopped (SIGSTOP)");
-                    let stalled = until(&browser, "slow network", Duration::from_secs(20), |p| {
+                    until(&browser, "slow network", Duration::from_secs(20), |p| {
                         p.diagnosis.as_deref() == Some("slow-network")
                     })
                     .await?;
                     let advice = browser.text("[data-advice]").await;
                     assert!(advice.contains("lower the bitrate"), "{advice}");
-                    assert!(
-                        stalled.congestion.is_some_and(|c| c > 0.2)
-                            || stalled.network_drops.is_some_and(|d| d > 1.0),
-                        "{stalled:?}"
-                    );
+                    // The panel's figures are read one by one, so they may
+                    // trail the diagnosis (the peak of the last ten seconds)
+                    // by a reading: the evidence must show within seconds.
+                    let stalled = until(&browser, "congestion or network drops", Duration::from_secs(10), |p| {
+                        p.congestion.is_some_and(|c| c > 0.2)
+                            || p.network_drops.is_some_and(|d| d > 1.0)
+                    })
+                    .await?;
+                    assert_eq!(stalled.diagnosis.as_deref(), Some("slow-network"));
+                    assert_eq!(stalled.encoder, "live");
                     signal(scene.standin()?.pid(), "CONT")?;
+                    println!(
+                        "stall: before {:?} kb/s; stalled bitrate {:?} kb/s, congestion {:?}, network drops {:?} %, encoder skips {:?} %, health {}",
+                        before.bitrate, stalled.bitrate, stalled.congestion, stalled.network_drops, stalled.encoder_skips, stalled.status
+                    );
                     Ok::<(), Error>(())
                 }
                 .await;
