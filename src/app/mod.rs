@@ -11,7 +11,8 @@
 //!   one hand-written binding in [`web_locks`]), [`use_persisted_history`],
 //!   [`use_chart_range`] (the full chart's remembered range),
 //!   [`use_location_fragment`], [`use_alerts`], [`use_host_messages`]
-//!   (the embedding protocol) and [`use_obs`] (the WebSocket to OBS).
+//!   (the embedding protocol), [`use_obs`] (the WebSocket to OBS) and
+//!   [`use_diagnosis_log`] (when the diagnosis changed, for the CSV).
 //! - [`components`]: one component per file, reading context.
 //! - [`widget`]: provides the state, starts the hooks, lays out the
 //!   components.
@@ -23,6 +24,7 @@ pub mod use_alerts;
 pub mod use_chart_range;
 pub mod use_clock;
 pub mod use_counts;
+pub mod use_diagnosis_log;
 pub mod use_host_messages;
 pub mod use_location_fragment;
 pub mod use_obs;

@@ -26,8 +26,9 @@ use crate::app::components::summary::SummaryPanel;
 use crate::app::components::viewers::ViewerFigures;
 use crate::app::state::WidgetState;
 use crate::app::use_alerts::use_alerts;
-use crate::app::use_clock::{now_ms, use_clock};
+use crate::app::use_clock::use_clock;
 use crate::app::use_counts::use_counts;
+use crate::app::use_diagnosis_log::use_diagnosis_log;
 use crate::app::use_host_messages::{use_host_messages, UseHostMessagesOptions};
 use crate::app::use_location_fragment::use_location_fragment;
 use crate::app::use_obs::use_obs;
@@ -97,15 +98,9 @@ pub fn Widget(
             obs_marks.update(|marks| marks.push(at_ms, mark, window_ms));
         }),
     );
-    // The CSV says which diagnosis was in effect at each status change, so
-    // its changes are written down as the page shows them. Nothing reads
-    // the log reactively: the download reads it when asked.
+    // The CSV says which diagnosis was in effect at each status change.
     if obs_port.is_some() {
-        Effect::new(move |_| {
-            let diagnosis = live.diagnosis.get();
-            let window_ms = history.with_untracked(History::window_ms);
-            obs_diagnoses.update(|log| log.record(now_ms(), diagnosis, window_ms));
-        });
+        use_diagnosis_log(live.diagnosis, history, obs_diagnoses);
     }
     let alerts = use_alerts(channels, history, live.status.into());
     let root = NodeRef::<Main>::new();
