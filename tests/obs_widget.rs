@@ -228,6 +228,9 @@ fn a_streaming_obs_reads_live_with_its_password_kept_to_itself() -> TestResult {
                         "live: bitrate {bitrate:.0} kb/s, congestion {:?}, drops {:?} %, skips {:?} %, cpu {:?} %",
                         healthy.congestion, healthy.network_drops, healthy.encoder_skips, healthy.cpu
                     );
+                    if let Some(path) = std::env::var_os("LSH_OBS_SCREENSHOT") {
+                        dock_screenshot(&browser, &scene.link(Some(password)), path.as_ref()).await?;
+                    }
                     Ok::<(), Error>(())
                 }
                 .await;
@@ -238,6 +241,25 @@ fn a_streaming_obs_reads_live_with_its_password_kept_to_itself() -> TestResult {
             result.and(finished)
         },
     )
+}
+
+/// With `LSH_OBS_SCREENSHOT=FILE.png`: the README's picture of a dock
+/// (compact layout, 420x640) reading this OBS, taken once the sparkline
+/// has some history.
+async fn dock_screenshot(browser: &Browser, link: &str, path: &std::path::Path) -> TestResult {
+    browser.client.set_window_size(420, 640).await?;
+    browser
+        .client
+        .goto(&format!("{link}&layout=compact"))
+        .await?;
+    until(browser, "live in the dock", Duration::from_secs(30), |p| {
+        p.encoder == "live" && p.bitrate.is_some() && p.status == "excellent"
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    std::fs::write(path, browser.client.screenshot().await?)?;
+    println!("dock screenshot: {}", path.display());
+    Ok(())
 }
 
 #[test]
