@@ -405,6 +405,52 @@ fn a_stalled_ingest_reads_congestion_and_the_diagnosis_names_the_network() -> Te
 }
 
 #[test]
+fn an_encoder_that_cannot_keep_up_reads_skips_and_the_diagnosis_names_the_computer() -> TestResult {
+    in_private_network(
+        "an_encoder_that_cannot_keep_up_reads_skips_and_the_diagnosis_names_the_computer",
+        Network::Loopback,
+        || {
+            // Moving noise through x264's slowest preset: a few frames a
+            // second here (as in obs_studio.rs), so OBS skips frames for
+            // encoder lag.
+            let scene = Scene::start(
+                "obs_widget_lag",
+                Some(ObsOptions {
+                    preset: "placebo",
+                    x264_options: "rc-lookahead=10 bframes=3",
+                    moving: true,
+                    ..ObsOptions::default()
+                }),
+            )?;
+            let result = runtime()?.block_on(async {
+                let browser = Browser::start().await?;
+                let outcome = async {
+                    browser.client.goto(&scene.link(None)).await?;
+                    until(&browser, "live", Duration::from_secs(45), |p| p.encoder == "live").await?;
+                    let lagging = until(&browser, "slow computer", Duration::from_secs(45), |p| {
+                        p.diagnosis.as_deref() == Some("slow-computer")
+                            && p.encoder_skips.is_some_and(|s| s > 1.0)
+                    })
+                    .await?;
+                    let advice = browser.text("[data-advice]").await;
+                    assert!(advice.contains("faster preset"), "{advice}");
+                    println!(
+                        "lag: bitrate {:?} kb/s, encoder skips {:?} %, network drops {:?} %, congestion {:?}, cpu {:?} %, health {}",
+                        lagging.bitrate, lagging.encoder_skips, lagging.network_drops, lagging.congestion, lagging.cpu, lagging.status
+                    );
+                    Ok::<(), Error>(())
+                }
+                .await;
+                browser.close().await;
+                outcome
+            });
+            let finished = scene.finish();
+            result.and(finished)
+        },
+    )
+}
+
+#[test]
 fn the_ingest_killed_and_restarted_reads_reconnecting_then_live_marked_on_the_chart() -> TestResult
 {
     in_private_network(

@@ -27,10 +27,16 @@
 //! 6. CPU above [`CPU_MAX_PERCENT`]: [`Diagnosis::SlowComputer`]. Weaker
 //!    evidence than skips (a busy machine may still keep up), so it comes
 //!    after the network.
-//! 7. OBS clean while the ingest's drift rises (good or poor, or the
+//! 7. OBS's frame counts not known yet (fewer than
+//!    [`super::encoder::MIN_FRAMES`] frames in the last minute: the first
+//!    seconds of a stream, or just after a reconnect, which resets them):
+//!    [`Diagnosis::NoEncoderData`]. "OBS sends everything in time" needs
+//!    those counts; without them a slow encoder read as the platform's
+//!    fault until its first skips were counted.
+//! 8. OBS clean while the ingest's drift rises (good or poor, or the
 //!    slow-drift warning) or the service has no fresh data for a stream OBS
 //!    is sending: [`Diagnosis::PathOrPlatform`].
-//! 8. Otherwise [`Diagnosis::AllClear`].
+//! 9. Otherwise [`Diagnosis::AllClear`].
 //!
 //! Thresholds, and why:
 //! - [`CONGESTION_MAX`] 0.2: OBS's congestion is the smoothed fill of its
@@ -216,6 +222,9 @@ pub fn diagnose(ingest: IngestSide, encoder: EncoderState, stats: &EncoderStats)
     }
     if above(stats.cpu_percent, CPU_MAX_PERCENT) {
         return Diagnosis::SlowComputer;
+    }
+    if stats.network.percent.is_none() || stats.encoder_lag.percent.is_none() {
+        return Diagnosis::NoEncoderData;
     }
     match ingest {
         IngestSide::DriftRising | IngestSide::NoData => Diagnosis::PathOrPlatform,
@@ -442,6 +451,50 @@ mod tests {
     }
 
     #[test]
+    fn no_verdict_on_obs_before_its_frame_counts_are_known() {
+        // The first seconds of a stream, or just after a reconnect (which
+        // resets OBS's counters): under 30 frames in the window.
+        let unknown = FrameCount {
+            lost: 0,
+            total: 12,
+            percent: None,
+        };
+        let early = with(|s| {
+            s.network = unknown;
+            s.encoder_lag = unknown;
+        });
+        for ingest in [
+            IngestSide::DriftRising,
+            IngestSide::NoData,
+            IngestSide::Healthy,
+        ] {
+            assert_eq!(
+                diagnose(ingest, EncoderState::Live, &early),
+                Diagnosis::NoEncoderData,
+                "{ingest:?}"
+            );
+        }
+        let no_skips_yet = with(|s| s.encoder_lag = unknown);
+        assert_eq!(
+            diagnose(IngestSide::DriftRising, EncoderState::Live, &no_skips_yet),
+            Diagnosis::NoEncoderData
+        );
+        // What OBS already shows still speaks.
+        let congested_early = with(|s| {
+            s.encoder_lag = unknown;
+            s.congestion_peak = Some(0.9);
+        });
+        assert_eq!(
+            diagnose(
+                IngestSide::DriftRising,
+                EncoderState::Live,
+                &congested_early
+            ),
+            Diagnosis::SlowNetwork
+        );
+    }
+
+    #[test]
     fn encoder_lag_outranks_the_network_and_the_network_outranks_cpu() {
         let both = with(|s| {
             s.encoder_lag = frames(2.0);
@@ -475,24 +528,6 @@ mod tests {
         });
         assert_eq!(
             diagnose(IngestSide::Healthy, EncoderState::Live, &at_limits),
-            Diagnosis::AllClear
-        );
-    }
-
-    #[test]
-    fn percentages_not_yet_known_count_as_clean() {
-        let early = with(|s| {
-            s.network = FrameCount {
-                lost: 1,
-                total: 2,
-                percent: None,
-            };
-            s.encoder_lag = FrameCount::default();
-            s.cpu_percent = None;
-            s.congestion_peak = None;
-        });
-        assert_eq!(
-            diagnose(IngestSide::Healthy, EncoderState::Live, &early),
             Diagnosis::AllClear
         );
     }
