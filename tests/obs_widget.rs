@@ -211,18 +211,23 @@ fn a_streaming_obs_reads_live_with_its_password_kept_to_itself() -> TestResult {
                     assert_eq!(healthy.network_drops.unwrap_or(0.0), 0.0);
                     assert!(healthy.congestion.unwrap_or(0.0) < 0.2);
                     // The password is in the fragment only: not in storage,
-                    // not in the page's markup.
+                    // not in the page's markup, not in any address the page
+                    // requested (the stats polls, the bundle, the socket).
                     let kept = browser
                         .client
                         .execute(
                             "return JSON.stringify(Object.assign({}, sessionStorage)) + \
                              JSON.stringify(Object.assign({}, localStorage)) + \
-                             document.documentElement.outerHTML",
+                             document.documentElement.outerHTML + \
+                             performance.getEntriesByType('resource').map(e => e.name).join(' ')",
                             vec![],
                         )
                         .await?;
                     let kept = kept.as_str().unwrap_or_default().to_string();
-                    assert!(!kept.contains("secret obs"), "the password is in the page");
+                    for form in ["secret obs", "secret%20obs", "secret+obs"] {
+                        assert!(!kept.contains(form), "the password is in the page: {form}");
+                    }
+                    assert!(kept.contains("live-stream-health?token="), "the polls are listed");
                     assert!(!kept.is_empty());
                     println!(
                         "live: bitrate {bitrate:.0} kb/s, congestion {:?}, drops {:?} %, skips {:?} %, cpu {:?} %",
