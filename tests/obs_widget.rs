@@ -15,7 +15,6 @@
 
 mod support;
 
-#[allow(dead_code)]
 #[path = "support/obs.rs"]
 mod obs;
 
