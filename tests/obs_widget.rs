@@ -495,11 +495,24 @@ fn the_ingest_killed_and_restarted_reads_reconnecting_then_live_marked_on_the_ch
                         p.encoder == "live"
                     })
                     .await?;
-                    let (lost, back) = (
-                        marks(&browser, "reconnecting").await,
-                        marks(&browser, "reconnected").await,
+                    // The chart's right edge follows the widget's clock (a
+                    // tick a second): a mark newer than the last tick is
+                    // drawn at the next one.
+                    let started = Instant::now();
+                    let (lost, back) = loop {
+                        let seen = (
+                            marks(&browser, "reconnecting").await,
+                            marks(&browser, "reconnected").await,
+                        );
+                        if seen == (1, 1) || started.elapsed() > Duration::from_secs(10) {
+                            break seen;
+                        }
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    };
+                    println!(
+                        "chart marks after {:.1} s: reconnecting {lost}, reconnected {back}",
+                        started.elapsed().as_secs_f64()
                     );
-                    println!("chart marks: reconnecting {lost}, reconnected {back}");
                     assert_eq!((lost, back), (1, 1));
                     Ok::<(), Error>(())
                 }
