@@ -475,6 +475,58 @@ async fn invalid_parameters_show_a_notice_and_still_work() {
     assert_eq!(widget.attr(".lsh", "data-layout").as_deref(), Some("full"));
 }
 
+#[wasm_bindgen_test]
+async fn without_obs_the_encoder_panel_is_off_and_hidden() {
+    let run = run_id("obs-off");
+    let widget = mount(&format!(
+        "token={}&endpoint={}",
+        token("s", 3600.0),
+        endpoint(&run, "excellent")
+    ));
+    widget.wait_state("live", 3000).await;
+    assert_eq!(
+        widget.attr("[data-encoder]", "data-encoder").as_deref(),
+        Some("off")
+    );
+    assert!(widget.attr("[data-encoder]", "hidden").is_some());
+    assert!(!widget.exists("[data-metric=\"obs-bitrate\"]"));
+    assert_eq!(widget.attr("[data-advice]", "data-diagnosis"), None);
+}
+
+#[wasm_bindgen_test]
+async fn obs_not_reachable_reads_one_line_and_health_goes_on() {
+    let run = run_id("obs-unreachable");
+    // Port 9 (discard): nothing listens there on a test machine.
+    let widget = mount(&format!(
+        "token={}&endpoint={}&interval=1&obs=9&obspw=secret",
+        token("s", 3600.0),
+        endpoint(&run, "excellent")
+    ));
+    widget.wait_state("live", 3000).await;
+    let mut waited = 0;
+    while widget.attr("[data-encoder]", "data-encoder").as_deref() != Some("unreachable") {
+        assert!(
+            waited < 3000,
+            "data-encoder stayed {:?}",
+            widget.attr("[data-encoder]", "data-encoder")
+        );
+        TimeoutFuture::new(25).await;
+        waited += 25;
+    }
+    assert_eq!(
+        widget
+            .find("[data-encoder-message]")
+            .text_content()
+            .as_deref(),
+        Some("OBS not reachable on port 9")
+    );
+    assert!(widget.attr("[data-encoder]", "hidden").is_none());
+    assert!(!widget.exists("[data-metric=\"obs-bitrate\"]"));
+    assert_eq!(widget.attr("[data-advice]", "data-diagnosis"), None);
+    assert_eq!(widget.status(), "excellent");
+    assert_eq!(widget.state(), "live");
+}
+
 /// A script of `polls` answers whose status (and so every value shown)
 /// changes at each answer.
 fn changing_statuses(polls: usize) -> String {

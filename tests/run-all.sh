@@ -21,7 +21,8 @@
 #    starved of CPU fell behind real time and turned poor), shared polling's
 #    hand-over gaps (1,463 ms of the 1,500 allowed), the fault matrix once
 #    per browser (WebDriver round trips and page timers went over its
-#    100 ms bound), and a real OBS Studio streaming to the stand-in.
+#    100 ms bound), and a real OBS Studio streaming to the stand-in, read
+#    by the OBS client and by the widget in Chromium.
 #
 # A failure in phase 2 or 3 does not stop the rest: the script reports every
 # failed part at the end and exits non-zero.
@@ -227,6 +228,8 @@ done
 
 alone "the OBS client against a real OBS Studio (each test in its own network namespace)" \
   cargo test --features e2e --test obs_studio -- --nocapture
+alone "the widget reading a real OBS Studio in Chromium (each test in its own network namespace)" \
+  cargo test --features e2e --test obs_widget -- --nocapture
 
 if [ "${#failures[@]}" -gt 0 ]; then
   stage "FAILED: $(printf '%s; ' "${failures[@]}")logs of the side-by-side jobs in target/test-logs/"

@@ -129,7 +129,8 @@ else
 fi
 
 # 9. OBS Studio under a virtual X server, for the real-OBS tests
-# (tests/obs_studio.rs; see tests/support/obs.rs). Debian's obs-studio 29
+# (tests/obs_studio.rs, and tests/obs_widget.rs with the widget in
+# Chromium; see tests/support/obs.rs). Debian's obs-studio 29
 # already carries obs-websocket, x264 and the RTMP output; without
 # recommends it is about 25 MB. mesa-utils gives glxinfo to check the
 # software OpenGL it renders with.

@@ -11,8 +11,9 @@
 //!   [`use_shared_polling`] (Web Locks and BroadcastChannel, through the
 //!   one hand-written binding in [`web_locks`]), [`use_persisted_history`],
 //!   [`use_chart_range`] (the full chart's remembered range),
-//!   [`use_location_fragment`], [`use_alerts`] and [`use_host_messages`]
-//!   (the embedding protocol).
+//!   [`use_location_fragment`], [`use_alerts`], [`use_host_messages`]
+//!   (the embedding protocol), [`use_obs`] (the WebSocket to OBS) and
+//!   [`use_diagnosis_log`] (when the diagnosis changed, for the CSV).
 //! - [`components`]: one component per file, reading context.
 //! - [`widget`]: provides the state, starts the hooks, lays out the
 //!   components.
@@ -25,8 +26,10 @@ pub mod use_alerts;
 pub mod use_chart_range;
 pub mod use_clock;
 pub mod use_counts;
+pub mod use_diagnosis_log;
 pub mod use_host_messages;
 pub mod use_location_fragment;
+pub mod use_obs;
 pub mod use_persisted_history;
 pub mod use_poller;
 pub mod use_shared_polling;
@@ -36,19 +39,21 @@ pub mod widget;
 
 use leptos::prelude::*;
 
-use crate::core::csp::content_security_policy;
+use crate::core::csp::page_policy;
+use crate::core::params::Config;
 
 pub use state::WidgetState;
 use use_location_fragment::config_from_location;
 pub use widget::Widget;
 
 /// Restricts what the page may load and where it may connect with the
-/// Content-Security-Policy of [`content_security_policy`]: nothing but the
-/// bundle itself and the configured endpoint, so no code on the page can
-/// send the token (or anything) anywhere else. Set as a `<meta>` element
-/// before the first request; hosts should also send it as a header (README).
-fn restrict_page(endpoint_origin: &str) {
-    let policy = content_security_policy(endpoint_origin, &[]);
+/// Content-Security-Policy of [`page_policy`]: nothing but the bundle
+/// itself, the configured endpoint and, with `obs=PORT`, that one loopback
+/// WebSocket, so no code on the page can send the token (or anything)
+/// anywhere else. Set as a `<meta>` element before the first request;
+/// hosts should also send it as a header (README).
+fn restrict_page(config: &Config) {
+    let policy = page_policy(config);
     let document = document();
     let (Ok(meta), Some(head)) = (document.create_element("meta"), document.head()) else {
         return;
@@ -66,7 +71,7 @@ pub fn start() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     let (config, notices) = config_from_location();
-    restrict_page(config.endpoint.origin());
+    restrict_page(&config);
     leptos::mount::mount_to_body(move || {
         view! { <Widget state=WidgetState::new(config, notices) follow_location=true /> }
     });

@@ -1,12 +1,16 @@
 //! Where the widget's state lives, and how components reach it.
 //!
-//! Everything the widget knows is in four signals, a [`WidgetState`]:
+//! Everything the widget knows is in seven signals, a [`WidgetState`]:
 //! - the [`Monitor`] (configuration, poller, latest report, who polls);
 //! - the [`Viewers`] (the viewer counts: their poller, latest answer and
 //!   history), beside the monitor so a counts failure never touches it;
 //! - the [`History`] ring (up to a day of samples, so it is borrowed with
 //!   `.with()`, never cloned);
-//! - the [`Ui`]: how the page is arranged, which a host page may change.
+//! - the [`Ui`]: how the page is arranged, which a host page may change;
+//! - the [`ObsClient`] (with `obs=PORT`: OBS's side of the stream, the
+//!   connection to it and its figures), the [`StreamMarks`] it left on
+//!   the chart and the [`DiagnosisLog`] the CSV reads, beside the monitor
+//!   for the same reason as the viewers.
 //!
 //! Whoever mounts the widget creates the state ([`WidgetState::new`]) and
 //! hands it to [`Widget`](crate::app::widget::Widget), which provides it as
@@ -24,10 +28,11 @@ use leptos::prelude::*;
 use crate::core::counts::Viewers;
 use crate::core::history::History;
 use crate::core::monitor::Monitor;
+use crate::core::obs::{DiagnosisLog, ObsClient, StreamMarks};
 use crate::core::params::{Config, Layout, Notice, Theme};
 use crate::core::protocol::ConfigChange;
 
-/// The widget's state: four signals, cheap to copy.
+/// The widget's state: seven signals, cheap to copy.
 #[derive(Clone, Copy, Debug)]
 pub struct WidgetState {
     /// Configuration, poller, latest report and who polls.
@@ -38,6 +43,12 @@ pub struct WidgetState {
     pub history: RwSignal<History>,
     /// The page's arrangement.
     pub ui: RwSignal<Ui>,
+    /// OBS's side of the stream (off without `obs=PORT`).
+    pub obs: RwSignal<ObsClient>,
+    /// OBS's stream events, for the chart.
+    pub obs_marks: RwSignal<StreamMarks>,
+    /// When the diagnosis from both sides changed, for the CSV.
+    pub obs_diagnoses: RwSignal<DiagnosisLog>,
 }
 
 impl WidgetState {
@@ -53,6 +64,9 @@ impl WidgetState {
         WidgetState {
             history: RwSignal::new(History::new(config.history_minutes)),
             viewers: RwSignal::new(Viewers::new(&config)),
+            obs: RwSignal::new(ObsClient::new(config.obs.clone())),
+            obs_marks: RwSignal::new(StreamMarks::new()),
+            obs_diagnoses: RwSignal::new(DiagnosisLog::new()),
             monitor: RwSignal::new(Monitor::new(config, notices)),
             ui: RwSignal::new(ui),
         }

@@ -29,6 +29,7 @@ use web_sys::{MessageEvent, ResizeObserver, ResizeObserverEntry};
 use crate::app::use_clock::now_ms;
 use crate::core::counts::{Figures, ViewersView};
 use crate::core::monitor::{Monitor, View};
+use crate::core::obs::{Diagnosis, EncoderState, EncoderView, ObsSettings};
 use crate::core::poll::{ConnState, Rejection};
 use crate::core::protocol::{self, ConfigChange, HostMessage, StatusMessage};
 use crate::core::status::Status;
@@ -51,6 +52,9 @@ pub struct UseHostMessagesOptions {
     pub trend: Memo<Option<Trend>>,
     /// The viewer figures: `lsh:status` carries them and follows them.
     pub viewers: Memo<ViewersView>,
+    /// OBS's side: `lsh:status` carries it and follows its state and
+    /// diagnosis (not every figure: those change every second).
+    pub encoder: Memo<EncoderView>,
     /// The widget's root element, whose height `lsh:resize` reports.
     pub root: NodeRef<Main>,
     /// `lsh:token` from the host, once it passes the rate limit and differs
@@ -58,12 +62,14 @@ pub struct UseHostMessagesOptions {
     pub on_token: UnsyncCallback<String>,
     /// `lsh:config` from the host.
     pub on_config: UnsyncCallback<ConfigChange>,
+    /// `lsh:obs` from the host: OBS's port and password.
+    pub on_obs: UnsyncCallback<ObsSettings>,
 }
 
 /// Talks to the host page that embeds the widget.
 ///
 /// ```ignore
-/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, viewers, root, on_token, on_config });
+/// use_host_messages(UseHostMessagesOptions { origin, monitor, view, trend, viewers, root, on_token, on_config, on_obs });
 /// ```
 ///
 /// Posts `lsh:ready` at once; `lsh:status` now and on every change of
@@ -73,8 +79,8 @@ pub struct UseHostMessagesOptions {
 /// failure is `null`), with `lsh:token-rejected` when
 /// the state becomes token-rejected); `lsh:token-expiring` five minutes
 /// before the token's `exp`; `lsh:resize` whenever the root's height
-/// changes. Hands `lsh:token` and `lsh:config` from the host's origin to
-/// the callbacks (tokens rate-limited, see the module doc). The owner's
+/// changes. Hands `lsh:token`, `lsh:config` and `lsh:obs` from the host's
+/// origin to the callbacks (tokens rate-limited, see the module doc). The owner's
 /// cleanup removes the message listener, cancels the expiry and token
 /// timers and stops observing the root.
 pub fn use_host_messages(options: UseHostMessagesOptions) {
@@ -84,9 +90,11 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
         view,
         trend,
         viewers,
+        encoder,
         root,
         on_token,
         on_config,
+        on_obs,
     } = options;
 
     let gate = TokenGate::new();
@@ -114,6 +122,7 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
             match protocol::parse_host_message(&text) {
                 Ok(HostMessage::Token(token)) => offer_token(token),
                 Ok(HostMessage::Config(change)) => on_config.run(change),
+                Ok(HostMessage::Obs(settings)) => on_obs.run(settings),
                 Err(_) => {}
             }
         })
@@ -123,21 +132,28 @@ pub fn use_host_messages(options: UseHostMessagesOptions) {
     // the viewer figures: the effect compares with what it reported last.
     {
         let origin = origin.clone();
-        Effect::new(
-            move |reported: Option<(Status, ConnState, bool, Option<Figures>)>| {
-                let (status, state) = view.with(|v| (v.status, v.state));
-                let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
-                let figures = viewers.with(|v| v.figures);
-                let now = (status, state, falling_behind, figures);
-                if reported != Some(now) {
-                    // lsh:token-rejected once, as the state becomes rejected.
-                    let newly_rejected = state == ConnState::TokenRejected
-                        && reported.is_none_or(|(_, before, _, _)| before != state);
-                    untrack(|| post_status(&origin, monitor, view, trend, figures, newly_rejected));
-                }
-                now
-            },
-        );
+        Effect::new(move |reported: Option<Reported>| {
+            let (status, state) = view.with(|v| (v.status, v.state));
+            let falling_behind = trend.with(|t| t.is_some_and(|t| t.falling_behind));
+            let figures = viewers.with(|v| v.figures);
+            let obs = encoder.with(|e| (e.state, e.diagnosis));
+            let now = (status, state, falling_behind, figures, obs);
+            if reported != Some(now) {
+                // lsh:token-rejected once, as the state becomes rejected.
+                let newly_rejected = state == ConnState::TokenRejected
+                    && reported.is_none_or(|(_, before, _, _, _)| before != state);
+                untrack(|| {
+                    let sent = Reporting {
+                        monitor,
+                        view,
+                        trend,
+                        encoder,
+                    };
+                    post_status(&origin, sent, figures, newly_rejected);
+                });
+            }
+            now
+        });
     }
 
     // lsh:token-expiring five minutes before exp, once per token.
@@ -241,18 +257,37 @@ fn admit_token(
     }
 }
 
-/// Posts `lsh:status` for what the page shows now, and
-/// `lsh:token-rejected` along with it when the state has just become
-/// token-rejected (once per rejection, whatever else changes after).
-fn post_status(
-    origin: &str,
+/// What `lsh:status` last reported: it is posted again when any of it
+/// changes.
+type Reported = (
+    Status,
+    ConnState,
+    bool,
+    Option<Figures>,
+    (EncoderState, Diagnosis),
+);
+
+/// Where `lsh:status` reads what it reports.
+#[derive(Clone, Copy)]
+struct Reporting {
     monitor: RwSignal<Monitor>,
     view: Memo<View>,
     trend: Memo<Option<Trend>>,
-    figures: Option<Figures>,
-    newly_rejected: bool,
-) {
+    encoder: Memo<EncoderView>,
+}
+
+/// Posts `lsh:status` for what the page shows now, and
+/// `lsh:token-rejected` along with it when the state has just become
+/// token-rejected (once per rejection, whatever else changes after).
+fn post_status(origin: &str, from: Reporting, figures: Option<Figures>, newly_rejected: bool) {
+    let Reporting {
+        monitor,
+        view,
+        trend,
+        encoder,
+    } = from;
     let trend = trend.get_untracked();
+    let encoder = encoder.get_untracked();
     let updated_at_ms = monitor.with_untracked(|m| m.latest().and_then(|r| r.updated_at_ms));
     let text = view.with_untracked(|v| {
         protocol::status(&StatusMessage {
@@ -265,6 +300,7 @@ fn post_status(
             falling_behind: trend.is_some_and(|t| t.falling_behind),
             viewers: figures.and_then(|f| f.viewers),
             views: figures.and_then(|f| f.views),
+            encoder: Some(&encoder),
         })
     });
     post(origin, &text);

@@ -20,6 +20,7 @@ use crate::app::use_clock::Clock;
 use crate::core::counts::{Viewers, ViewersView};
 use crate::core::history::History;
 use crate::core::monitor::{Role, View};
+use crate::core::obs::{Diagnosis, EncoderState, EncoderView, IngestSide, ObsClient};
 use crate::core::poll::ConnState;
 use crate::core::status::Status;
 use crate::core::trend::{self, Trend};
@@ -40,6 +41,12 @@ pub struct LiveView {
     pub interval_ms: Memo<f64>,
     /// The viewer figures, or the note that stands in for them.
     pub viewers: Memo<ViewersView>,
+    /// OBS's side at the clock's time (with `obs=PORT`; otherwise off,
+    /// and then it reads neither the clock nor the health view).
+    pub encoder: Memo<EncoderView>,
+    /// The diagnosis from both sides, while OBS gives something to judge
+    /// by: changes far less often than the figures.
+    pub diagnosis: Memo<Option<Diagnosis>>,
 }
 
 impl LiveView {
@@ -49,19 +56,33 @@ impl LiveView {
             monitor,
             history,
             viewers,
+            obs,
             ..
         } = state;
         let view = Memo::new(move |_| {
             let now = clock.now.get();
             monitor.with(|m| m.view(now))
         });
+        let trend = Memo::new(move |_| history.with(drift_trend));
+        let encoder = Memo::new(move |_| {
+            if obs.with(|c| c.state() == EncoderState::Off) {
+                return obs.with(|c| EncoderView::of(c, IngestSide::Unavailable, 0.0));
+            }
+            let now = clock.now.get();
+            let ingest = trend.with(|t| view.with(|v| IngestSide::from_view(v, t.as_ref())));
+            obs.with(|c: &ObsClient| EncoderView::of(c, ingest, now))
+        });
         LiveView {
             view,
             status: Memo::new(move |_| view.with(|v| v.status)),
-            trend: Memo::new(move |_| history.with(drift_trend)),
+            trend,
             samples: Memo::new(move |_| history.with(History::sample_count)),
             interval_ms: Memo::new(move |_| monitor.with(|m| m.poller().interval_ms())),
             viewers: Memo::new(move |_| viewers.with(Viewers::view)),
+            encoder,
+            diagnosis: Memo::new(move |_| {
+                encoder.with(|e| e.has_diagnosis().then_some(e.diagnosis))
+            }),
         }
     }
 

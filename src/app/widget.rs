@@ -15,6 +15,7 @@ use leptos::prelude::*;
 
 use crate::app::components::advice::Advice;
 use crate::app::components::connection::ConnectionLine;
+use crate::app::components::encoder::EncoderPanel;
 use crate::app::components::history_chart::HistoryChart;
 use crate::app::components::messages::Messages;
 use crate::app::components::metrics::Metrics;
@@ -27,11 +28,15 @@ use crate::app::state::WidgetState;
 use crate::app::use_alerts::use_alerts;
 use crate::app::use_clock::use_clock;
 use crate::app::use_counts::use_counts;
+use crate::app::use_diagnosis_log::use_diagnosis_log;
 use crate::app::use_host_messages::{use_host_messages, UseHostMessagesOptions};
 use crate::app::use_location_fragment::use_location_fragment;
+use crate::app::use_obs::use_obs;
 use crate::app::use_persisted_history::use_persisted_history;
 use crate::app::use_poller::use_poller;
 use crate::app::view_model::LiveView;
+use crate::core::history::History;
+use crate::core::obs::ObsSettings;
 
 /// How often "updated N s ago" and countdowns refresh.
 const CLOCK_TICK_MS: u32 = 1000;
@@ -62,9 +67,15 @@ pub fn Widget(
         history,
         ui,
         viewers,
+        obs,
+        obs_marks,
+        obs_diagnoses,
     } = state;
-    let (origin, channels) =
-        monitor.with_untracked(|m| (m.config().origin.clone(), m.config().alerts));
+    let (origin, channels, obs_port) = monitor.with_untracked(|m| {
+        let config = m.config();
+        let obs_port = config.obs.as_ref().map(ObsSettings::port);
+        (config.origin.clone(), config.alerts, obs_port)
+    });
     provide_context(state);
     let clock = use_clock(CLOCK_TICK_MS);
     provide_context(clock);
@@ -80,6 +91,17 @@ pub fn Widget(
     if follow_location {
         use_location_fragment(monitor, poller.set_token);
     }
+    let obs = use_obs(
+        obs,
+        UnsyncCallback::new(move |(at_ms, mark)| {
+            let window_ms = history.with_untracked(History::window_ms);
+            obs_marks.update(|marks| marks.push(at_ms, mark, window_ms));
+        }),
+    );
+    // The CSV says which diagnosis was in effect at each status change.
+    if obs_port.is_some() {
+        use_diagnosis_log(live.diagnosis, history, obs_diagnoses);
+    }
     let alerts = use_alerts(channels, history, live.status.into());
     let root = NodeRef::<Main>::new();
     let embedded = origin.is_some().then_some("");
@@ -90,9 +112,17 @@ pub fn Widget(
             view: live.view,
             trend: live.trend,
             viewers: live.viewers,
+            encoder: live.encoder,
             root,
             on_token: UnsyncCallback::new(move |token| poller.set_token.run(Some(token))),
             on_config: UnsyncCallback::new(move |change| state.apply(&change)),
+            // The page's policy allows the link's OBS port only (see
+            // core::csp): a host may bring the password, not another port.
+            on_obs: UnsyncCallback::new(move |settings: ObsSettings| {
+                if Some(settings.port()) == obs_port {
+                    obs.set_settings.run(settings);
+                }
+            }),
         });
     }
 
@@ -113,6 +143,7 @@ pub fn Widget(
             </header>
             <Metrics />
             <ViewerFigures />
+            <EncoderPanel />
             <Advice alerts=alerts />
             <Messages />
             <Notices />

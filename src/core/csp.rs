@@ -13,7 +13,12 @@
 //! - `img-src 'self' data:`: the status favicon and notification icons are
 //!   `data:` URLs;
 //! - `connect-src`: the endpoint's origin, plus any extra source a feature
-//!   needs (a local `ws://127.0.0.1:PORT`, say), and nothing else;
+//!   needs, and nothing else: with `obs=PORT` in the link, the one
+//!   `ws://127.0.0.1:PORT` of OBS's WebSocket server ([`page_policy`]).
+//!   The policy is written once, before anything connects, and a page can
+//!   only tighten its own policy later, never widen it: so OBS's port is
+//!   fixed by the link, and a host's `lsh:obs` may bring the password but
+//!   not another port;
 //! - `base-uri 'none'` and `form-action 'none'`, which `default-src` does
 //!   not cover.
 //!
@@ -25,6 +30,17 @@
 //! that the policy does not allow. A `<meta>` policy cannot carry
 //! `frame-ancestors`, `sandbox` or reporting; those take a header from
 //! whoever hosts the bundle (README, "Security").
+
+use crate::core::obs::ObsSettings;
+use crate::core::params::Config;
+
+/// The page's policy for a configuration: the endpoint's origin and, when
+/// the link reads OBS, its loopback WebSocket address.
+pub fn page_policy(config: &Config) -> String {
+    let obs = config.obs.as_ref().map(ObsSettings::url);
+    let extra: Vec<&str> = obs.as_deref().into_iter().collect();
+    content_security_policy(config.endpoint.origin(), &extra)
+}
 
 /// The page's policy, for the stats endpoint's origin
 /// (`https://stats.mux.com`) and any extra `connect-src` sources.
@@ -60,6 +76,7 @@ fn is_single_source(source: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::params;
 
     /// The directives of a policy, by name.
     fn directive<'a>(policy: &'a str, name: &str) -> Option<&'a str> {
@@ -102,6 +119,36 @@ mod tests {
                 "{policy}"
             );
             assert_eq!(policy.matches(';').count(), 6, "{policy}");
+        }
+    }
+
+    #[test]
+    fn the_link_s_obs_port_is_the_one_websocket_address_allowed() {
+        let cases = [
+            ("", "connect-src https://stats.mux.com"),
+            (
+                "obs=4455",
+                "connect-src https://stats.mux.com ws://127.0.0.1:4455",
+            ),
+            (
+                "obs=4456&obspw=secret&endpoint=http%3A%2F%2F127.0.0.1%3A8787",
+                "connect-src http://127.0.0.1:8787 ws://127.0.0.1:4456",
+            ),
+            ("obs=localhost%3A4455", "connect-src https://stats.mux.com"),
+            (
+                "obs=4455%20ws%3A%2F%2Fevil",
+                "connect-src https://stats.mux.com",
+            ),
+        ];
+        for (fragment, expected) in cases {
+            let (config, _) = params::parse("", fragment);
+            let policy = page_policy(&config);
+            assert_eq!(
+                directive(&policy, "connect-src"),
+                Some(expected),
+                "{fragment}"
+            );
+            assert!(!policy.contains("secret"), "{policy}");
         }
     }
 

@@ -31,10 +31,21 @@
 //! tab's polling proves its own token again (five minutes otherwise, see
 //! [`crate::core::poll`]), so a browser test of a revoked key takes
 //! seconds. Against any other endpoint it is ignored with a notice.
+//!
+//! `obs=PORT` opts in to reading OBS Studio through obs-websocket, always
+//! at `ws://127.0.0.1:PORT` (the monitor never reaches an OBS on another
+//! machine, and the page's policy allows that one address). `obspw` is
+//! OBS's WebSocket password, a credential like the token: it is read from
+//! the fragment only, because a query reaches servers and their logs. One
+//! in the query is ignored with a notice saying where it belongs (a
+//! password that has already travelled is not used, so the mistake is seen
+//! and the password changed). No notice ever repeats it. `obspw` without
+//! `obs` is ignored with a notice.
 
 use std::fmt;
 
 use crate::core::alerts::AlertChannels;
+use crate::core::obs::ObsSettings;
 use crate::core::poll::TOKEN_PROOF_MS;
 use crate::core::url::{parse_origin, split_scheme, Authority, Host};
 
@@ -223,6 +234,8 @@ pub struct Config {
     pub viewers_interval_ms: Option<f64>,
     /// How long a follower's proof of its own token holds, milliseconds.
     pub token_proof_ms: f64,
+    /// Where to read OBS (`obs`, `obspw`); `None`: OBS is not read.
+    pub obs: Option<ObsSettings>,
 }
 
 impl Default for Config {
@@ -238,6 +251,7 @@ impl Default for Config {
             alerts: AlertChannels::default(),
             viewers_interval_ms: Some(f64::from(DEFAULT_VIEWERS_INTERVAL_S) * 1000.0),
             token_proof_ms: TOKEN_PROOF_MS,
+            obs: None,
         }
     }
 }
@@ -280,6 +294,8 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
     }
     let mut config = Config::default();
     let mut notices = Vec::new();
+    let obs_password = obs_password(query, fragment, &mut notices);
+    let mut obs_port = None;
     let mut interval = None;
     let mut viewers = None;
     let mut proof = None;
@@ -300,6 +316,15 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
             "interval" => interval = Some(value),
             "viewers" => viewers = Some(value),
             "proof" => proof = Some(value),
+            "obs" => match ObsSettings::parse_port(&value) {
+                Some(port) => obs_port = Some(port),
+                None => notices.push(notice(
+                    "obs",
+                    "Ignored obs: use the port of OBS's WebSocket server (1 to 65535, \
+                     4455 by default). OBS is not read."
+                        .into(),
+                )),
+            },
             "history" => {
                 config.history_minutes = clamped_number(
                     "history",
@@ -393,7 +418,33 @@ pub fn parse(query: &str, fragment: &str) -> (Config, Vec<Notice>) {
             ));
         }
     }
+    match (obs_port, obs_password) {
+        (Some(port), password) => config.obs = Some(ObsSettings::new(port, password.as_deref())),
+        (None, Some(_)) => notices.push(notice(
+            "obspw",
+            "Ignored obspw: it goes with obs=PORT.".into(),
+        )),
+        (None, None) => {}
+    }
     (config, notices)
+}
+
+/// The `obspw` password, from the fragment only: one in the query has
+/// reached a server already, so it is refused with a notice (which never
+/// repeats it). The fragment's last `obspw` wins, like any parameter.
+fn obs_password(query: &str, fragment: &str, notices: &mut Vec<Notice>) -> Option<String> {
+    if form_pairs(query).any(|(key, _)| key == "obspw") {
+        notices.push(notice(
+            "obspw",
+            "Ignored obspw in the query: a password goes after # in the link, where it \
+             never reaches a server. Change OBS's WebSocket password, it has been sent."
+                .into(),
+        ));
+    }
+    form_pairs(fragment)
+        .filter(|(key, _)| key == "obspw")
+        .last()
+        .map(|(_, value)| value)
 }
 
 /// An interval parameter (`interval`, `viewers`) in milliseconds: whole
@@ -827,6 +878,62 @@ mod tests {
         assert_eq!(config.origin, None);
         assert!(config.alerts.sound);
         assert_eq!(notices, vec!["origin".to_string(), "alerts".to_string()]);
+    }
+
+    #[test]
+    fn obs_is_a_loopback_port_and_its_password_comes_from_the_fragment_only() {
+        let secret = "s3cr%C3%A9t%20pw";
+        /// Query, fragment, port, password, the notices' parameters.
+        type Case<'a> = (&'a str, String, Option<u16>, Option<&'a str>, &'a [&'a str]);
+        let cases: [Case; 12] = [
+            ("", String::new(), None, None, &[]),
+            ("", "obs=4455".into(), Some(4455), None, &[]),
+            ("obs=4455", String::new(), Some(4455), None, &[]),
+            (
+                "",
+                format!("obs=4455&obspw={secret}"),
+                Some(4455),
+                Some("s3crét pw"),
+                &[],
+            ),
+            (
+                "",
+                format!("obspw={secret}&obs=1"),
+                Some(1),
+                Some("s3crét pw"),
+                &[],
+            ),
+            ("", "obs=65535&obspw=".into(), Some(65535), None, &[]),
+            ("", "obs=0".into(), None, None, &["obs"]),
+            ("", "obs=65536".into(), None, None, &["obs"]),
+            ("", "obs=127.0.0.1%3A4455".into(), None, None, &["obs"]),
+            ("", "obs=%2B4455".into(), None, None, &["obs"]),
+            ("", format!("obspw={secret}"), None, None, &["obspw"]),
+            (
+                &format!("obspw={secret}"),
+                "obs=4455".to_string(),
+                Some(4455),
+                None,
+                &["obspw"],
+            ),
+        ];
+        for (query, fragment, port, password, expected) in cases {
+            let (config, notices) = parse(query, &fragment);
+            let case = format!("?{query}#{fragment}");
+            assert_eq!(config.obs.as_ref().map(ObsSettings::port), port, "{case}");
+            assert_eq!(
+                config.obs,
+                port.map(|p| ObsSettings::new(p, password)),
+                "{case}"
+            );
+            let params: Vec<&str> = notices.iter().map(|n| n.param.as_str()).collect();
+            assert_eq!(params, expected, "{case}");
+            for notice in &notices {
+                assert!(!notice.message.contains("s3cr"), "{case}: {notice}");
+            }
+            // The password shows in no debug output of the configuration.
+            assert!(!format!("{config:?}").contains("s3cr"), "{case}");
+        }
     }
 
     #[test]

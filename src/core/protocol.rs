@@ -22,17 +22,33 @@
 //! | direction | `type` | fields (besides `type` and `v`) |
 //! |---|---|---|
 //! | widget → host | `lsh:ready` | (none) |
-//! | widget → host | `lsh:status` | `status`, `state`, `sessionAvgMs`, `deviationMs`, `updatedAt`, `driftTrendMsPerMin`, `fallingBehind`, `viewers`, `views` |
+//! | widget → host | `lsh:status` | `status`, `state`, `sessionAvgMs`, `deviationMs`, `updatedAt`, `driftTrendMsPerMin`, `fallingBehind`, `viewers`, `views`, `encoder` |
 //! | widget → host | `lsh:token-expiring` | `expiresAt` (ISO 8601 UTC) |
 //! | widget → host | `lsh:token-rejected` | `httpStatus` (null for a malformed token) |
 //! | widget → host | `lsh:resize` | `height` (CSS pixels) |
 //! | host → widget | `lsh:token` | `token` |
 //! | host → widget | `lsh:config` | any of `interval` (s), `layout`, `theme`, `viewers` (`"on"`/`"off"`) |
+//! | host → widget | `lsh:obs` | `port` (OBS's WebSocket port), `password` (optional) |
+//!
+//! `encoder` is `null` unless the link reads OBS (`obs=PORT`); then it is
+//! an object: `state` (the `data-encoder` value), `message` (the panel's
+//! line), `diagnosis` (a `data-diagnosis` value), `advice` (its sentence,
+//! `null` while OBS gives nothing to judge by), and `bitrateKbps`,
+//! `congestionPercent`, `networkDropPercent`, `encoderSkipPercent`,
+//! `cpuPercent` (one decimal, `null` while unknown).
+//!
+//! `lsh:obs` lets a host hand over OBS's WebSocket password without putting
+//! it in the frame's address. The password is a credential like the token:
+//! it goes only into the OBS client, and no message the widget sends
+//! carries it. The page's policy allows only the link's `obs` port (see
+//! [`crate::core::csp`]), so the shell uses an `lsh:obs` only for that port.
 
 use serde::Deserialize;
 
+use crate::core::format::push_number;
 use crate::core::lenient::{self, Lenient};
 use crate::core::num::within;
+use crate::core::obs::{EncoderState, EncoderView, ObsSettings};
 use crate::core::params::{Layout, Theme};
 use crate::core::time::format_iso_utc;
 
@@ -50,6 +66,8 @@ pub enum HostMessage {
     Token(String),
     /// Change settings at run time.
     Config(ConfigChange),
+    /// Where OBS's WebSocket server is and its password.
+    Obs(ObsSettings),
 }
 
 /// Settings a host may change at run time; absent fields stay as they are.
@@ -94,6 +112,8 @@ struct Fields {
     layout: Lenient<String>,
     theme: Lenient<String>,
     viewers: Lenient<String>,
+    port: Lenient<f64>,
+    password: Lenient<String>,
 }
 
 /// Parses a message from the host (already checked for origin).
@@ -147,6 +167,20 @@ pub fn parse_host_message(text: &str) -> Result<HostMessage, Ignored> {
                 });
             }
             Ok(HostMessage::Config(change))
+        }
+        Some("lsh:obs") => {
+            spoken(&fields.v)?;
+            let port = fields
+                .port
+                .value()
+                .filter(|p| p.fract() == 0.0 && (1.0..=65535.0).contains(p))
+                .ok_or(Ignored::Invalid("port"))?;
+            let password = match &fields.password {
+                Lenient::Absent => None,
+                Lenient::Value(password) => Some(password.as_str()),
+                Lenient::Unreadable => return Err(Ignored::Invalid("password")),
+            };
+            Ok(HostMessage::Obs(ObsSettings::new(port as u16, password)))
         }
         _ => Err(Ignored::OtherType),
     }
@@ -221,6 +255,8 @@ pub struct StatusMessage<'a> {
     pub viewers: Option<u64>,
     /// Views shown, `None` while unknown or hidden.
     pub views: Option<u64>,
+    /// OBS's side, when the link reads OBS.
+    pub encoder: Option<&'a EncoderView>,
 }
 
 /// `lsh:status`.
@@ -240,7 +276,42 @@ pub fn status(status: &StatusMessage<'_>) -> String {
         count(status.viewers),
         count(status.views),
     );
+    let fields = format!(r#"{fields},"encoder":{}"#, encoder(status.encoder));
     message("lsh:status", &fields)
+}
+
+/// The `encoder` object of `lsh:status`, or `null` when OBS is not read.
+fn encoder(view: Option<&EncoderView>) -> String {
+    let Some(view) = view.filter(|v| v.state != EncoderState::Off) else {
+        return "null".to_string();
+    };
+    let tenths = |value: Option<f64>| match value.filter(|v| v.is_finite()) {
+        Some(v) => {
+            let mut out = String::new();
+            push_number(&mut out, v);
+            out
+        }
+        None => "null".to_string(),
+    };
+    let stats = &view.stats;
+    let advice = if view.has_diagnosis() {
+        quoted(view.diagnosis.sentence())
+    } else {
+        "null".to_string()
+    };
+    format!(
+        r#"{{"state":{},"message":{},"diagnosis":{},"advice":{advice},"bitrateKbps":{},"congestionPercent":{},"networkDropPercent":{},"encoderSkipPercent":{},"cpuPercent":{}}}"#,
+        quoted(view.state.as_str()),
+        view.message
+            .as_deref()
+            .map_or_else(|| "null".to_string(), quoted),
+        quoted(view.diagnosis.as_str()),
+        tenths(stats.bitrate_kbps),
+        tenths(stats.congestion.map(|c| c * 100.0)),
+        tenths(stats.network.percent),
+        tenths(stats.encoder_lag.percent),
+        tenths(stats.cpu_percent),
+    )
 }
 
 /// `lsh:token-expiring`.
@@ -370,6 +441,58 @@ mod tests {
     }
 
     #[test]
+    fn obs_messages_carry_a_port_and_maybe_a_password() {
+        let cases = [
+            (
+                r#"{"type":"lsh:obs","port":4455,"password":"pw"}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(4455, Some("pw")))),
+            ),
+            (
+                r#"{"type":"lsh:obs","v":1,"port":1}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(1, None))),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":65535,"password":null}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(65535, None))),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":4455,"password":""}"#,
+                Ok(HostMessage::Obs(ObsSettings::new(4455, None))),
+            ),
+            (r#"{"type":"lsh:obs"}"#, Err(Ignored::Invalid("port"))),
+            (
+                r#"{"type":"lsh:obs","port":0}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":65536}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":4455.5}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":"4455"}"#,
+                Err(Ignored::Invalid("port")),
+            ),
+            (
+                r#"{"type":"lsh:obs","port":4455,"password":7}"#,
+                Err(Ignored::Invalid("password")),
+            ),
+            (
+                r#"{"type":"lsh:obs","v":2,"port":4455}"#,
+                Err(Ignored::UnknownVersion),
+            ),
+        ];
+        for (text, expected) in cases {
+            let parsed = parse_host_message(text);
+            assert_eq!(parsed, expected, "{text}");
+            assert!(!format!("{parsed:?}").contains("pw"), "{text}");
+        }
+    }
+
+    #[test]
     fn foreign_and_broken_messages_are_ignored() {
         let cases = [
             ("", Ignored::NotAMessage),
@@ -401,6 +524,7 @@ mod tests {
             falling_behind: false,
             viewers: Some(1204),
             views: None,
+            encoder: None,
         });
         let value: Value = serde_json::from_str(&text).unwrap_or_default();
         assert_eq!(value["type"], "lsh:status");
@@ -410,6 +534,7 @@ mod tests {
         assert_eq!(value["driftTrendMsPerMin"], Value::Null);
         assert_eq!(value["viewers"], 1204);
         assert_eq!(value["views"], Value::Null);
+        assert_eq!(value["encoder"], Value::Null);
         assert!(!text.contains("token"));
         assert_eq!(ready(), r#"{"type":"lsh:ready","v":1}"#);
         assert!(token_expiring(1_668_447_143_000.0).contains("2022-11-14T17:32:23Z"));
@@ -427,6 +552,73 @@ mod tests {
     }
 
     #[test]
+    fn status_carries_obs_s_side_when_the_link_reads_obs() {
+        use crate::core::obs::{Diagnosis, EncoderStats, FrameCount};
+        let base = |encoder| StatusMessage {
+            status: "poor",
+            state: "live",
+            session_avg_ms: None,
+            deviation_ms: None,
+            updated_at_ms: None,
+            drift_trend_ms_per_min: None,
+            falling_behind: false,
+            viewers: None,
+            views: None,
+            encoder,
+        };
+        let congested = EncoderView {
+            state: EncoderState::Live,
+            message: Some("OBS is streaming".into()),
+            stats: EncoderStats {
+                fresh: true,
+                bitrate_kbps: Some(487.26),
+                congestion: Some(1.0),
+                network: FrameCount {
+                    lost: 60,
+                    total: 1800,
+                    percent: Some(3.333),
+                },
+                cpu_percent: Some(18.04),
+                ..EncoderStats::default()
+            },
+            diagnosis: Diagnosis::SlowNetwork,
+        };
+        let value: Value =
+            serde_json::from_str(&status(&base(Some(&congested)))).unwrap_or_default();
+        let encoder = &value["encoder"];
+        assert_eq!(encoder["state"], "live");
+        assert_eq!(encoder["message"], "OBS is streaming");
+        assert_eq!(encoder["diagnosis"], "slow-network");
+        assert_eq!(
+            encoder["advice"],
+            "The network between you and the ingest is too slow: lower the bitrate."
+        );
+        assert_eq!(encoder["bitrateKbps"], 487.3);
+        assert_eq!(encoder["congestionPercent"], 100);
+        assert_eq!(encoder["networkDropPercent"], 3.3);
+        assert_eq!(encoder["encoderSkipPercent"], Value::Null);
+        assert_eq!(encoder["cpuPercent"], 18);
+
+        let refused = EncoderView {
+            state: EncoderState::Refused,
+            message: Some("OBS refused the password".into()),
+            stats: EncoderStats::default(),
+            diagnosis: Diagnosis::NoEncoderData,
+        };
+        let value: Value = serde_json::from_str(&status(&base(Some(&refused)))).unwrap_or_default();
+        assert_eq!(value["encoder"]["state"], "refused");
+        assert_eq!(value["encoder"]["message"], "OBS refused the password");
+        assert_eq!(value["encoder"]["advice"], Value::Null);
+
+        let off = EncoderView {
+            state: EncoderState::Off,
+            ..refused.clone()
+        };
+        let value: Value = serde_json::from_str(&status(&base(Some(&off)))).unwrap_or_default();
+        assert_eq!(value["encoder"], Value::Null);
+    }
+
+    #[test]
     fn every_outgoing_message_carries_the_protocol_version() {
         let status_text = status(&StatusMessage {
             status: "good",
@@ -438,6 +630,7 @@ mod tests {
             falling_behind: false,
             viewers: Some(3),
             views: Some(4),
+            encoder: None,
         });
         for text in [
             ready(),

@@ -24,6 +24,7 @@ use std::collections::VecDeque;
 
 use crate::core::format::{format_duration, format_ms};
 use crate::core::history::{Entry, History, Sample};
+use crate::core::obs::Diagnosis;
 use crate::core::status::Status;
 use crate::core::time::{format_clock, format_iso_utc};
 
@@ -353,12 +354,36 @@ impl SummaryCache {
 /// with the viewers counted at each change (`viewers_at`, e.g.
 /// [`crate::core::counts::ViewerHistory::viewers_at`]; empty when unknown).
 pub fn changes_csv(changes: &[StatusChange], viewers_at: impl Fn(f64) -> Option<u64>) -> String {
-    let mut csv = String::from("time_utc,from,to,deviation_ms,session_avg_ms,viewers\r\n");
+    changes_csv_with_obs(changes, viewers_at, None)
+}
+
+/// [`changes_csv`] with, when the link reads OBS (`obs_at` given), a last
+/// column `obs_diagnosis`: the diagnosis from both sides in effect at each
+/// change (a `data-diagnosis` value, e.g. `slow-network`; empty while OBS
+/// gave nothing to judge by). Without OBS the CSV keeps its columns.
+pub fn changes_csv_with_obs(
+    changes: &[StatusChange],
+    viewers_at: impl Fn(f64) -> Option<u64>,
+    obs_at: Option<&dyn Fn(f64) -> Option<Diagnosis>>,
+) -> String {
+    let mut csv = String::from("time_utc,from,to,deviation_ms,session_avg_ms,viewers");
+    csv.push_str(if obs_at.is_some() {
+        ",obs_diagnosis\r\n"
+    } else {
+        "\r\n"
+    });
     for change in changes {
         let number = |v: Option<f64>| v.map_or(String::new(), |v| format!("{}", v.round() as i64));
         let viewers = viewers_at(change.at_ms).map_or(String::new(), |v| v.to_string());
+        let obs = match obs_at {
+            Some(obs_at) => {
+                let diagnosis = obs_at(change.at_ms).map_or("", Diagnosis::as_str);
+                format!(",{diagnosis}")
+            }
+            None => String::new(),
+        };
         csv.push_str(&format!(
-            "{},{},{},{},{},{viewers}\r\n",
+            "{},{},{},{},{},{viewers}{obs}\r\n",
             format_iso_utc(change.at_ms as i64),
             change.from.as_str(),
             change.to.as_str(),
@@ -467,6 +492,24 @@ mod tests {
         };
         assert!(
             changes_csv(&[unknown], |_| None).ends_with("1970-01-01T00:00:00Z,good,unknown,,,\r\n")
+        );
+    }
+
+    #[test]
+    fn with_obs_the_csv_carries_the_diagnosis_at_each_change() {
+        let h = history(&[
+            sample(1_668_447_143.0, Status::Excellent, 12.0),
+            sample(1_668_447_148.0, Status::Poor, 1234.4),
+            sample(1_668_447_153.0, Status::Excellent, 20.0),
+        ]);
+        let summary = summarise(&h, 1_668_447_160_000.0, 5000.0);
+        let obs_at = |at: f64| (at < 1_668_447_150_000.0).then_some(Diagnosis::SlowNetwork);
+        let csv = changes_csv_with_obs(&summary.changes, |_| None, Some(&obs_at));
+        assert_eq!(
+            csv,
+            "time_utc,from,to,deviation_ms,session_avg_ms,viewers,obs_diagnosis\r\n\
+             2022-11-14T17:32:28Z,excellent,poor,1234,100,,slow-network\r\n\
+             2022-11-14T17:32:33Z,poor,excellent,20,100,,\r\n"
         );
     }
 }

@@ -6,10 +6,13 @@ use leptos::prelude::*;
 use crate::app::use_alerts::UseAlerts;
 use crate::app::view_model::LiveView;
 use crate::core::advice::SLOW_DRIFT;
+use crate::core::obs::Diagnosis;
 
 /// `.lsh-extras`: `[data-drift-warning]` while the stream is slowly falling
 /// behind, `[data-advice]` (what the status or state means and what to
-/// do), and, while an alert channel waits for the viewer, its button in
+/// do, followed, when the link reads OBS and OBS gives something to judge
+/// by, by the diagnosis from both sides, whose value is the advice's
+/// `data-diagnosis`), and, while an alert channel waits for the viewer, its button in
 /// `[data-alerts]`. A button stays the same element (and keeps focus)
 /// while the rest changes.
 #[component]
@@ -31,8 +34,17 @@ pub fn Advice(
                     {SLOW_DRIFT}
                 </p>
             </Show>
-            <p class="lsh-advice" data-advice>
+            <p
+                class="lsh-advice"
+                data-advice
+                data-diagnosis=move || live.diagnosis.get().map(Diagnosis::as_str)
+            >
                 {move || live.view.with(|v| v.advice)}
+                {move || {
+                    live.diagnosis
+                        .get()
+                        .map(|d| view! { " " <span class="lsh-diagnosis">{d.sentence()}</span> })
+                }}
             </p>
             <Show when=move || sound_locked.get() || notify_needed.get()>
                 <div class="lsh-alerts" data-alerts>

@@ -45,6 +45,11 @@
 //!   and a summary `aria-label`; ←/→ step between samples, Home/End jump to
 //!   the oldest/newest, Escape hides the cursor, and the readout is repeated
 //!   in a visually hidden `aria-live` paragraph.
+//! - **OBS's stream events** (start, stop, lost ingest, back) are vertical
+//!   lines across the plot, `line[data-mark]` with a `<title>`, placed on
+//!   the same time axis from [`crate::core::obs::marks`]. They are a view of
+//!   their own rather than part of the plot's string: a few elements that
+//!   change only when a mark arrives or the axis moves.
 //! - Colours come from the `--lsh-*` custom properties through classes keyed
 //!   by [`Status::as_str`](crate::core::status::Status::as_str) (see
 //!   `style/chart.css`).
@@ -66,6 +71,7 @@ use crate::core::chart_svg::{
     PLOT_TRANSFORM,
 };
 use crate::core::counts::{viewers_path, Viewers};
+use crate::core::format::format_value;
 use crate::core::history::{History, Sample};
 
 /// The history chart (full layout). Renders the range buttons
@@ -137,6 +143,38 @@ pub fn HistoryChart() -> impl IntoView {
             viewers_path(v.history(), now, window, width, PLOT_HEIGHT, break_ms)
         })
     });
+
+    // OBS's stream events on the same time axis.
+    let obs_marks = state.obs_marks;
+    let marks = Memo::new(move |_| {
+        if !ui.with(Ui::is_full) {
+            return Vec::new();
+        }
+        let (now, window, width) = (axis.get(), window_ms.get(), plot_width.get());
+        obs_marks.with(|m| m.on_chart(now, window, width))
+    });
+    let mark_lines = move || {
+        marks
+            .get()
+            .into_iter()
+            .map(|m| {
+                let x = format_value(m.x);
+                let title = format!("{} at {}", m.mark.label(), clock_time(m.at_ms));
+                view! {
+                    <line
+                        class="lsh-chart__mark"
+                        data-mark=m.mark.as_str()
+                        x1=x.clone()
+                        x2=x
+                        y1="0"
+                        y2=format_value(PLOT_HEIGHT)
+                    >
+                        <title>{title}</title>
+                    </line>
+                }
+            })
+            .collect_view()
+    };
 
     let plot = move || geometry.with(|g| g.as_ref().map(plot_markup).unwrap_or_default());
     let cursor_drawing = move || cursor.with(|mark| hover_markup(mark.as_ref(), plot_width.get()));
@@ -281,6 +319,9 @@ pub fn HistoryChart() -> impl IntoView {
                         data-series="viewers"
                         d=move || viewers_line.get()
                     ></path>
+                </g>
+                <g transform=PLOT_TRANSFORM pointer-events="none" data-marks>
+                    {mark_lines}
                 </g>
                 <g transform=PLOT_TRANSFORM pointer-events="none" inner_html=cursor_drawing></g>
             </svg>

@@ -6,6 +6,7 @@
 
 pub mod advice;
 pub mod connection;
+pub mod encoder;
 pub mod event_list;
 pub mod history_chart;
 pub mod messages;

@@ -16,9 +16,10 @@ use crate::app::components::event_list::EventList;
 use crate::app::components::viewers::PeakViewers;
 use crate::app::state::{Ui, WidgetState};
 use crate::app::view_model::LiveView;
+use crate::core::obs::{Diagnosis, EncoderState};
 use crate::core::status::Status;
 use crate::core::summary::{
-    changes_csv, share_line, share_percent, worst_line, worst_value, SummaryCache,
+    changes_csv_with_obs, share_line, share_percent, worst_line, worst_value, SummaryCache,
 };
 
 /// The summary panel: `[data-summary]` with one `[data-share]` per status
@@ -49,9 +50,16 @@ pub fn SummaryPanel() -> impl IntoView {
             return;
         };
         // A count stands for its moment until the one after next was due.
+        let reads_obs = state.obs.with_untracked(|c| c.state() != EncoderState::Off);
         let csv = state.viewers.with_untracked(|v| {
             let hold_ms = 2.0 * v.poller().interval_ms();
-            changes_csv(&changes, |at| v.history().viewers_at(at, hold_ms))
+            let viewers_at = |at| v.history().viewers_at(at, hold_ms);
+            state.obs_diagnoses.with_untracked(|log| {
+                let obs_at = |at| log.at(at);
+                let obs_at: Option<&dyn Fn(f64) -> Option<Diagnosis>> =
+                    reads_obs.then_some(&obs_at);
+                changes_csv_with_obs(&changes, viewers_at, obs_at)
+            })
         });
         let _ = save_file("stream-health-events.csv", "text/csv;charset=utf-8", &csv);
     };

@@ -198,6 +198,16 @@ pub enum StreamMark {
 }
 
 impl StreamMark {
+    /// What a streamer reads on the chart.
+    pub fn label(self) -> &'static str {
+        match self {
+            StreamMark::Started => "OBS started streaming",
+            StreamMark::Reconnecting => "OBS lost the ingest",
+            StreamMark::Reconnected => "OBS reconnected",
+            StreamMark::Stopped => "OBS stopped streaming",
+        }
+    }
+
     /// A `data-mark` value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -349,6 +359,19 @@ impl ObsClient {
         } else {
             Vec::new()
         }
+    }
+
+    /// Uses new settings (a host's `lsh:obs`): drops the connection and
+    /// what it measured, and starts again at once. The same settings again
+    /// change nothing, so a host repeating itself never interrupts OBS.
+    pub fn reconfigure(&mut self, settings: ObsSettings, now_ms: f64) -> Vec<Action> {
+        if self.settings.as_ref() == Some(&settings) {
+            return Vec::new();
+        }
+        let mut actions = self.stop();
+        self.settings = Some(settings);
+        actions.extend(self.start(now_ms));
+        actions
     }
 
     /// The `data-encoder` value.
@@ -925,6 +948,41 @@ mod tests {
         // The close event of the socket already given up changes nothing.
         assert!(c.on_closed(1, 1006, 40.0).is_empty());
         assert_eq!(c.state(), EncoderState::Refused);
+    }
+
+    #[test]
+    fn new_settings_from_the_host_start_again_and_the_same_ones_change_nothing() {
+        let mut c = client(Some("wrong"));
+        c.start(0.0);
+        c.on_open(1);
+        c.on_text(1, HELLO_AUTH, 10.0);
+        c.on_authentication(1, "nope");
+        c.on_closed(1, 4009, 30.0);
+        assert_eq!(c.state(), EncoderState::Refused);
+        // A refused monitor is not retried, but a new password is tried.
+        let right = ObsSettings::new(4455, Some("right"));
+        let actions = c.reconfigure(right.clone(), 100.0);
+        assert_eq!(
+            actions,
+            vec![
+                Action::Connect {
+                    socket: 2,
+                    url: "ws://127.0.0.1:4455".into()
+                },
+                Action::Wake(HANDSHAKE_TIMEOUT_MS),
+            ]
+        );
+        assert_eq!(c.state(), EncoderState::Connecting);
+        assert!(c.reconfigure(right, 200.0).is_empty());
+        // While connected, the old socket is closed first.
+        let (mut c, _) = identified();
+        let actions = c.reconfigure(ObsSettings::new(4455, Some("pw")), 300.0);
+        assert_eq!(actions.first(), Some(&Action::Close { socket: 1 }));
+        assert!(matches!(
+            actions.get(1),
+            Some(Action::Connect { socket: 2, .. })
+        ));
+        assert!(c.on_text(1, HELLO, 310.0).is_empty());
     }
 
     #[test]

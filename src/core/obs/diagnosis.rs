@@ -27,10 +27,16 @@
 //! 6. CPU above [`CPU_MAX_PERCENT`]: [`Diagnosis::SlowComputer`]. Weaker
 //!    evidence than skips (a busy machine may still keep up), so it comes
 //!    after the network.
-//! 7. OBS clean while the ingest's drift rises (good or poor, or the
+//! 7. OBS's frame counts not known yet (fewer than
+//!    [`super::encoder::MIN_FRAMES`] frames in the last minute: the first
+//!    seconds of a stream, or just after a reconnect, which resets them):
+//!    [`Diagnosis::NoEncoderData`]. "OBS sends everything in time" needs
+//!    those counts; without them a slow encoder read as the platform's
+//!    fault until its first skips were counted.
+//! 8. OBS clean while the ingest's drift rises (good or poor, or the
 //!    slow-drift warning) or the service has no fresh data for a stream OBS
 //!    is sending: [`Diagnosis::PathOrPlatform`].
-//! 8. Otherwise [`Diagnosis::AllClear`].
+//! 9. Otherwise [`Diagnosis::AllClear`].
 //!
 //! Thresholds, and why:
 //! - [`CONGESTION_MAX`] 0.2: OBS's congestion is the smoothed fill of its
@@ -54,7 +60,7 @@ use crate::core::poll::ConnState;
 use crate::core::status::Status;
 use crate::core::trend::Trend;
 
-use super::client::EncoderState;
+use super::client::{EncoderState, ObsClient};
 use super::encoder::EncoderStats;
 
 /// Congestion above this (over the last ten seconds) names the network.
@@ -157,6 +163,40 @@ impl Diagnosis {
     }
 }
 
+/// OBS's side as the page shows it at one moment: the Encoder panel, the
+/// diagnosis under the advice, and `lsh:status`'s `encoder` object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderView {
+    /// The `data-encoder` value.
+    pub state: EncoderState,
+    /// The panel's one line (`None` when OBS is not read).
+    pub message: Option<String>,
+    /// The figures.
+    pub stats: EncoderStats,
+    /// The verdict from both sides.
+    pub diagnosis: Diagnosis,
+}
+
+impl EncoderView {
+    /// What `client` shows at `now_ms`, judged with the ingest side.
+    pub fn of(client: &ObsClient, ingest: IngestSide, now_ms: f64) -> EncoderView {
+        let state = client.state();
+        let stats = client.stats(now_ms);
+        EncoderView {
+            state,
+            message: client.message(),
+            diagnosis: diagnose(ingest, state, &stats),
+            stats,
+        }
+    }
+
+    /// Whether the diagnosis has something to say (OBS is read and its
+    /// figures are recent).
+    pub fn has_diagnosis(&self) -> bool {
+        self.diagnosis != Diagnosis::NoEncoderData
+    }
+}
+
 /// Joins both sides (see the module documentation for the rules).
 pub fn diagnose(ingest: IngestSide, encoder: EncoderState, stats: &EncoderStats) -> Diagnosis {
     match encoder {
@@ -182,6 +222,9 @@ pub fn diagnose(ingest: IngestSide, encoder: EncoderState, stats: &EncoderStats)
     }
     if above(stats.cpu_percent, CPU_MAX_PERCENT) {
         return Diagnosis::SlowComputer;
+    }
+    if stats.network.percent.is_none() || stats.encoder_lag.percent.is_none() {
+        return Diagnosis::NoEncoderData;
     }
     match ingest {
         IngestSide::DriftRising | IngestSide::NoData => Diagnosis::PathOrPlatform,
@@ -221,6 +264,38 @@ mod tests {
         let mut stats = clean();
         change(&mut stats);
         stats
+    }
+
+    #[test]
+    fn the_encoder_view_of_a_client_off_unreachable_and_live() {
+        use crate::core::obs::{ObsClient, ObsSettings};
+        let off = EncoderView::of(&ObsClient::new(None), IngestSide::DriftRising, 0.0);
+        assert_eq!(off.state, EncoderState::Off);
+        assert_eq!(off.message, None);
+        assert!(!off.has_diagnosis());
+
+        let mut client = ObsClient::new(Some(ObsSettings::new(4455, Some("pw"))));
+        client.start(0.0);
+        client.on_closed(1, 1006, 10.0);
+        let unreachable = EncoderView::of(&client, IngestSide::DriftRising, 20.0);
+        assert_eq!(unreachable.state, EncoderState::Unreachable);
+        assert_eq!(
+            unreachable.message.as_deref(),
+            Some("OBS not reachable on port 4455")
+        );
+        assert_eq!(unreachable.diagnosis, Diagnosis::NoEncoderData);
+
+        let mut client = ObsClient::new(Some(ObsSettings::new(4455, None)));
+        client.start(0.0);
+        client.on_open(1);
+        client.on_text(1, r#"{"op":0,"d":{"rpcVersion":1}}"#, 10.0);
+        client.on_text(1, r#"{"op":2,"d":{"negotiatedRpcVersion":1}}"#, 20.0);
+        let event = r#"{"op":5,"d":{"eventType":"StreamStateChanged","eventIntent":64,"eventData":{"outputActive":true,"outputState":"OBS_WEBSOCKET_OUTPUT_RECONNECTING"}}}"#;
+        client.on_text(1, event, 30.0);
+        let reconnecting = EncoderView::of(&client, IngestSide::NoData, 40.0);
+        assert_eq!(reconnecting.state, EncoderState::Reconnecting);
+        assert_eq!(reconnecting.diagnosis, Diagnosis::ObsReconnecting);
+        assert!(reconnecting.has_diagnosis());
     }
 
     #[test]
@@ -376,6 +451,50 @@ mod tests {
     }
 
     #[test]
+    fn no_verdict_on_obs_before_its_frame_counts_are_known() {
+        // The first seconds of a stream, or just after a reconnect (which
+        // resets OBS's counters): under 30 frames in the window.
+        let unknown = FrameCount {
+            lost: 0,
+            total: 12,
+            percent: None,
+        };
+        let early = with(|s| {
+            s.network = unknown;
+            s.encoder_lag = unknown;
+        });
+        for ingest in [
+            IngestSide::DriftRising,
+            IngestSide::NoData,
+            IngestSide::Healthy,
+        ] {
+            assert_eq!(
+                diagnose(ingest, EncoderState::Live, &early),
+                Diagnosis::NoEncoderData,
+                "{ingest:?}"
+            );
+        }
+        let no_skips_yet = with(|s| s.encoder_lag = unknown);
+        assert_eq!(
+            diagnose(IngestSide::DriftRising, EncoderState::Live, &no_skips_yet),
+            Diagnosis::NoEncoderData
+        );
+        // What OBS already shows still speaks.
+        let congested_early = with(|s| {
+            s.encoder_lag = unknown;
+            s.congestion_peak = Some(0.9);
+        });
+        assert_eq!(
+            diagnose(
+                IngestSide::DriftRising,
+                EncoderState::Live,
+                &congested_early
+            ),
+            Diagnosis::SlowNetwork
+        );
+    }
+
+    #[test]
     fn encoder_lag_outranks_the_network_and_the_network_outranks_cpu() {
         let both = with(|s| {
             s.encoder_lag = frames(2.0);
@@ -409,24 +528,6 @@ mod tests {
         });
         assert_eq!(
             diagnose(IngestSide::Healthy, EncoderState::Live, &at_limits),
-            Diagnosis::AllClear
-        );
-    }
-
-    #[test]
-    fn percentages_not_yet_known_count_as_clean() {
-        let early = with(|s| {
-            s.network = FrameCount {
-                lost: 1,
-                total: 2,
-                percent: None,
-            };
-            s.encoder_lag = FrameCount::default();
-            s.cpu_percent = None;
-            s.congestion_peak = None;
-        });
-        assert_eq!(
-            diagnose(IngestSide::Healthy, EncoderState::Live, &early),
             Diagnosis::AllClear
         );
     }

@@ -15,6 +15,8 @@
 //!   out, the `data-encoder` state, reconnects with backoff.
 //! - [`encoder`]: OBS's counters turned into bitrate, congestion and
 //!   per-minute drop and skip rates.
+//! - [`figures`]: the Encoder panel's texts and `data-value`s.
+//! - [`marks`]: the stream events the history chart marks.
 //! - [`diagnosis`]: the ingest side and the encoder side joined into one
 //!   verdict with a sentence.
 //!
@@ -26,8 +28,12 @@ pub mod auth;
 pub mod client;
 pub mod diagnosis;
 pub mod encoder;
+pub mod figures;
+pub mod marks;
 pub mod protocol;
 
 pub use client::{Action, EncoderState, ObsClient, ObsSettings, StreamMark};
-pub use diagnosis::{diagnose, Diagnosis, IngestSide};
+pub use diagnosis::{diagnose, Diagnosis, EncoderView, IngestSide};
 pub use encoder::{EncoderModel, EncoderStats, FrameCount};
+pub use figures::{EncoderMetric, Figure};
+pub use marks::{ChartMark, DiagnosisLog, StreamMarks, TimedMark};

@@ -9,15 +9,22 @@
 //! [`request`]. `Reidentify` (op 3) is never needed: the subscriptions (Outputs
 //! events only) are fixed when identifying.
 //!
-//! Reading is typed and tolerant, like the rest of the core: the message is
-//! deserialized into `#[derive(Deserialize)]` structs whose every leaf is read
-//! with [`loose`] (any JSON value is accepted, and one of the wrong type
-//! reads as missing) and whose nested objects are read with [`object`] (a
-//! value that is not an object reads as missing). Unknown fields are
-//! skipped. So a newer OBS that adds fields, or a field of an odd type,
-//! costs only that field; only text that is not JSON, a message over
-//! [`MAX_MESSAGE_BYTES`], a repeated key, or a message without a numeric
-//! `op` is a [`ProtocolError`]. Nothing here panics.
+//! Reading is typed and tolerant, like every other document the widget
+//! reads: the message goes through [`crate::core::lenient`] into
+//! `#[derive(Deserialize)]` structs whose every field is a
+//! [`Lenient`] (a field of the wrong type reads as unreadable, a nested
+//! value that is not an object as missing), and unknown fields are skipped.
+//! So a newer OBS that adds fields, or a field of an odd type, costs only
+//! that field; only text that is not JSON, a message over
+//! [`MAX_MESSAGE_BYTES`], or a message that is not an object with a numeric
+//! `op` is a [`ProtocolError`]. A repeated key keeps its first value, as
+//! everywhere in [`crate::core::lenient`]. Nothing here panics.
+//!
+//! Why the shared reader and not visitors of its own: serde_json's parser
+//! is generic over the visitor it drives, so each visitor written here
+//! would link another copy of it into the page. Reading OBS's messages with
+//! private visitors (a "loose" scalar, an "object or nothing" per nested
+//! struct) cost about 4 KB gzip more than this.
 //!
 //! Counters (`outputBytes`, frame counts) must be finite and non-negative;
 //! anything else reads as missing, so a bad value can never make a rate
@@ -25,8 +32,9 @@
 
 use std::fmt;
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::core::lenient::{self, Lenient};
 
 /// The obs-websocket RPC version this client speaks.
 pub const RPC_VERSION: u32 = 1;
@@ -258,7 +266,7 @@ pub struct Stats {
 pub enum ProtocolError {
     /// Larger than [`MAX_MESSAGE_BYTES`].
     TooLarge,
-    /// Not a JSON object (or a key repeats).
+    /// Not a JSON object.
     NotJson,
     /// No numeric `op`.
     NoOpcode,
@@ -283,23 +291,20 @@ pub fn parse(text: &str) -> Result<ServerMessage, ProtocolError> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(ProtocolError::TooLarge);
     }
-    // Through `object`: a derived struct would also take an array of its
-    // fields in order, and a message is an object.
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let envelope: Option<Envelope> =
-        object(&mut deserializer).map_err(|_| ProtocolError::NotJson)?;
-    deserializer.end().map_err(|_| ProtocolError::NotJson)?;
-    let envelope = envelope.ok_or(ProtocolError::NotJson)?;
+    let envelope = lenient::from_str::<Envelope>(text)
+        .ok()
+        .flatten()
+        .ok_or(ProtocolError::NotJson)?;
     let op = whole(&envelope.op).ok_or(ProtocolError::NoOpcode)?;
-    let d = envelope.d.unwrap_or_default();
+    let d = envelope.d.value().unwrap_or_default();
     Ok(match op {
         op::HELLO => ServerMessage::Hello(Hello {
-            obs_websocket_version: d.obs_web_socket_version.text(),
+            obs_websocket_version: d.obs_web_socket_version.value(),
             rpc_version: whole(&d.rpc_version),
-            authentication: d.authentication.and_then(|a| {
+            authentication: d.authentication.value().and_then(|a| {
                 Some(Challenge {
-                    challenge: a.challenge.text()?,
-                    salt: a.salt.text()?,
+                    challenge: a.challenge.value()?,
+                    salt: a.salt.value()?,
                 })
             }),
         }),
@@ -309,13 +314,13 @@ pub fn parse(text: &str) -> Result<ServerMessage, ProtocolError> {
         op::EVENT => {
             let event_type = d
                 .event_type
-                .text()
+                .value()
                 .ok_or(ProtocolError::MissingField("eventType"))?;
-            let data = d.event_data.unwrap_or_default();
+            let data = d.event_data.value().unwrap_or_default();
             ServerMessage::Event(match event_type.as_str() {
                 "StreamStateChanged" => Event::StreamStateChanged {
                     active: flag(&data.output_active),
-                    state: OutputState::from_wire(&data.output_state.text().unwrap_or_default()),
+                    state: OutputState::from_wire(&data.output_state.value().unwrap_or_default()),
                 },
                 "ExitStarted" => Event::ExitStarted,
                 _ => Event::Other(event_type),
@@ -324,12 +329,12 @@ pub fn parse(text: &str) -> Result<ServerMessage, ProtocolError> {
         op::REQUEST_RESPONSE => {
             let request_id = d
                 .request_id
-                .text()
+                .value()
                 .ok_or(ProtocolError::MissingField("requestId"))?;
-            let request_type = d.request_type.text().unwrap_or_default();
-            let status = d.request_status.unwrap_or_default();
+            let request_type = d.request_type.value().unwrap_or_default();
+            let status = d.request_status.value().unwrap_or_default();
             let ok = flag(&status.result) == Some(true);
-            let data = d.response_data.unwrap_or_default();
+            let data = d.response_data.value().unwrap_or_default();
             let body = match request_type.as_str() {
                 _ if !ok => ResponseBody::Other,
                 request_type::GET_STREAM_STATUS => ResponseBody::StreamStatus(StreamStatus {
@@ -357,7 +362,7 @@ pub fn parse(text: &str) -> Result<ServerMessage, ProtocolError> {
                 request_id,
                 ok,
                 code: whole(&status.code),
-                comment: status.comment.text(),
+                comment: status.comment.value(),
                 body,
             })
         }
@@ -408,259 +413,87 @@ fn json_string(text: &str) -> String {
 
 /// A whole, non-negative number that fits a `u32` (opcodes, versions,
 /// status codes).
-fn whole(value: &Scalar) -> Option<u32> {
-    value
-        .number()
+fn whole(value: &Lenient<f64>) -> Option<u32> {
+    number(value)
         .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(u32::MAX))
         .map(|n| n as u32)
 }
 
 /// A finite, non-negative number.
-fn counter(value: &Scalar) -> Option<f64> {
-    value.number().filter(|n| n.is_finite() && *n >= 0.0)
+fn counter(value: &Lenient<f64>) -> Option<f64> {
+    number(value).filter(|n| n.is_finite() && *n >= 0.0)
+}
+
+fn number(value: &Lenient<f64>) -> Option<f64> {
+    match value {
+        Lenient::Value(number) => Some(*number),
+        Lenient::Absent | Lenient::Unreadable => None,
+    }
 }
 
 /// A JSON boolean.
-fn flag(value: &Flag) -> Option<bool> {
-    value.0
+fn flag(value: &Lenient<bool>) -> Option<bool> {
+    match value {
+        Lenient::Value(flag) => Some(*flag),
+        Lenient::Absent | Lenient::Unreadable => None,
+    }
 }
 
 // --- the wire shapes -------------------------------------------------------
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct Envelope {
-    #[serde(default, deserialize_with = "loose")]
-    op: Scalar,
-    #[serde(default, deserialize_with = "object")]
-    d: Option<Data>,
+    op: Lenient<f64>,
+    d: Lenient<Data>,
 }
 
 /// The fields of every `d` the monitor reads, in one struct: each opcode
 /// fills its own and leaves the rest missing.
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct Data {
-    #[serde(deserialize_with = "loose")]
-    obs_web_socket_version: Scalar,
-    #[serde(deserialize_with = "loose")]
-    rpc_version: Scalar,
-    #[serde(deserialize_with = "object")]
-    authentication: Option<AuthenticationData>,
-    #[serde(deserialize_with = "loose")]
-    negotiated_rpc_version: Scalar,
-    #[serde(deserialize_with = "loose")]
-    event_type: Scalar,
-    #[serde(deserialize_with = "object")]
-    event_data: Option<Fields>,
-    #[serde(deserialize_with = "loose")]
-    request_type: Scalar,
-    #[serde(deserialize_with = "loose")]
-    request_id: Scalar,
-    #[serde(deserialize_with = "object")]
-    request_status: Option<RequestStatusData>,
-    #[serde(deserialize_with = "object")]
-    response_data: Option<Fields>,
+    obs_web_socket_version: Lenient<String>,
+    rpc_version: Lenient<f64>,
+    authentication: Lenient<AuthenticationData>,
+    negotiated_rpc_version: Lenient<f64>,
+    event_type: Lenient<String>,
+    event_data: Lenient<Fields>,
+    request_type: Lenient<String>,
+    request_id: Lenient<String>,
+    request_status: Lenient<RequestStatusData>,
+    response_data: Lenient<Fields>,
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default)]
 struct AuthenticationData {
-    #[serde(deserialize_with = "loose")]
-    challenge: Scalar,
-    #[serde(deserialize_with = "loose")]
-    salt: Scalar,
+    challenge: Lenient<String>,
+    salt: Lenient<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default)]
 struct RequestStatusData {
-    #[serde(deserialize_with = "loose_flag")]
-    result: Flag,
-    #[serde(deserialize_with = "loose")]
-    code: Scalar,
-    #[serde(deserialize_with = "loose")]
-    comment: Scalar,
+    result: Lenient<bool>,
+    code: Lenient<f64>,
+    comment: Lenient<String>,
 }
 
 /// Event and response data fields the monitor reads.
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct Fields {
-    #[serde(deserialize_with = "loose_flag")]
-    output_active: Flag,
-    #[serde(deserialize_with = "loose")]
-    output_state: Scalar,
-    #[serde(deserialize_with = "loose_flag")]
-    output_reconnecting: Flag,
-    #[serde(deserialize_with = "loose")]
-    output_congestion: Scalar,
-    #[serde(deserialize_with = "loose")]
-    output_bytes: Scalar,
-    #[serde(deserialize_with = "loose")]
-    output_skipped_frames: Scalar,
-    #[serde(deserialize_with = "loose")]
-    output_total_frames: Scalar,
-    #[serde(deserialize_with = "loose")]
-    output_duration: Scalar,
-    #[serde(deserialize_with = "loose")]
-    cpu_usage: Scalar,
-    #[serde(deserialize_with = "loose")]
-    active_fps: Scalar,
-    #[serde(deserialize_with = "loose")]
-    average_frame_render_time: Scalar,
-    #[serde(deserialize_with = "loose")]
-    render_skipped_frames: Scalar,
-    #[serde(deserialize_with = "loose")]
-    render_total_frames: Scalar,
-}
-
-/// A leaf value as this module reads it: [`loose`] turns any JSON value
-/// into one, so a field of an odd type reads as something other than a
-/// number or a string instead of failing the message.
-#[derive(Clone, Debug, Default, PartialEq)]
-enum Scalar {
-    /// The key is not there.
-    #[default]
-    Absent,
-    /// `null`.
-    Null,
-    /// A JSON number (always finite: serde_json refuses to read `1e400`).
-    Number(f64),
-    /// A JSON string.
-    Text(String),
-    /// A boolean, an array or an object.
-    Other,
-}
-
-impl Scalar {
-    /// The number, if this is one.
-    fn number(&self) -> Option<f64> {
-        match self {
-            Scalar::Number(value) => Some(*value),
-            _ => None,
-        }
-    }
-
-    /// The string, if this is one.
-    fn text(self) -> Option<String> {
-        match self {
-            Scalar::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-}
-
-/// A JSON boolean, or `None` for any other value ([`Scalar`] folds
-/// booleans into `Other`).
-#[derive(Default)]
-struct Flag(Option<bool>);
-
-/// Reads any JSON value as a [`Scalar`]; never fails on the value's type.
-fn loose<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error> {
-    deserializer
-        .deserialize_any(AnyValue)
-        .map(|value| value.scalar)
-}
-
-/// Reads any JSON value, keeping it only when it is a boolean.
-fn loose_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Flag, D::Error> {
-    deserializer
-        .deserialize_any(AnyValue)
-        .map(|value| Flag(value.flag))
-}
-
-/// Reads an object into `T`; any other JSON value reads as `None`.
-fn object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    deserializer.deserialize_any(ObjectOr(std::marker::PhantomData))
-}
-
-struct Any {
-    scalar: Scalar,
-    flag: Option<bool>,
-}
-
-impl Any {
-    fn of(scalar: Scalar) -> Any {
-        Any { scalar, flag: None }
-    }
-}
-
-struct AnyValue;
-
-impl<'de> Visitor<'de> for AnyValue {
-    type Value = Any;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, value: bool) -> Result<Any, E> {
-        Ok(Any {
-            scalar: Scalar::Other,
-            flag: Some(value),
-        })
-    }
-    fn visit_i64<E>(self, value: i64) -> Result<Any, E> {
-        Ok(Any::of(Scalar::Number(value as f64)))
-    }
-    fn visit_u64<E>(self, value: u64) -> Result<Any, E> {
-        Ok(Any::of(Scalar::Number(value as f64)))
-    }
-    fn visit_f64<E>(self, value: f64) -> Result<Any, E> {
-        Ok(Any::of(Scalar::Number(value)))
-    }
-    fn visit_str<E>(self, value: &str) -> Result<Any, E> {
-        Ok(Any::of(Scalar::Text(value.to_owned())))
-    }
-    fn visit_unit<E>(self) -> Result<Any, E> {
-        Ok(Any::of(Scalar::Null))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Any, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Any::of(Scalar::Other))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Any, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Any::of(Scalar::Other))
-    }
-}
-
-struct ObjectOr<T>(std::marker::PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOr<T> {
-    type Value = Option<T>;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("any JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
-        T::deserialize(MapAccessDeserializer::new(map)).map(Some)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
+    output_active: Lenient<bool>,
+    output_state: Lenient<String>,
+    output_reconnecting: Lenient<bool>,
+    output_congestion: Lenient<f64>,
+    output_bytes: Lenient<f64>,
+    output_skipped_frames: Lenient<f64>,
+    output_total_frames: Lenient<f64>,
+    output_duration: Lenient<f64>,
+    cpu_usage: Lenient<f64>,
+    active_fps: Lenient<f64>,
+    average_frame_render_time: Lenient<f64>,
+    render_skipped_frames: Lenient<f64>,
+    render_total_frames: Lenient<f64>,
 }
 
 #[cfg(test)]
@@ -892,7 +725,6 @@ mod tests {
             ("<html>", ProtocolError::NotJson),
             ("[1,2]", ProtocolError::NotJson),
             ("42", ProtocolError::NotJson),
-            (r#"{"op":0,"op":1}"#, ProtocolError::NotJson),
             (r#"{"op":1e400}"#, ProtocolError::NotJson),
             (r#"{"d":{}}"#, ProtocolError::NoOpcode),
             (r#"{"op":"0"}"#, ProtocolError::NoOpcode),
@@ -915,6 +747,16 @@ mod tests {
             "x".repeat(MAX_MESSAGE_BYTES)
         );
         assert_eq!(parse(&huge), Err(ProtocolError::TooLarge));
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_first_value() {
+        assert_eq!(
+            parse(r#"{"op":2,"op":0,"d":{"negotiatedRpcVersion":1,"negotiatedRpcVersion":"x"}}"#),
+            Ok(ServerMessage::Identified {
+                rpc_version: Some(1)
+            })
+        );
     }
 
     #[test]
