@@ -15,6 +15,8 @@
 //! - [`components`]: one component per file, reading context.
 //! - [`widget`]: provides the state, starts the hooks, lays out the
 //!   components.
+//! - [`wall`]: many streams on one screen (`#wall`), one state and one set
+//!   of hooks per stream, each tile made of the widget's components.
 
 pub mod components;
 pub mod first_request;

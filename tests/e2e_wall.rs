@@ -1,0 +1,298 @@
+//! End to end, the wall: the built widget (`dist/`) in headless Chromium
+//! against the stand-in, one stream per scenario on one wall
+//! (`#wall&token=..&label=..`), plus a stream whose token the stand-in
+//! refuses. Black box: the wall link in, the DOM contract out (the wall
+//! root's `data-layout="wall"`, each tile's `data-stream`, `data-status`,
+//! `data-state`, `data-stale`, the summary's `data-count-*`).
+//!
+//! Needs chromedriver on PATH and the bundle in `dist/` (or `LSH_DIST`):
+//! `cargo test --features e2e --test e2e_wall`.
+
+#![cfg(feature = "e2e")]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use live_stream_health::core::params::percent_encode;
+use serde_json::Value;
+use support::{Browser, Stack, TestResult};
+
+type Error = Box<dyn std::error::Error>;
+
+/// One tile as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+struct Tile {
+    stream: String,
+    status: String,
+    state: String,
+    stale: bool,
+}
+
+impl Tile {
+    /// The documented severity order: poor, then unseen (stale, rejected,
+    /// expired), good, unknown, excellent.
+    fn rank(&self) -> u8 {
+        if self.status == "poor" {
+            0
+        } else if self.stale || self.state == "token-rejected" || self.state == "token-expired" {
+            1
+        } else {
+            match self.status.as_str() {
+                "good" => 2,
+                "unknown" => 3,
+                _ => 4,
+            }
+        }
+    }
+}
+
+/// Every tile of the wall, in page order, read in one go (a consistent
+/// snapshot: the page does not change during one script).
+async fn tiles(browser: &Browser) -> Result<Vec<Tile>, Error> {
+    let seen = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('.lsh-tile[data-stream]')]\
+               .map(t => [t.dataset.stream, t.dataset.status, t.dataset.state, t.dataset.stale]);",
+            vec![],
+        )
+        .await?;
+    let rows = seen.as_array().cloned().unwrap_or_default();
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let field = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            Tile {
+                stream: field(0),
+                status: field(1),
+                state: field(2),
+                stale: field(3) == "true",
+            }
+        })
+        .collect())
+}
+
+fn find<'a>(tiles: &'a [Tile], stream: &str) -> Option<&'a Tile> {
+    tiles.iter().find(|t| t.stream == stream)
+}
+
+/// Waits until `check` holds on a snapshot of the tiles; every snapshot
+/// on the way goes through `each` too.
+async fn until_tiles(
+    browser: &Browser,
+    what: &str,
+    within: Duration,
+    each: impl Fn(&[Tile]) -> Result<(), String>,
+    check: impl Fn(&[Tile]) -> bool,
+) -> Result<Vec<Tile>, Error> {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = tiles(browser).await?;
+        each(&now)?;
+        if check(&now) {
+            return Ok(now);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{what}: not within {within:?}; tiles {now:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The tiles are in severity order (ties keep the given order).
+fn sorted_by_severity(tiles: &[Tile], given: &[&str]) -> Result<(), String> {
+    let key = |t: &Tile| {
+        let position = given.iter().position(|s| *s == t.stream).unwrap_or(99);
+        (t.rank(), position)
+    };
+    if tiles.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+        Ok(())
+    } else {
+        Err(format!("tiles out of severity order: {tiles:?}"))
+    }
+}
+
+/// A token the stand-in refuses: a real token with one signature
+/// character changed.
+fn forged(token: &str) -> String {
+    let Some((signed, signature)) = token.rsplit_once('.') else {
+        return token.to_owned();
+    };
+    let mut signature: Vec<char> = signature.chars().collect();
+    if let Some(c) = signature.get_mut(10) {
+        *c = if *c == 'A' { 'B' } else { 'A' };
+    }
+    format!("{signed}.{}", signature.into_iter().collect::<String>())
+}
+
+/// `(label, scenario)`: one stream per status.
+const STREAMS: [(&str, &str); 4] = [
+    ("Main stage", "steady"),
+    ("Jittery cam", "jittery"),
+    ("Backstage", "recovering"),
+    ("Lobby", "disconnect"),
+];
+const FORGED: &str = "Forged";
+
+/// The wall link for the stack's streams, the forged one last.
+fn wall_link(stack: &Stack, extra: &str) -> Result<String, Error> {
+    let mut link = format!("{}#wall", stack.widget.base_url());
+    for (label, scenario) in STREAMS {
+        let token = stack.token(&stack.stream(scenario)?, Duration::from_secs(3600))?;
+        link.push_str(&format!("&token={token}&label={}", percent_encode(label)));
+    }
+    let stream = stack.stream("steady")?;
+    let token = forged(&stack.token(&stream, Duration::from_secs(3600))?);
+    link.push_str(&format!("&token={token}&label={FORGED}"));
+    link.push_str(&format!(
+        "&endpoint={}&interval=1&viewers=off{extra}",
+        percent_encode(&stack.standin().base_url())
+    ));
+    Ok(link)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_wall_shows_every_stream_in_its_colour_worst_first() -> TestResult {
+    let stack = Stack::start("wall")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.client.goto(&wall_link(&stack, "")?).await?;
+        let given: Vec<&str> = STREAMS
+            .iter()
+            .map(|(label, _)| *label)
+            .chain([FORGED])
+            .collect();
+        assert_eq!(
+            browser.attr("[data-layout=\"wall\"]", "data-layout").await,
+            Some("wall".into())
+        );
+        // Every snapshot on the way is in severity order, and the forged
+        // token marks its own tile only.
+        let each = |tiles: &[Tile]| -> Result<(), String> {
+            sorted_by_severity(tiles, &given)?;
+            match tiles
+                .iter()
+                .find(|t| t.state == "token-rejected" && t.stream != FORGED)
+            {
+                Some(t) => Err(format!("{} rejected with a valid token", t.stream)),
+                None => Ok(()),
+            }
+        };
+        let status_is = |stream: &'static str, status: &'static str| {
+            move |tiles: &[Tile]| find(tiles, stream).is_some_and(|t| t.status == status)
+        };
+        let all = until_tiles(
+            &browser,
+            "five tiles, all live but the forged one",
+            Duration::from_secs(10),
+            each,
+            |tiles| {
+                tiles.len() == 5
+                    && tiles.iter().all(|t| {
+                        if t.stream == FORGED {
+                            t.state == "token-rejected"
+                        } else {
+                            t.state == "live"
+                        }
+                    })
+            },
+        )
+        .await?;
+        assert_eq!(all.len(), 5);
+        // recovering starts poor: its tile leads the wall.
+        let now = until_tiles(
+            &browser,
+            "Backstage poor",
+            Duration::from_secs(15),
+            each,
+            status_is("Backstage", "poor"),
+        )
+        .await?;
+        assert_eq!(now[0].status, "poor", "poor first: {now:?}");
+        let summary = browser
+            .attr("[data-wall-summary]", "data-count-poor")
+            .await
+            .unwrap_or_default();
+        assert!(summary.parse::<u32>().is_ok_and(|n| n >= 1), "{summary:?}");
+        until_tiles(
+            &browser,
+            "Main stage excellent",
+            Duration::from_secs(15),
+            each,
+            status_is("Main stage", "excellent"),
+        )
+        .await?;
+        until_tiles(
+            &browser,
+            "Jittery cam good",
+            Duration::from_secs(20),
+            each,
+            status_is("Jittery cam", "good"),
+        )
+        .await?;
+        until_tiles(
+            &browser,
+            "Lobby unknown",
+            Duration::from_secs(30),
+            each,
+            status_is("Lobby", "unknown"),
+        )
+        .await?;
+        // Each tile carries the monitor's metrics.
+        let metrics: Value = browser
+            .client
+            .execute(
+                "return [...document.querySelectorAll('.lsh-tile[data-stream]')]\
+                   .map(t => !!t.querySelector('[data-metric=\"deviation\"]'));",
+                vec![],
+            )
+            .await?;
+        assert_eq!(metrics, serde_json::json!([true, true, true, true, true]));
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sort_name_keeps_the_given_order() -> TestResult {
+    let stack = Stack::start("wall-sort-name")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser
+            .client
+            .goto(&wall_link(&stack, "&sort=name")?)
+            .await?;
+        let given: Vec<String> = STREAMS
+            .iter()
+            .map(|(label, _)| (*label).to_owned())
+            .chain([FORGED.to_owned()])
+            .collect();
+        let each = |tiles: &[Tile]| -> Result<(), String> {
+            let names: Vec<&String> = tiles.iter().map(|t| &t.stream).collect();
+            if tiles.is_empty() || names.iter().copied().eq(given.iter()) {
+                Ok(())
+            } else {
+                Err(format!("sort=name moved tiles: {names:?}"))
+            }
+        };
+        // Even with a poor stream and a rejected one, nothing moves.
+        until_tiles(
+            &browser,
+            "Backstage poor, Forged rejected",
+            Duration::from_secs(15),
+            each,
+            |tiles| {
+                find(tiles, "Backstage").is_some_and(|t| t.status == "poor")
+                    && find(tiles, FORGED).is_some_and(|t| t.state == "token-rejected")
+            },
+        )
+        .await?;
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
