@@ -14,6 +14,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
+use fantoccini::Locator;
 use live_stream_health::core::params::percent_encode;
 use serde_json::Value;
 use support::{Browser, Stack, TestResult};
@@ -163,10 +165,6 @@ async fn one_wall_shows_every_stream_in_its_colour_worst_first() -> TestResult {
             .map(|(label, _)| *label)
             .chain([FORGED])
             .collect();
-        assert_eq!(
-            browser.attr("[data-layout=\"wall\"]", "data-layout").await,
-            Some("wall".into())
-        );
         // Every snapshot on the way is in severity order, and the forged
         // token marks its own tile only.
         let each = |tiles: &[Tile]| -> Result<(), String> {
@@ -200,6 +198,10 @@ async fn one_wall_shows_every_stream_in_its_colour_worst_first() -> TestResult {
         )
         .await?;
         assert_eq!(all.len(), 5);
+        assert_eq!(
+            browser.attr(".lsh-wall", "data-layout").await,
+            Some("wall".into())
+        );
         // recovering starts poor: its tile leads the wall.
         let now = until_tiles(
             &browser,
@@ -287,6 +289,227 @@ async fn sort_name_keeps_the_given_order() -> TestResult {
             |tiles| {
                 find(tiles, "Backstage").is_some_and(|t| t.status == "poor")
                     && find(tiles, FORGED).is_some_and(|t| t.state == "token-rejected")
+            },
+        )
+        .await?;
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+/// `data-stream` of the focused element ("" when it is not a tile).
+async fn focused(browser: &Browser) -> Result<String, Error> {
+    let seen = browser
+        .client
+        .execute(
+            "const e = document.activeElement; return (e && e.dataset.stream) || '';",
+            vec![],
+        )
+        .await?;
+    Ok(seen.as_str().unwrap_or_default().to_owned())
+}
+
+/// Presses `key` on the focused element.
+async fn press(browser: &Browser, key: Key) -> TestResult {
+    browser
+        .client
+        .active_element()
+        .await?
+        .send_keys(&key.to_string())
+        .await?;
+    Ok(())
+}
+
+/// Focuses the tile named `stream`.
+async fn focus_tile(browser: &Browser, stream: &str) -> TestResult {
+    browser
+        .client
+        .execute(
+            "document.querySelector(`.lsh-tile[data-stream=\"${arguments[0]}\"]`).focus();",
+            vec![serde_json::json!(stream)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The grid's columns as laid out: tiles on the first row.
+async fn columns(browser: &Browser) -> Result<usize, Error> {
+    let seen = browser
+        .client
+        .execute(
+            "const tops = [...document.querySelectorAll('.lsh-tile')].map(t => t.offsetTop);\
+             return tops.filter(t => t === tops[0]).length;",
+            vec![],
+        )
+        .await?;
+    Ok(seen.as_u64().unwrap_or(1) as usize)
+}
+
+async fn number(browser: &Browser, selector: &str, attr: &str) -> u64 {
+    browser
+        .attr(selector, attr)
+        .await
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrows_move_between_tiles_and_enter_opens_the_stream_with_its_history() -> TestResult {
+    let stack = Stack::start("wall-keys")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser
+            .client
+            .goto(&wall_link(&stack, "&sort=name")?)
+            .await?;
+        let given: Vec<&str> = STREAMS
+            .iter()
+            .map(|(label, _)| *label)
+            .chain([FORGED])
+            .collect();
+        until_tiles(
+            &browser,
+            "Backstage live with samples",
+            Duration::from_secs(10),
+            |_| Ok(()),
+            |tiles| find(tiles, "Backstage").is_some_and(|t| t.state == "live"),
+        )
+        .await?;
+        let columns = columns(&browser).await?;
+        assert!((1..=5).contains(&columns), "{columns} columns");
+
+        focus_tile(&browser, given[0]).await?;
+        assert_eq!(focused(&browser).await?, given[0]);
+        press(&browser, Key::Right).await?;
+        assert_eq!(focused(&browser).await?, given[1]);
+        press(&browser, Key::Left).await?;
+        assert_eq!(focused(&browser).await?, given[0]);
+        press(&browser, Key::Down).await?;
+        let below = if columns < given.len() { columns } else { 0 };
+        assert_eq!(focused(&browser).await?, given[below], "{columns} columns");
+        press(&browser, Key::End).await?;
+        assert_eq!(focused(&browser).await?, FORGED);
+        press(&browser, Key::Home).await?;
+        assert_eq!(focused(&browser).await?, given[0]);
+
+        // Enter on Backstage opens its full monitor from the same history.
+        focus_tile(&browser, "Backstage").await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let spark = ".lsh-tile[data-stream=\"Backstage\"] svg[data-chart=\"sparkline\"]";
+        let before = number(&browser, spark, "data-samples").await;
+        assert!(before > 0, "the tile has samples");
+        press(&browser, Key::Enter).await?;
+        let open = ".lsh-open[data-open=\"Backstage\"]";
+        assert_eq!(
+            browser.attr(open, "data-layout").await.as_deref(),
+            Some("full")
+        );
+        let chart = format!("{open} svg[data-chart=\"history\"]");
+        let opened = number(&browser, &chart, "data-samples").await;
+        assert!(opened >= before, "history kept: {opened} < {before}");
+        assert!(browser.attr(".lsh-wall-tiles", "hidden").await.is_some());
+        // Escape returns, with the focus on the tile.
+        press(&browser, Key::Escape).await?;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while focused(&browser).await? != "Backstage" && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(focused(&browser).await?, "Backstage");
+        assert_eq!(browser.attr(".lsh-open", "data-open").await, None);
+        assert_eq!(browser.attr(".lsh-wall-tiles", "hidden").await, None);
+
+        // A click opens too; the back button returns.
+        browser
+            .client
+            .find(Locator::Css(".lsh-tile[data-stream=\"Lobby\"]"))
+            .await?
+            .click()
+            .await?;
+        assert!(browser
+            .attr(".lsh-open[data-open=\"Lobby\"]", "data-state")
+            .await
+            .is_some());
+        browser
+            .client
+            .find(Locator::Css("[data-action=\"back-to-wall\"]"))
+            .await?
+            .click()
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while focused(&browser).await? != "Lobby" && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(focused(&browser).await?, "Lobby");
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_focused_tile_keeps_its_place_while_the_others_re_sort() -> TestResult {
+    let stack = Stack::start("wall-pinned")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.client.goto(&wall_link(&stack, "")?).await?;
+        until_tiles(
+            &browser,
+            "Main stage and Lobby excellent",
+            Duration::from_secs(15),
+            |_| Ok(()),
+            |tiles| {
+                ["Main stage", "Lobby"]
+                    .iter()
+                    .all(|s| find(tiles, s).is_some_and(|t| t.status == "excellent"))
+            },
+        )
+        .await?;
+        // Main stage and Lobby are both excellent, Main stage first; once
+        // Lobby's encoder is gone it turns unknown and moves ahead of Main
+        // stage, which, unpinned, would move one place back.
+        focus_tile(&browser, "Main stage").await?;
+        let place = |tiles: &[Tile]| tiles.iter().position(|t| t.stream == "Main stage");
+        let start = place(&tiles(&browser).await?);
+        assert!(start.is_some(), "Main stage shown");
+        until_tiles(
+            &browser,
+            "Lobby unknown",
+            Duration::from_secs(30),
+            |tiles| {
+                if place(tiles) == start {
+                    Ok(())
+                } else {
+                    Err(format!("the focused tile moved: {tiles:?}"))
+                }
+            },
+            |tiles| {
+                // Lobby passed the pinned tile, which kept its place.
+                find(tiles, "Lobby").is_some_and(|t| t.status == "unknown")
+                    && tiles.iter().position(|t| t.stream == "Lobby") < place(tiles)
+            },
+        )
+        .await?;
+        // Focus elsewhere: the order is the severity order again.
+        browser
+            .client
+            .execute("document.activeElement.blur();", vec![])
+            .await?;
+        let given: Vec<&str> = STREAMS
+            .iter()
+            .map(|(label, _)| *label)
+            .chain([FORGED])
+            .collect();
+        until_tiles(
+            &browser,
+            "Lobby ahead of Main stage",
+            Duration::from_secs(5),
+            |_| Ok(()),
+            |tiles| {
+                sorted_by_severity(tiles, &given).is_ok()
+                    && tiles.iter().position(|t| t.stream == "Lobby") < place(tiles)
             },
         )
         .await?;
