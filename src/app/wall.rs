@@ -235,7 +235,6 @@ impl Nav {
         self.roots
             .with_value(|roots| roots.get(position).copied())
             .and_then(|root| root.get_untracked())
-            .map(Into::into)
     }
 
     fn focus(&self, position: usize) {
