@@ -12,11 +12,13 @@
 
 mod support;
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
 use live_stream_health::core::params::percent_encode;
+use live_stream_health::server::testserver;
 use serde_json::Value;
 use support::{Browser, Stack, TestResult};
 
@@ -513,6 +515,97 @@ async fn the_focused_tile_keeps_its_place_while_the_others_re_sort() -> TestResu
             },
         )
         .await?;
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+/// The scripted test server's request count for `run` (health only).
+async fn requests(addr: SocketAddr, run: &str) -> Result<u64, Error> {
+    let url = format!("http://{addr}/s/{run}/x/stats");
+    let body = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let mut response = ureq::get(&url).call().map_err(|e| e.to_string())?;
+        response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())
+    })
+    .await??;
+    let stats: Value = serde_json::from_str(&body)?;
+    Ok(stats["requests"].as_u64().unwrap_or(0))
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// Sixteen streams on one wall, open in three tabs of one browser: each
+/// stream is polled once per interval, whatever the number of tabs (one
+/// poller per stream per browser). The interval (`LSH_WALL_INTERVAL_S`, 1
+/// by default; 5 is the product's default) and the window
+/// (`LSH_WALL_WINDOW_S`, 10 by default) can be changed for a benchmark run;
+/// the figure is printed per minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_streams_in_three_tabs_poll_once_per_stream_and_interval() -> TestResult {
+    let interval_s = env_number("LSH_WALL_INTERVAL_S", 1).max(1);
+    let window_s = env_number("LSH_WALL_WINDOW_S", 10).max(interval_s);
+    let stack = Stack::start("wall-rate")?;
+    let server = testserver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let run = format!("wall-rate-{}", std::process::id());
+    let endpoint = format!("{}/s/{run}/excellent", server.base_url());
+    let mut link = format!("{}#wall", stack.widget.base_url());
+    for stream in 0..16 {
+        let token = stack.token(&format!("wall-stream-{stream}"), Duration::from_secs(3600))?;
+        link.push_str(&format!("&token={token}"));
+    }
+    link.push_str(&format!(
+        "&endpoint={}&interval={interval_s}&viewers=off",
+        percent_encode(&endpoint)
+    ));
+    let browser = Browser::start().await?;
+    let result = async {
+        let mut tabs = vec![browser.client.window().await?];
+        browser.client.goto(&link).await?;
+        for _ in 1..3 {
+            let tab = browser.client.new_window(true).await?.handle;
+            browser.client.switch_to_window(tab.clone()).await?;
+            browser.client.goto(&link).await?;
+            tabs.push(tab);
+        }
+        for tab in &tabs {
+            browser.client.switch_to_window(tab.clone()).await?;
+            until_tiles(
+                &browser,
+                "sixteen live tiles",
+                Duration::from_secs(15),
+                |_| Ok(()),
+                |tiles| tiles.len() == 16 && tiles.iter().all(|t| t.state == "live"),
+            )
+            .await?;
+        }
+        // Let the tabs settle into one leader per stream.
+        tokio::time::sleep(Duration::from_secs(2 * interval_s)).await;
+        let before = requests(server.addr(), &run).await?;
+        tokio::time::sleep(Duration::from_secs(window_s)).await;
+        let made = requests(server.addr(), &run).await? - before;
+        let per_minute = made as f64 * 60.0 / window_s as f64;
+        let expected = 16.0 * window_s as f64 / interval_s as f64;
+        println!(
+            "16 streams, 3 tabs, interval {interval_s} s: {made} requests in {window_s} s, \
+             {per_minute:.1} per minute (one tab alone: {:.1})",
+            expected * 60.0 / window_s as f64
+        );
+        // Timer and request slack: one request per stream per ten seconds.
+        let slack = 16.0 * ((window_s as f64 / 10.0).ceil() + 1.0);
+        assert!(
+            (made as f64 - expected).abs() <= slack,
+            "{made} requests in {window_s} s, one tab makes {expected}"
+        );
         Ok::<(), Error>(())
     }
     .await;
