@@ -21,12 +21,20 @@
 //! - when each stream starts polling ([`start_offset_ms`]): stream `i` of
 //!   `n` starts `i * interval / n` after the first, so sixteen streams do
 //!   not fire sixteen requests at once every interval;
-//! - arrow-key moves between tiles laid out in a grid ([`next_index`]).
+//! - arrow-key moves between tiles laid out in a grid ([`next_index`]);
+//! - the host's `lsh:streams` message ([`parse_streams_message`]): the
+//!   whole set of streams, `{"type":"lsh:streams","v":1,"streams":[{"token":
+//!   "..","label":"Camera 2"}]}`, read with the rules of
+//!   [`crate::core::protocol`] (`v` absent or 1, at most
+//!   [`MAX_MESSAGE_BYTES`](crate::core::protocol::MAX_MESSAGE_BYTES)) and
+//!   refused as a whole, with a message that never quotes a token, when
+//!   any entry is unusable: a host replacing the set must not get half of it.
 
 use std::collections::HashSet;
 
 use crate::core::params::{percent_decode, Notice};
 use crate::core::poll::ConnState;
+use crate::core::protocol::{MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 use crate::core::status::Status;
 use crate::core::token::read_claims;
 
@@ -378,6 +386,67 @@ pub fn next_index(current: usize, step: Move, columns: usize, count: usize) -> u
     }
 }
 
+/// Reads a host's `lsh:streams` message (already checked for origin):
+/// the streams the wall should show now, in order. `Err` says why the
+/// message was not used.
+pub fn parse_streams_message(text: &str) -> Result<Vec<WallStream>, String> {
+    use serde_json::Value;
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(format!(
+            "lsh:streams: the message is over {MAX_MESSAGE_BYTES} bytes"
+        ));
+    }
+    let message: Value =
+        serde_json::from_str(text).map_err(|_| "lsh:streams: not JSON".to_owned())?;
+    let message = message
+        .as_object()
+        .ok_or("lsh:streams: not a JSON object")?;
+    if message.get("type").and_then(Value::as_str) != Some("lsh:streams") {
+        return Err("not an lsh:streams message".into());
+    }
+    match message.get("v") {
+        None => {}
+        Some(v) if v.as_f64() == Some(f64::from(PROTOCOL_VERSION)) => {}
+        Some(_) => return Err("lsh:streams: unknown protocol version".into()),
+    }
+    let entries = message
+        .get("streams")
+        .and_then(Value::as_array)
+        .ok_or("lsh:streams: `streams` must be an array")?;
+    if entries.len() > MAX_STREAMS {
+        return Err(format!(
+            "lsh:streams: at most {MAX_STREAMS} streams, got {}",
+            entries.len()
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut streams = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let n = index + 1;
+        let token = entry
+            .get("token")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| format!("lsh:streams: stream {n} has no token"))?;
+        if !seen.insert(token) {
+            return Err(format!(
+                "lsh:streams: stream {n} repeats the token of an earlier one"
+            ));
+        }
+        let label = match entry.get("label") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(label)) => Some(label.trim().to_owned()).filter(|l| !l.is_empty()),
+            Some(_) => return Err(format!("lsh:streams: stream {n}'s label is not text")),
+        };
+        streams.push(WallStream {
+            token: token.to_owned(),
+            label,
+        });
+    }
+    Ok(streams)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,5 +701,80 @@ mod tests {
         assert_eq!(next_index(3, Move::Right, 4, 0), 0, "an empty wall");
         assert_eq!(Move::from_key("ArrowUp"), Some(Move::Up));
         assert_eq!(Move::from_key("Enter"), None);
+    }
+
+    #[test]
+    fn lsh_streams_replaces_the_set_in_order() {
+        let streams = parse_streams_message(
+            r#"{"type":"lsh:streams","v":1,"streams":[{"token":"A","label":"Cam 1"},{"token":" B ","label":""},{"token":"C","label":null}]}"#,
+        );
+        assert_eq!(
+            streams,
+            Ok(vec![
+                WallStream {
+                    token: "A".into(),
+                    label: Some("Cam 1".into())
+                },
+                WallStream {
+                    token: "B".into(),
+                    label: None
+                },
+                WallStream {
+                    token: "C".into(),
+                    label: None
+                },
+            ])
+        );
+        // Without `v` (hosts written before the field) and with no streams.
+        assert_eq!(
+            parse_streams_message(r#"{"type":"lsh:streams","streams":[]}"#),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn an_unusable_lsh_streams_is_refused_whole_without_quoting_a_token() {
+        let seventeen: Vec<String> = (0..17).map(|i| format!(r#"{{"token":"T{i}"}}"#)).collect();
+        let too_many = format!(
+            r#"{{"type":"lsh:streams","streams":[{}]}}"#,
+            seventeen.join(",")
+        );
+        let cases = [
+            ("not json", "not JSON"),
+            ("[1]", "not a JSON object"),
+            (
+                r#"{"type":"lsh:token","token":"SECRET"}"#,
+                "not an lsh:streams",
+            ),
+            (r#"{"type":"lsh:streams","v":2,"streams":[]}"#, "version"),
+            (r#"{"type":"lsh:streams","streams":{}}"#, "must be an array"),
+            (
+                r#"{"type":"lsh:streams","streams":[{"label":"x"}]}"#,
+                "stream 1 has no token",
+            ),
+            (
+                r#"{"type":"lsh:streams","streams":[{"token":"  "}]}"#,
+                "stream 1 has no token",
+            ),
+            (
+                r#"{"type":"lsh:streams","streams":[{"token":"SECRET"},{"token":"SECRET"}]}"#,
+                "stream 2 repeats",
+            ),
+            (
+                r#"{"type":"lsh:streams","streams":[{"token":"SECRET","label":7}]}"#,
+                "label is not text",
+            ),
+            (too_many.as_str(), "at most 16 streams, got 17"),
+        ];
+        for (text, why) in cases {
+            let error = parse_streams_message(text).expect_err(text);
+            assert!(error.contains(why), "{text}: {error}");
+            assert!(!error.contains("SECRET"), "{error}");
+        }
+        let huge = format!(
+            r#"{{"type":"lsh:streams","streams":[{{"token":"{}"}}]}}"#,
+            "x".repeat(MAX_MESSAGE_BYTES)
+        );
+        assert!(parse_streams_message(&huge).is_err());
     }
 }
