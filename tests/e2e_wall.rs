@@ -612,3 +612,105 @@ async fn sixteen_streams_in_three_tabs_poll_once_per_stream_and_interval() -> Te
     browser.close().await;
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lsh_streams_replaces_the_set_and_a_new_token_keeps_the_history() -> TestResult {
+    let stack = Stack::start("wall-streams")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let base = stack.widget.base_url();
+        let origin = base.trim_end_matches('/').to_owned();
+        let main = stack.stream("steady")?;
+        let mut link = format!("{base}#wall");
+        for (stream, label) in [
+            (main.clone(), "Main stage"),
+            (stack.stream("jittery")?, "Jittery cam"),
+            (stack.stream("recovering")?, "Backstage"),
+        ] {
+            let token = stack.token(&stream, Duration::from_secs(3600))?;
+            link.push_str(&format!("&token={token}&label={}", percent_encode(label)));
+        }
+        link.push_str(&format!(
+            "&endpoint={}&interval=1&viewers=off&origin={}",
+            percent_encode(&stack.standin().base_url()),
+            percent_encode(&origin)
+        ));
+        browser.client.goto(&link).await?;
+        until_tiles(
+            &browser,
+            "three live tiles",
+            Duration::from_secs(10),
+            |_| Ok(()),
+            |tiles| tiles.len() == 3 && tiles.iter().all(|t| t.state == "live"),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let spark =
+            |name: &str| format!(".lsh-tile[data-stream=\"{name}\"] svg[data-chart=\"sparkline\"]");
+        let before = number(&browser, &spark("Main stage"), "data-samples").await;
+        assert!(before >= 2, "{before} samples");
+
+        // The host sends the set: the main stage with a fresh token and a
+        // new name, and a stream that was not there.
+        let fresh = stack.token(&main, Duration::from_secs(7200))?;
+        let lobby = stack.token(&stack.stream("disconnect")?, Duration::from_secs(3600))?;
+        let message = serde_json::json!({
+            "type": "lsh:streams",
+            "v": 1,
+            "streams": [
+                { "token": fresh, "label": "Main stage 2" },
+                { "token": lobby, "label": "Lobby" },
+            ],
+        });
+        browser
+            .client
+            .execute(
+                "window.postMessage(arguments[0], arguments[1]);",
+                vec![message.clone(), serde_json::json!(origin)],
+            )
+            .await?;
+        let now = until_tiles(
+            &browser,
+            "the new set, live",
+            Duration::from_secs(10),
+            |_| Ok(()),
+            |tiles| {
+                let mut names: Vec<&str> = tiles.iter().map(|t| t.stream.as_str()).collect();
+                names.sort_unstable();
+                names == ["Lobby", "Main stage 2"] && tiles.iter().all(|t| t.state == "live")
+            },
+        )
+        .await?;
+        assert_eq!(now.len(), 2);
+        let after = number(&browser, &spark("Main stage 2"), "data-samples").await;
+        assert!(after >= before, "history kept: {after} after {before}");
+
+        // An unusable set (a token twice) is refused whole: nothing changes.
+        let unusable = serde_json::json!({
+            "type": "lsh:streams",
+            "streams": [
+                { "token": lobby, "label": "Intruder" },
+                { "token": lobby, "label": "Intruder twice" },
+            ],
+        });
+        browser
+            .client
+            .execute(
+                "window.postMessage(arguments[0], arguments[1]);",
+                vec![unusable, serde_json::json!(origin)],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut names: Vec<String> = tiles(&browser)
+            .await?
+            .into_iter()
+            .map(|t| t.stream)
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Lobby", "Main stage 2"]);
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}

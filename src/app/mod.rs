@@ -30,6 +30,7 @@ pub mod use_location_fragment;
 pub mod use_persisted_history;
 pub mod use_poller;
 pub mod use_shared_polling;
+pub mod use_wall_messages;
 pub mod view_model;
 pub mod wall;
 pub mod web_locks;

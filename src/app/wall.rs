@@ -47,49 +47,157 @@ use crate::app::use_clock::{use_clock, Clock};
 use crate::app::use_counts::use_counts;
 use crate::app::use_persisted_history::use_persisted_history;
 use crate::app::use_poller::use_poller;
+use crate::app::use_wall_messages::use_wall_messages;
 use crate::app::view_model::LiveView;
 use crate::core::alerts::AlertChannels;
 use crate::core::params::{Config, Layout, Notice};
-use crate::core::wall::{self, Move, Summary, TileStatus, WallLink};
+use crate::core::token::read_claims;
+use crate::core::wall::{self, Move, Summary, TileStatus, WallLink, WallStream};
 
 /// How often the tiles' "updated N s ago" and staleness refresh.
 const CLOCK_TICK_MS: u32 = 1000;
 
-/// One stream on the wall: its name, its state and the memos its tile
-/// shows. Cheap to copy.
+/// One stream on the wall: its name, its state, the memos its tile shows
+/// and how to give it a new token. Cheap to copy.
 #[derive(Clone, Copy)]
 struct Tile {
-    /// Position in the given order: the `<For>` key.
-    position: usize,
+    /// Stable for the stream's life on the wall: the `<For>` key.
+    id: usize,
+    /// The tile's name (a refresh may rename it).
+    label: RwSignal<String>,
     /// The state the stream's hooks keep up to date.
     state: WidgetState,
     /// What the tile shows.
     live: LiveView,
+    /// Replaces the token (same stream: history kept).
+    set_token: UnsyncCallback<Option<String>>,
+    /// The tile's root element, for moving the focus.
+    root: NodeRef<Article>,
 }
 
 /// Starts one stream under a child owner of the current one: its state,
 /// its poller, its viewer counts and its persisted history. The returned
 /// owner must be kept: dropping or cleaning it up stops the stream.
-fn start_stream(config: Config, position: usize, clock: Clock) -> (Owner, Tile) {
+fn start_stream(config: Config, id: usize, label: String, clock: Clock) -> (Owner, Tile) {
     let owner = Owner::new();
     let tile = owner.with(|| {
         let state = WidgetState::new(config, Vec::new());
         let live = LiveView::new(state, clock);
-        use_poller(state.monitor, state.history);
+        let poller = use_poller(state.monitor, state.history);
         use_counts(state.monitor, state.viewers);
         use_persisted_history(state.monitor, state.history);
         Tile {
-            position,
+            id,
+            label: RwSignal::new(label),
             state,
             live,
+            set_token: poller.set_token,
+            root: NodeRef::new(),
         }
     });
     (owner, tile)
 }
 
+/// The streams on the wall and the owners that keep them running.
+#[derive(Clone, Copy)]
+struct Streams {
+    /// The tiles, in the given order.
+    tiles: RwSignal<Vec<Tile>>,
+    /// Each stream's owner, by tile id.
+    owners: StoredValue<Vec<(usize, Owner)>>,
+    /// The wall's owner: streams added later start under it.
+    wall: StoredValue<Owner>,
+    /// The next tile id.
+    next_id: StoredValue<usize>,
+    /// What every stream shares.
+    config: StoredValue<Config>,
+    clock: Clock,
+}
+
+impl Streams {
+    fn stream_config(&self, token: String) -> Config {
+        Config {
+            token: Some(token),
+            layout: Layout::Compact,
+            // Tiles talk to no host page and raise no alerts of their own.
+            origin: None,
+            alerts: AlertChannels::default(),
+            ..self.config.get_value()
+        }
+    }
+
+    fn start(&self, stream: &WallStream, position: usize) -> Tile {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        let label = wall::tile_label(stream, position);
+        let config = self.stream_config(stream.token.clone());
+        let (owner, tile) = self
+            .wall
+            .with_value(|wall| wall.with(|| start_stream(config, id, label, self.clock)));
+        self.owners.update_value(|owners| owners.push((id, owner)));
+        tile
+    }
+
+    /// Shows `streams` now: a stream already on the wall (the same `sub`)
+    /// keeps its tile, state and history and just takes the new token and
+    /// label; new ones start; the others stop (their owner is cleaned up,
+    /// which ends their timers, requests and locks).
+    fn replace(&self, streams: &[WallStream]) {
+        let current = self.tiles.get_untracked();
+        let mut next: Vec<Tile> = Vec::with_capacity(streams.len());
+        for (position, stream) in streams.iter().enumerate() {
+            let sub = read_claims(&stream.token).ok().and_then(|c| c.stream_id);
+            let kept = sub.as_ref().and_then(|sub| {
+                current.iter().copied().find(|tile| {
+                    !next.iter().any(|t| t.id == tile.id)
+                        && tile
+                            .state
+                            .monitor
+                            .with_untracked(|m| m.stream_id() == Some(sub.as_str()))
+                })
+            });
+            match kept {
+                Some(tile) => {
+                    let same_token = tile
+                        .state
+                        .monitor
+                        .with_untracked(|m| m.token() == Some(stream.token.as_str()));
+                    if !same_token {
+                        tile.set_token.run(Some(stream.token.clone()));
+                    }
+                    tile.label.set(wall::tile_label(stream, position));
+                    next.push(tile);
+                }
+                None => next.push(self.start(stream, position)),
+            }
+        }
+        let gone: Vec<usize> = current
+            .iter()
+            .filter(|tile| !next.iter().any(|t| t.id == tile.id))
+            .map(|tile| tile.id)
+            .collect();
+        self.tiles.set(next);
+        self.owners.update_value(|owners| {
+            owners.retain(|(id, owner)| {
+                let keep = !gone.contains(id);
+                if !keep {
+                    owner.cleanup();
+                }
+                keep
+            });
+        });
+    }
+
+    fn tile(&self, id: usize) -> Option<Tile> {
+        self.tiles
+            .with_untracked(|tiles| tiles.iter().copied().find(|t| t.id == id))
+    }
+}
+
 /// The wall for the streams of `link`, each polled with `config` (the wall
 /// link's shared parameters) and its own token. `notices` are shown above
-/// the tiles.
+/// the tiles. With an `origin`, the host page may replace the streams with
+/// `lsh:streams`.
 ///
 /// ```ignore
 /// let (link, wall_notices) = core::wall::parse(fragment);
@@ -107,44 +215,40 @@ pub fn Wall(
     let clock = use_clock(CLOCK_TICK_MS);
     let theme = config.theme;
     let sort = link.sort;
-    let labels: Vec<String> = link
-        .streams
-        .iter()
-        .enumerate()
-        .map(|(position, stream)| wall::tile_label(stream, position))
-        .collect();
-    let (owners, tiles): (Vec<Owner>, Vec<Tile>) = link
-        .streams
-        .into_iter()
-        .enumerate()
-        .map(|(position, stream)| {
-            let config = Config {
-                token: Some(stream.token),
-                layout: Layout::Compact,
-                // Tiles talk to no host page and raise no alerts of their own.
-                origin: None,
-                alerts: AlertChannels::default(),
-                ..config.clone()
-            };
-            start_stream(config, position, clock)
-        })
-        .unzip();
+    let origin = config.origin.clone();
+    let streams = Streams {
+        tiles: RwSignal::new(Vec::new()),
+        owners: StoredValue::new(Vec::new()),
+        wall: StoredValue::new(Owner::current().unwrap_or_default()),
+        next_id: StoredValue::new(0),
+        config: StoredValue::new(config),
+        clock,
+    };
+    streams.replace(&link.streams);
     // The streams live as long as the wall.
-    let owners = StoredValue::new(owners);
-    on_cleanup(move || owners.update_value(|owners| owners.iter().for_each(Owner::cleanup)));
-    let tiles = StoredValue::new(tiles);
-    let labels = StoredValue::new(labels);
+    on_cleanup(move || {
+        streams
+            .owners
+            .update_value(|owners| owners.drain(..).for_each(|(_, owner)| owner.cleanup()));
+    });
+    if let Some(origin) = origin {
+        use_wall_messages(
+            origin,
+            UnsyncCallback::new(move |list: Vec<WallStream>| streams.replace(&list)),
+        );
+    }
 
     let statuses = Memo::new(move |_| {
-        tiles.with_value(|tiles| {
+        streams.tiles.with(|tiles| {
             tiles
                 .iter()
                 .map(|tile| {
-                    tile.live.view.with(|v| TileStatus {
+                    let status = tile.live.view.with(|v| TileStatus {
                         status: v.status,
                         state: v.state,
                         stale: v.stale,
-                    })
+                    });
+                    (tile.id, status)
                 })
                 .collect::<Vec<_>>()
         })
@@ -152,16 +256,28 @@ pub fn Wall(
     // The tile under the pointer or holding the focus keeps its place.
     let pinned = RwSignal::new(None::<usize>);
     let order = Memo::new(move |shown: Option<&Vec<usize>>| {
-        let current = shown.map(Vec::as_slice).unwrap_or_default();
-        statuses.with(|statuses| wall::order(statuses, sort, current, pinned.get()))
+        statuses.with(|statuses| {
+            let ids: Vec<usize> = statuses.iter().map(|(id, _)| *id).collect();
+            let only: Vec<TileStatus> = statuses.iter().map(|(_, s)| *s).collect();
+            let index = |id: &usize| ids.iter().position(|i| i == id);
+            let current: Vec<usize> = shown
+                .map(|shown| shown.iter().filter_map(index).collect())
+                .unwrap_or_default();
+            let pinned = pinned.get().as_ref().and_then(index);
+            wall::order(&only, sort, &current, pinned)
+                .into_iter()
+                .map(|i| ids[i])
+                .collect()
+        })
     });
-    let summary = Memo::new(move |_| statuses.with(|s| Summary::of(s)));
-    let count = tiles.with_value(Vec::len);
+    let summary = Memo::new(move |_| {
+        statuses.with(|s| Summary::of(&s.iter().map(|(_, s)| *s).collect::<Vec<_>>()))
+    });
     let nav = Nav {
         order,
         pinned,
         open: RwSignal::new(None),
-        roots: StoredValue::new((0..count).map(|_| NodeRef::new()).collect()),
+        streams,
     };
 
     let notices = (!notices.is_empty()).then(|| {
@@ -174,12 +290,19 @@ pub fn Wall(
             </ul>
         }
     });
+    // The open stream, while it is on the wall.
+    let opened = Memo::new(move |_| {
+        let id = nav.open.get()?;
+        streams
+            .tiles
+            .with(|tiles| tiles.iter().any(|t| t.id == id))
+            .then_some(id)
+    });
     let open_stream = move || {
-        nav.open.get().map(|position| {
-            let tile = tiles.with_value(|tiles| tiles[position]);
-            let label = labels.with_value(|labels| labels[position].clone());
-            view! { <OpenStream tile clock label theme=theme.as_str() nav /> }
-        })
+        opened
+            .get()
+            .and_then(|id| streams.tile(id))
+            .map(|tile| view! { <OpenStream tile clock theme=theme.as_str() nav /> })
     };
 
     view! {
@@ -200,14 +323,14 @@ pub fn Wall(
             {notices}
             // Hidden, not removed, while a stream is open: the tiles keep
             // their place and the focus goes back to the one that was open.
-            <div class="lsh-wall-tiles" hidden=move || nav.open.get().is_some()>
+            <div class="lsh-wall-tiles" hidden=move || opened.with(Option::is_some)>
                 <For
                     each=move || order.get()
-                    key=|position| *position
-                    children=move |position| {
-                        let tile = tiles.with_value(|tiles| tiles[position]);
-                        let label = labels.with_value(|labels| labels[position].clone());
-                        view! { <TileView tile clock label theme=theme.as_str() nav /> }
+                    key=|id| *id
+                    children=move |id| {
+                        streams
+                            .tile(id)
+                            .map(|tile| view! { <TileView tile clock theme=theme.as_str() nav /> })
                     }
                 />
             </div>
@@ -220,25 +343,25 @@ pub fn Wall(
 /// copy.
 #[derive(Clone, Copy)]
 struct Nav {
-    /// The tiles' order on screen, as positions in the given order.
+    /// The tiles' order on screen, as tile ids.
     order: Memo<Vec<usize>>,
     /// The tile under the pointer or holding the focus.
     pinned: RwSignal<Option<usize>>,
     /// The stream whose full monitor is shown instead of the tiles.
     open: RwSignal<Option<usize>>,
-    /// Each tile's root, by position in the given order.
-    roots: StoredValue<Vec<NodeRef<Article>>>,
+    /// The streams.
+    streams: Streams,
 }
 
 impl Nav {
-    fn root(&self, position: usize) -> Option<web_sys::HtmlElement> {
-        self.roots
-            .with_value(|roots| roots.get(position).copied())
-            .and_then(|root| root.get_untracked())
+    fn root(&self, id: usize) -> Option<web_sys::HtmlElement> {
+        self.streams
+            .tile(id)
+            .and_then(|tile| tile.root.get_untracked())
     }
 
-    fn focus(&self, position: usize) {
-        if let Some(root) = self.root(position) {
+    fn focus(&self, id: usize) {
+        if let Some(root) = self.root(id) {
             let _ = root.focus();
         }
     }
@@ -248,17 +371,17 @@ impl Nav {
     fn columns(&self, order: &[usize]) -> usize {
         let tops: Vec<i32> = order
             .iter()
-            .filter_map(|&position| self.root(position))
+            .filter_map(|&id| self.root(id))
             .map(|root| root.offset_top())
             .collect();
         let first = tops.first().copied().unwrap_or_default();
         tops.iter().take_while(|&&top| top == first).count().max(1)
     }
 
-    /// Moves the focus from the tile at `position` by `step`.
-    fn step(&self, position: usize, step: Move) {
+    /// Moves the focus from the tile `id` by `step`.
+    fn step(&self, id: usize, step: Move) {
         let order = self.order.get_untracked();
-        let Some(at) = order.iter().position(|&p| p == position) else {
+        let Some(at) = order.iter().position(|&i| i == id) else {
             return;
         };
         let next = wall::next_index(at, step, self.columns(&order), order.len());
@@ -269,13 +392,13 @@ impl Nav {
 
     /// Back from the open stream to the wall, with the focus on its tile.
     fn close(&self) {
-        let Some(position) = self.open.get_untracked() else {
+        let Some(id) = self.open.get_untracked() else {
             return;
         };
         self.open.set(None);
         // Once the tiles are shown again.
         let nav = *self;
-        request_animation_frame(move || nav.focus(position));
+        request_animation_frame(move || nav.focus(id));
     }
 }
 
@@ -284,26 +407,18 @@ impl Nav {
 /// `data-stream`, the tile's name. Arrow keys (and Home/End) move to the
 /// neighbouring tiles; Enter or a click opens the stream.
 #[component]
-fn TileView(
-    tile: Tile,
-    clock: Clock,
-    label: String,
-    theme: &'static str,
-    nav: Nav,
-) -> impl IntoView {
+fn TileView(tile: Tile, clock: Clock, theme: &'static str, nav: Nav) -> impl IntoView {
     let Tile {
-        position,
+        id: position,
+        label,
         state,
         live,
+        root,
+        ..
     } = tile;
     provide_context(state);
     provide_context(clock);
     provide_context(live);
-    let name = label.clone();
-    let root = nav
-        .roots
-        .with_value(|roots| roots.get(position).copied())
-        .unwrap_or_default();
     let pin = move || nav.pinned.set(Some(position));
     let unpin = move || {
         if nav.pinned.get_untracked() == Some(position) {
@@ -325,8 +440,8 @@ fn TileView(
             class="lsh lsh-tile"
             node_ref=root
             tabindex="0"
-            aria-label=label.clone()
-            data-stream=label
+            aria-label=move || label.get()
+            data-stream=move || label.get()
             data-status=move || live.status.get().as_str()
             data-state=move || live.state().as_str()
             data-stale=move || if live.stale() { "true" } else { "false" }
@@ -339,7 +454,7 @@ fn TileView(
             on:keydown=on_key
             on:click=move |_| nav.open.set(Some(position))
         >
-            <h2 class="lsh-tile-name">{name}</h2>
+            <h2 class="lsh-tile-name">{move || label.get()}</h2>
             <header class="lsh-head">
                 <StatusBadge />
                 <ConnectionLine />
@@ -356,18 +471,13 @@ fn TileView(
 /// second poller, the history as it is), laid out like a monitor tab for
 /// as long as it is open. Escape or the back button returns to the wall.
 #[component]
-fn OpenStream(
-    tile: Tile,
-    clock: Clock,
-    label: String,
-    theme: &'static str,
-    nav: Nav,
-) -> impl IntoView {
-    let Tile { state, live, .. } = tile;
+fn OpenStream(tile: Tile, clock: Clock, theme: &'static str, nav: Nav) -> impl IntoView {
+    let Tile {
+        label, state, live, ..
+    } = tile;
     provide_context(state);
     provide_context(clock);
     provide_context(live);
-    let name = label.clone();
     let ui = state.ui;
     ui.update(|ui| ui.layout = Layout::Full);
     on_cleanup(move || {
@@ -390,8 +500,8 @@ fn OpenStream(
     view! {
         <section
             class="lsh lsh-open"
-            data-open=name.clone()
-            data-stream=name
+            data-open=move || label.get()
+            data-stream=move || label.get()
             data-status=move || live.status.get().as_str()
             data-state=move || live.state().as_str()
             data-stale=move || if live.stale() { "true" } else { "false" }
@@ -407,7 +517,7 @@ fn OpenStream(
             >
                 "All streams"
             </button>
-            <h2 class="lsh-tile-name">{label}</h2>
+            <h2 class="lsh-tile-name">{move || label.get()}</h2>
             <header class="lsh-head">
                 <StatusBadge />
                 <ConnectionLine />
