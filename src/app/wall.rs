@@ -28,6 +28,8 @@
 //! Rules that need no browser (reading the link, severity order with a
 //! pinned tile, summary counts, arrow moves) are in [`crate::core::wall`].
 
+use std::time::Duration;
+
 use leptos::ev;
 use leptos::html::{Article, Button};
 use leptos::prelude::*;
@@ -177,15 +179,24 @@ impl Streams {
             .map(|tile| tile.id)
             .collect();
         self.tiles.set(next);
+        let mut stopped = Vec::new();
         self.owners.update_value(|owners| {
             owners.retain(|(id, owner)| {
                 let keep = !gone.contains(id);
                 if !keep {
-                    owner.cleanup();
+                    stopped.push(owner.clone());
                 }
                 keep
             });
         });
+        // Once their tiles are gone: the tiles' views read the streams'
+        // signals until the next render removes them.
+        if !stopped.is_empty() {
+            set_timeout(
+                move || stopped.iter().for_each(Owner::cleanup),
+                Duration::ZERO,
+            );
+        }
     }
 
     fn tile(&self, id: usize) -> Option<Tile> {
