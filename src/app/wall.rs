@@ -25,6 +25,15 @@
 //! returns to the wall with the focus on the tile that was open. Arrow
 //! keys, Home and End move between tiles in the grid as laid out.
 //!
+//! **Replacing the streams.** With an `origin`, the host page may send
+//! `lsh:streams` (see [`use_wall_messages`]): tiles are keyed by a stable
+//! id, a stream that stays (same `sub`) keeps its tile and state and takes
+//! the new token through its own poller, new ones start, and removed ones
+//! have their owner cleaned up once their tile is gone.
+//!
+//! Alerts (`alerts=`) are not raised by the wall yet: tiles run without
+//! alert channels.
+//!
 //! Rules that need no browser (reading the link, severity order with a
 //! pinned tile, summary counts, arrow moves) are in [`crate::core::wall`].
 
