@@ -29,7 +29,7 @@
 //!   whole set of streams, `{"type":"lsh:streams","v":1,"streams":[{"token":
 //!   "..","label":"Camera 2"}]}`, read with the rules of
 //!   [`crate::core::protocol`] (`v` absent or 1, at most
-//!   [`MAX_MESSAGE_BYTES`](crate::core::protocol::MAX_MESSAGE_BYTES)) and
+//!   [`MAX_MESSAGE_BYTES`]) and
 //!   refused as a whole, with a message that never quotes a token, when
 //!   any entry is unusable: a host replacing the set must not get half of it.
 
