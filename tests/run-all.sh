@@ -212,6 +212,8 @@ alone "a real encoder (ffmpeg over RTMP) in Chromium" \
   cargo test --features e2e --test e2e_encoder
 alone "viewer counts beside health in Chromium (faults, viewers=off, two tabs)" \
   cargo test --features e2e --test e2e_viewers
+alone "the wall: one stream per scenario on one screen, in Chromium" \
+  cargo test --features e2e --test e2e_wall
 alone "shared polling across tabs in chromium" \
   env LSH_BROWSER=chromium cargo test --features e2e --test e2e_share -- --nocapture
 # In Firefox the hand-over when the polling tab navigates away took 5.4 s

@@ -17,6 +17,8 @@
 //! - [`components`]: one component per file, reading context.
 //! - [`widget`]: provides the state, starts the hooks, lays out the
 //!   components.
+//! - [`wall`]: many streams on one screen (`#wall`), one state and one set
+//!   of hooks per stream, each tile made of the widget's components.
 
 pub mod components;
 pub mod first_request;
@@ -33,7 +35,9 @@ pub mod use_obs;
 pub mod use_persisted_history;
 pub mod use_poller;
 pub mod use_shared_polling;
+pub mod use_wall_messages;
 pub mod view_model;
+pub mod wall;
 pub mod web_locks;
 pub mod widget;
 
@@ -44,6 +48,7 @@ use crate::core::params::Config;
 
 pub use state::WidgetState;
 use use_location_fragment::config_from_location;
+use wall::Wall;
 pub use widget::Widget;
 
 /// Restricts what the page may load and where it may connect with the
@@ -72,9 +77,22 @@ pub fn start() {
     console_error_panic_hook::set_once();
     let (config, notices) = config_from_location();
     restrict_page(&config);
-    leptos::mount::mount_to_body(move || {
-        view! { <Widget state=WidgetState::new(config, notices) follow_location=true /> }
-    });
+    let fragment = window().location().hash().unwrap_or_default();
+    let fragment = fragment.strip_prefix('#').unwrap_or(&fragment);
+    if crate::core::wall::is_wall(fragment) {
+        // The wall: the link's shared parameters, one token per stream.
+        let (link, wall_notices) = crate::core::wall::parse(fragment);
+        let notices = notices
+            .into_iter()
+            .filter(|notice| notice.param != "token")
+            .chain(wall_notices)
+            .collect();
+        leptos::mount::mount_to_body(move || view! { <Wall config link notices /> });
+    } else {
+        leptos::mount::mount_to_body(move || {
+            view! { <Widget state=WidgetState::new(config, notices) follow_location=true /> }
+        });
+    }
     // The poller's first request adopted the one index.html started if it
     // asked for the same URL; one it did not ask for (no valid token, say)
     // is stopped here.

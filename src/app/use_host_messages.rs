@@ -325,7 +325,7 @@ fn post(origin: &str, text: &str) {
 }
 
 /// The message as JSON text: hosts post objects (or, some, strings).
-fn message_text(data: &JsValue) -> Option<String> {
+pub(crate) fn message_text(data: &JsValue) -> Option<String> {
     if let Some(text) = data.as_string() {
         return Some(text);
     }

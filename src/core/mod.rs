@@ -28,3 +28,4 @@ pub mod token;
 pub mod token_gate;
 pub mod trend;
 pub mod url;
+pub mod wall;

@@ -27,6 +27,7 @@
 //!
 //! **Output is a contract.** Scripts and tests read what the long-running
 //! commands print: `stand-in listening on <url>` first, then (demo) the
+//! wall link (`wall  <link>`, every simulated stream on one screen) and the
 //! scenario links, each `<label>  <link>` on one line, then the encoder
 //! stream's line and its publishing instructions. Long-running commands
 //! stop cleanly on SIGINT or SIGTERM; state is on disk after every change,
@@ -352,6 +353,9 @@ fn token_output(args: &TokenArgs) -> Result<String, String> {
     })
 }
 
+/// The label of the demo's wall link.
+const WALL_LABEL: &str = "wall";
+
 fn run_demo(config: DemoConfig) -> Result<(), String> {
     let demo = demo::start(config).map_err(|e| format!("cannot start the demo: {e}"))?;
     say!("stand-in listening on {}", demo.running.base_url());
@@ -364,7 +368,11 @@ fn run_demo(config: DemoConfig) -> Result<(), String> {
         .map(|l| l.scenario.len())
         .max()
         .unwrap_or(0);
-    let width = width.max(demo::ENCODER_LABEL.len());
+    let width = width.max(demo::ENCODER_LABEL.len()).max(WALL_LABEL.len());
+    // Every simulated stream on one screen, above the per-stream links.
+    if !demo.links.is_empty() {
+        say!("{:width$}  {}", WALL_LABEL, demo.wall_link);
+    }
     for link in &demo.links {
         say!("{:width$}  {}", link.scenario, link.link);
     }

@@ -123,6 +123,9 @@ pub struct Demo {
     pub running: Running,
     /// One link per scenario, in the order asked for.
     pub links: Vec<DemoLink>,
+    /// One wall link with every simulated stream on it, labelled with its
+    /// scenario (see [`wall_link`]).
+    pub wall_link: String,
     /// The real-encoder stream, when RTMP ingest is on.
     pub encoder: Option<DemoEncoder>,
     statics: Option<StaticServer>,
@@ -214,12 +217,30 @@ pub fn start(config: DemoConfig) -> Result<Demo, StandinError> {
             token: jwt,
         });
     }
+    let wall_link = wall_link(&widget_base, &links, &endpoint);
     Ok(Demo {
         running,
         links,
+        wall_link,
         encoder,
         statics,
     })
+}
+
+/// The wall link for `links`: `<widget_base>#wall&token=..&label=<scenario>..&endpoint=..`,
+/// every simulated stream on one screen, each tile named after its scenario.
+pub fn wall_link(widget_base: &str, links: &[DemoLink], endpoint: &str) -> String {
+    let base = widget_base.split('#').next().unwrap_or(widget_base);
+    let mut link = format!("{base}#wall");
+    for stream in links {
+        link.push_str("&token=");
+        link.push_str(&stream.token);
+        link.push_str("&label=");
+        link.push_str(&token::percent_encode(&stream.scenario));
+    }
+    link.push_str("&endpoint=");
+    link.push_str(&token::percent_encode(endpoint));
+    link
 }
 
 /// The demo's real-encoder stream in `development`, created on first use.
@@ -231,5 +252,47 @@ fn encoder_stream(running: &Running) -> Result<LiveStream, StandinError> {
     match existing {
         Some(stream) => Ok(stream),
         None => running.create_live_stream_with("development", None, Some(ENCODER_PASSTHROUGH)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::params;
+    use crate::core::wall;
+
+    #[test]
+    fn the_wall_link_carries_every_stream_with_its_scenario_as_label() {
+        let links: Vec<DemoLink> = [("excellent", "a.b.c"), ("poor spike", "d.e.f")]
+            .iter()
+            .map(|(scenario, token)| DemoLink {
+                scenario: (*scenario).into(),
+                stream_id: String::new(),
+                token: (*token).into(),
+                link: String::new(),
+            })
+            .collect();
+        let link = wall_link(
+            "http://127.0.0.1:8080/#old",
+            &links,
+            "http://127.0.0.1:8787",
+        );
+        let fragment = link
+            .strip_prefix("http://127.0.0.1:8080/#")
+            .unwrap_or_default();
+        assert!(wall::is_wall(fragment), "{link}");
+        let (wall_link, notices) = wall::parse(fragment);
+        assert!(notices.is_empty(), "{notices:?}");
+        let streams: Vec<(&str, Option<&str>)> = wall_link
+            .streams
+            .iter()
+            .map(|s| (s.token.as_str(), s.label.as_deref()))
+            .collect();
+        assert_eq!(
+            streams,
+            [("a.b.c", Some("excellent")), ("d.e.f", Some("poor spike"))]
+        );
+        let (config, _) = params::parse("", fragment);
+        assert_eq!(config.endpoint.base(), "http://127.0.0.1:8787");
     }
 }
