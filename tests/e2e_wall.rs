@@ -219,6 +219,22 @@ async fn one_wall_shows_every_stream_in_its_colour_worst_first() -> TestResult {
             .await
             .unwrap_or_default();
         assert!(summary.parse::<u32>().is_ok_and(|n| n >= 1), "{summary:?}");
+        // Each stream is counted once: the counts add up to the tiles.
+        let counts = browser
+            .client
+            .execute(
+                "const s = document.querySelector('[data-wall-summary]').dataset;\
+                 return [s.countPoor, s.countUnseen, s.countGood, s.countUnknown, s.countExcellent]\
+                   .reduce((sum, n) => sum + Number(n), 0)\
+                   - document.querySelectorAll('.lsh-tile[data-stream]').length;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            counts,
+            serde_json::json!(0),
+            "the summary's counts do not add up to the tiles"
+        );
         until_tiles(
             &browser,
             "Main stage excellent",
