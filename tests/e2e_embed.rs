@@ -335,64 +335,6 @@ async fn the_title_alert_leads_with_the_status_word() -> TestResult {
     result
 }
 
-/// Opens `link` in an OBS-dock-sized frame of 300×120 px and enters it.
-async fn open_in_dock(browser: &Browser, link: &str) -> Result<statics::StaticServer, Error> {
-    let (dock_server, dock) = support::dock_page()?;
-    browser.client.goto(&dock).await?;
-    browser
-        .client
-        .execute(
-            "document.body.innerHTML = '';\
-             const f = document.createElement('iframe');\
-             f.style.cssText = 'width:300px;height:120px;border:0;display:block';\
-             f.src = arguments[0]; document.body.appendChild(f);",
-            vec![json!(link)],
-        )
-        .await?;
-    browser.client.enter_frame(0).await?;
-    Ok(dock_server)
-}
-
-/// Asserts that the page scrolls in neither direction within the 300×120
-/// dock and that each of `selectors` is shown whole inside it; returns the
-/// parts' boxes by selector.
-async fn assert_fits_the_dock(browser: &Browser, selectors: &[&str]) -> Result<Value, Error> {
-    let report = browser
-        .client
-        .execute(
-            "const d = document.scrollingElement;\
-             const out = { scrollW: d.scrollWidth, scrollH: d.scrollHeight, parts: {} };\
-             for (const s of arguments[0]) {\
-               const e = document.querySelector(s);\
-               const r = e ? e.getBoundingClientRect() : null;\
-               out.parts[s] = r && { l: r.left, t: r.top, r: r.right, b: r.bottom,\
-                 clipped: e.scrollWidth > e.clientWidth + 1 };\
-             }\
-             return out;",
-            vec![json!(selectors)],
-        )
-        .await?;
-    assert!(
-        report["scrollW"].as_f64().is_some_and(|w| w <= 300.0),
-        "{report}"
-    );
-    assert!(
-        report["scrollH"].as_f64().is_some_and(|h| h <= 120.0),
-        "{report}"
-    );
-    for (selector, part) in report["parts"].as_object().cloned().unwrap_or_default() {
-        assert!(part.is_object(), "{selector} is missing: {report}");
-        let inside = part["l"].as_f64().is_some_and(|v| v >= 0.0)
-            && part["t"].as_f64().is_some_and(|v| v >= 0.0)
-            && part["r"].as_f64().is_some_and(|v| v <= 300.0)
-            && part["b"].as_f64().is_some_and(|v| v <= 120.0)
-            && part["r"].as_f64() > part["l"].as_f64()
-            && part["b"].as_f64() > part["t"].as_f64();
-        assert!(inside, "{selector} is outside 300x120: {report}");
-    }
-    Ok(report["parts"].clone())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
     let stack = Stack::start("compact")?;
@@ -405,10 +347,10 @@ async fn the_compact_layout_fits_300_by_120_without_clipping() -> TestResult {
             stack.widget.base_url(),
             percent_encode(&stack.standin().base_url())
         );
-        let _dock = open_in_dock(&browser, &link).await?;
+        let _dock = support::open_in_dock(&browser, &link).await?;
         browser.wait_for("state", "live", Duration::from_secs(10)).await?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let parts = assert_fits_the_dock(
+        let parts = support::assert_fits_the_dock(
             &browser,
             &[".lsh-badge", "[data-word]", "[data-metric=\"deviation\"]", "svg[data-chart]"],
         )
@@ -489,7 +431,7 @@ async fn a_falling_behind_warning_leaves_the_compact_dock_its_sparkline() -> Tes
             "{}#endpoint={endpoint}&interval=1&layout=compact",
             stack.widget.base_url()
         );
-        let _dock = open_in_dock(&browser, &waiting).await?;
+        let _dock = support::open_in_dock(&browser, &waiting).await?;
         browser.wait_for("state", "waiting-token", Duration::from_secs(10)).await?;
         browser
             .client
@@ -514,7 +456,7 @@ async fn a_falling_behind_warning_leaves_the_compact_dock_its_sparkline() -> Tes
             .is_ok_and(|shown| shown == json!(true))
         })
         .await?;
-        let parts = assert_fits_the_dock(
+        let parts = support::assert_fits_the_dock(
             &browser,
             &[".lsh-badge", "[data-metric=\"deviation\"]", "[data-drift-warning]", "svg[data-chart]"],
         )

@@ -232,6 +232,26 @@ fn a_streaming_obs_reads_live_with_its_password_kept_to_itself() -> TestResult {
                         "live: bitrate {bitrate:.0} kb/s, congestion {:?}, drops {:?} %, skips {:?} %, cpu {:?} %",
                         healthy.congestion, healthy.network_drops, healthy.encoder_skips, healthy.cpu
                     );
+                    // In a 300x120 OBS dock: OBS's one line, and the
+                    // sparkline keeps its room (the figures wait for 200 px).
+                    let _dock = support::open_in_dock(
+                        &browser,
+                        &format!("{}&layout=compact", scene.link(Some(password))),
+                    )
+                    .await?;
+                    until(&browser, "OBS live in the 120 px dock", Duration::from_secs(30), |p| {
+                        p.encoder == "live" && p.status == "excellent"
+                    })
+                    .await?;
+                    let parts = support::assert_fits_the_dock(
+                        &browser,
+                        &[".lsh-badge", "[data-metric=\"deviation\"]", "[data-encoder-message]", "svg[data-chart]"],
+                    )
+                    .await?;
+                    let spark = &parts["svg[data-chart]"];
+                    let height = spark["b"].as_f64().unwrap_or(0.0) - spark["t"].as_f64().unwrap_or(0.0);
+                    assert!(height >= 16.0, "the sparkline is squeezed: {parts}");
+                    browser.client.enter_parent_frame().await?;
                     if let Some(path) = std::env::var_os("LSH_OBS_SCREENSHOT") {
                         dock_screenshot(&browser, &scene.link(Some(password)), path.as_ref()).await?;
                     }

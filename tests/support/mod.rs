@@ -67,6 +67,70 @@ pub fn dock_page() -> Result<(StaticServer, String), Box<dyn std::error::Error>>
     Ok((server, url))
 }
 
+/// Opens `link` in an OBS-dock-sized frame of 300×120 px and enters it.
+pub async fn open_in_dock(
+    browser: &Browser,
+    link: &str,
+) -> Result<StaticServer, Box<dyn std::error::Error>> {
+    let (dock_server, dock) = dock_page()?;
+    browser.client.goto(&dock).await?;
+    browser
+        .client
+        .execute(
+            "document.body.innerHTML = '';\
+             const f = document.createElement('iframe');\
+             f.style.cssText = 'width:300px;height:120px;border:0;display:block';\
+             f.src = arguments[0]; document.body.appendChild(f);",
+            vec![json!(link)],
+        )
+        .await?;
+    browser.client.enter_frame(0).await?;
+    Ok(dock_server)
+}
+
+/// Asserts that the page scrolls in neither direction within the 300×120
+/// dock and that each of `selectors` is shown whole inside it; returns the
+/// parts' boxes by selector.
+pub async fn assert_fits_the_dock(
+    browser: &Browser,
+    selectors: &[&str],
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let report = browser
+        .client
+        .execute(
+            "const d = document.scrollingElement;\
+             const out = { scrollW: d.scrollWidth, scrollH: d.scrollHeight, parts: {} };\
+             for (const s of arguments[0]) {\
+               const e = document.querySelector(s);\
+               const r = e ? e.getBoundingClientRect() : null;\
+               out.parts[s] = r && { l: r.left, t: r.top, r: r.right, b: r.bottom,\
+                 clipped: e.scrollWidth > e.clientWidth + 1 };\
+             }\
+             return out;",
+            vec![json!(selectors)],
+        )
+        .await?;
+    assert!(
+        report["scrollW"].as_f64().is_some_and(|w| w <= 300.0),
+        "{report}"
+    );
+    assert!(
+        report["scrollH"].as_f64().is_some_and(|h| h <= 120.0),
+        "{report}"
+    );
+    for (selector, part) in report["parts"].as_object().cloned().unwrap_or_default() {
+        assert!(part.is_object(), "{selector} is missing: {report}");
+        let inside = part["l"].as_f64().is_some_and(|v| v >= 0.0)
+            && part["t"].as_f64().is_some_and(|v| v >= 0.0)
+            && part["r"].as_f64().is_some_and(|v| v <= 300.0)
+            && part["b"].as_f64().is_some_and(|v| v <= 120.0)
+            && part["r"].as_f64() > part["l"].as_f64()
+            && part["b"].as_f64() > part["t"].as_f64();
+        assert!(inside, "{selector} is outside 300x120: {report}");
+    }
+    Ok(report["parts"].clone())
+}
+
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "lsh-e2e-{name}-{}-{}",
