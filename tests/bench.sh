@@ -48,7 +48,7 @@ step "release bundle (trunk build --release)"
 trunk build --release
 if has_part net; then
   step "minimal Leptos page (tests/floor, same profile and Trunk.toml)"
-  trunk build --release tests/floor/index.html --dist target/floor-dist
+  trunk build tests/floor/index.html --release --dist target/floor-dist
 fi
 
 update_log="tests/out/bench-update.log"
