@@ -34,6 +34,12 @@
 //! Alerts (`alerts=`) are not raised by the wall yet: tiles run without
 //! alert channels.
 //!
+//! **Spread requests.** Stream `i` of `n` sends its first request
+//! `i * interval / n` later ([`wall::start_offset_ms`]) and keeps that
+//! phase, so the wall's requests are spread over the interval rather than
+//! fired together. A stream added later by `lsh:streams` takes its offset
+//! from its place in the new list, counted from when it is added.
+//!
 //! Rules that need no browser (reading the link, severity order with a
 //! pinned tile, summary counts, arrow moves) are in [`crate::core::wall`].
 
@@ -57,7 +63,7 @@ use crate::app::use_alerts::use_alerts;
 use crate::app::use_clock::{use_clock, Clock};
 use crate::app::use_counts::use_counts;
 use crate::app::use_persisted_history::use_persisted_history;
-use crate::app::use_poller::use_poller;
+use crate::app::use_poller::{use_poller_with_options, UsePollerOptions};
 use crate::app::use_wall_messages::use_wall_messages;
 use crate::app::view_model::LiveView;
 use crate::core::alerts::AlertChannels;
@@ -87,14 +93,21 @@ struct Tile {
 }
 
 /// Starts one stream under a child owner of the current one: its state,
-/// its poller, its viewer counts and its persisted history. The returned
-/// owner must be kept: dropping or cleaning it up stops the stream.
-fn start_stream(config: Config, id: usize, label: String, clock: Clock) -> (Owner, Tile) {
+/// its poller (its first request `options.start_delay_ms` later), its
+/// viewer counts and its persisted history. The returned owner must be
+/// kept: dropping or cleaning it up stops the stream.
+fn start_stream(
+    config: Config,
+    id: usize,
+    label: String,
+    clock: Clock,
+    options: UsePollerOptions,
+) -> (Owner, Tile) {
     let owner = Owner::new();
     let tile = owner.with(|| {
         let state = WidgetState::new(config, Vec::new());
         let live = LiveView::new(state, clock);
-        let poller = use_poller(state.monitor, state.history);
+        let poller = use_poller_with_options(state.monitor, state.history, options);
         use_counts(state.monitor, state.viewers);
         use_persisted_history(state.monitor, state.history);
         Tile {
@@ -137,14 +150,19 @@ impl Streams {
         }
     }
 
-    fn start(&self, stream: &WallStream, position: usize) -> Tile {
+    /// Starts the stream at `position` of `count`: its first request is
+    /// spread over the interval by its position.
+    fn start(&self, stream: &WallStream, position: usize, count: usize) -> Tile {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         let label = wall::tile_label(stream, position);
         let config = self.stream_config(stream.token.clone());
+        let options = UsePollerOptions {
+            start_delay_ms: wall::start_offset_ms(position, count, config.interval_ms),
+        };
         let (owner, tile) = self
             .wall
-            .with_value(|wall| wall.with(|| start_stream(config, id, label, self.clock)));
+            .with_value(|wall| wall.with(|| start_stream(config, id, label, self.clock, options)));
         self.owners.update_value(|owners| owners.push((id, owner)));
         tile
     }
@@ -179,7 +197,7 @@ impl Streams {
                     tile.label.set(wall::tile_label(stream, position));
                     next.push(tile);
                 }
-                None => next.push(self.start(stream, position)),
+                None => next.push(self.start(stream, position, streams.len())),
             }
         }
         let gone: Vec<usize> = current
