@@ -828,3 +828,91 @@ async fn the_streams_requests_are_spread_over_the_interval() -> TestResult {
     browser.close().await;
     result
 }
+
+/// The page's title and the wall's announcement.
+async fn title_and_announcement(browser: &Browser) -> Result<(String, String), Error> {
+    let seen = browser
+        .client
+        .execute(
+            "const a = document.querySelector('[data-wall-announcer]');\
+             return [document.title, a ? a.textContent : ''];",
+            vec![],
+        )
+        .await?;
+    let field = |i: usize| seen[i].as_str().unwrap_or_default().to_owned();
+    Ok((field(0), field(1)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walls_one_alert_names_the_stream_that_changed() -> TestResult {
+    // Slow enough that each flapping status lasts several polls (two
+    // samples confirm a status), fast enough to change within seconds.
+    let stack = Stack::start_with("wall-alerts", 5.0)?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let streams = [
+            ("Main stage", "steady"),
+            ("Camera 2", "flapping"),
+            ("Lobby", "steady"),
+            ("Backstage", "steady"),
+        ];
+        browser
+            .client
+            .goto(&plain_wall_link(
+                &stack,
+                &streams,
+                "&interval=1&alerts=title",
+            )?)
+            .await?;
+        until_tiles(
+            &browser,
+            "four live tiles",
+            Duration::from_secs(10),
+            |_| Ok(()),
+            |tiles| tiles.len() == 4 && tiles.iter().all(|t| t.state == "live"),
+        )
+        .await?;
+        // Camera 2 goes from excellent to poor (or back): the title and the
+        // announcement name it, and no other stream.
+        let deadline = Instant::now() + Duration::from_secs(45);
+        let (title, announced) = loop {
+            let (title, announced) = title_and_announcement(&browser).await?;
+            if title.contains("Camera 2") {
+                break (title, announced);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "no alert named Camera 2: title {title:?}, announced {announced:?}"
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert!(
+            announced.ends_with(": Camera 2") && title.starts_with(&announced),
+            "title {title:?}, announced {announced:?}"
+        );
+        for (other, _) in streams.iter().filter(|(label, _)| *label != "Camera 2") {
+            assert!(!title.contains(other), "{title:?} names {other}");
+        }
+        // One live region for the whole wall: the tiles' badges are quiet.
+        let live: Value = browser
+            .client
+            .execute(
+                "return [document.querySelectorAll('[aria-live]').length,\
+                         document.querySelectorAll('[data-wall-announcer][aria-live=polite]').length,\
+                         document.querySelectorAll('.lsh-tile [role=status], .lsh-tile [aria-live]').length];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            live,
+            serde_json::json!([1, 1, 0]),
+            "[aria-live] regions, the wall's announcer, live regions in tiles"
+        );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}

@@ -31,8 +31,12 @@
 //! the new token through its own poller, new ones start, and removed ones
 //! have their owner cleaned up once their tile is gone.
 //!
-//! Alerts (`alerts=`) are not raised by the wall yet: tiles run without
-//! alert channels.
+//! **One voice for the wall.** Tiles raise no alerts and their badges are
+//! not live regions; the wall has one alert channel
+//! ([`use_wall_alerts`]: sound, notification, title, naming the stream
+//! that changed) and one polite live region (`[data-wall-announcer]`)
+//! saying the same text, so a screen reader hears "Poor: Camera 2" once,
+//! not sixteen badges. The summary line is not a live region either.
 //!
 //! **Spread requests.** Stream `i` of `n` sends its first request
 //! `i * interval / n` later ([`wall::start_offset_ms`]) and keeps that
@@ -50,6 +54,7 @@ use leptos::html::{Article, Button};
 use leptos::prelude::*;
 
 use crate::app::components::advice::Advice;
+use crate::app::components::alert_prompts::AlertPrompts;
 use crate::app::components::connection::ConnectionLine;
 use crate::app::components::history_chart::HistoryChart;
 use crate::app::components::messages::Messages;
@@ -64,6 +69,7 @@ use crate::app::use_clock::{use_clock, Clock};
 use crate::app::use_counts::use_counts;
 use crate::app::use_persisted_history::use_persisted_history;
 use crate::app::use_poller::{use_poller_with_options, UsePollerOptions};
+use crate::app::use_wall_alerts::{use_wall_alerts, WallAlertSource};
 use crate::app::use_wall_messages::use_wall_messages;
 use crate::app::view_model::LiveView;
 use crate::core::alerts::AlertChannels;
@@ -254,6 +260,7 @@ pub fn Wall(
     let theme = config.theme;
     let sort = link.sort;
     let origin = config.origin.clone();
+    let alert_channels = config.alerts;
     let streams = Streams {
         tiles: RwSignal::new(Vec::new()),
         owners: StoredValue::new(Vec::new()),
@@ -275,6 +282,23 @@ pub fn Wall(
             UnsyncCallback::new(move |list: Vec<WallStream>| streams.replace(&list)),
         );
     }
+
+    let alerts = use_wall_alerts(
+        alert_channels,
+        Signal::derive(move || {
+            streams.tiles.with(|tiles| {
+                tiles
+                    .iter()
+                    .map(|tile| WallAlertSource {
+                        id: tile.id,
+                        label: tile.label.into(),
+                        history: tile.state.history,
+                        status: tile.live.status.into(),
+                    })
+                    .collect()
+            })
+        }),
+    );
 
     let statuses = Memo::new(move |_| {
         streams.tiles.with(|tiles| {
@@ -349,7 +373,6 @@ pub fn Wall(
             <p
                 class="lsh-wall-summary"
                 data-wall-summary
-                role="status"
                 data-count-poor=move || summary.get().poor
                 data-count-unseen=move || summary.get().unseen
                 data-count-good=move || summary.get().good
@@ -358,6 +381,10 @@ pub fn Wall(
             >
                 {move || summary.get().line()}
             </p>
+            <p class="lsh-visually-hidden" data-wall-announcer aria-live="polite">
+                {move || alerts.announcement.get()}
+            </p>
+            <AlertPrompts alerts=alerts.prompts />
             {notices}
             // Hidden, not removed, while a stream is open: the tiles keep
             // their place and the focus goes back to the one that was open.
@@ -494,7 +521,7 @@ fn TileView(tile: Tile, clock: Clock, theme: &'static str, nav: Nav) -> impl Int
         >
             <h2 class="lsh-tile-name">{move || label.get()}</h2>
             <header class="lsh-head">
-                <StatusBadge />
+                <StatusBadge live=false />
                 <ConnectionLine />
             </header>
             <Metrics />
