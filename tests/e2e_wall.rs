@@ -724,3 +724,211 @@ async fn lsh_streams_replaces_the_set_and_a_new_token_keeps_the_history() -> Tes
     browser.close().await;
     result
 }
+
+/// A wall link for `streams` (`(label, scenario)`), every token valid.
+fn plain_wall_link(stack: &Stack, streams: &[(&str, &str)], extra: &str) -> Result<String, Error> {
+    let mut link = format!("{}#wall", stack.widget.base_url());
+    for (label, scenario) in streams {
+        let token = stack.token(&stack.stream(scenario)?, Duration::from_secs(3600))?;
+        link.push_str(&format!("&token={token}&label={}", percent_encode(label)));
+    }
+    link.push_str(&format!(
+        "&endpoint={}&viewers=off{extra}",
+        percent_encode(&stack.standin().base_url())
+    ));
+    Ok(link)
+}
+
+/// Each stream's health requests as the page made them: the start times
+/// (ms on the page's clock) of the requests for each token, in order.
+async fn health_requests(browser: &Browser) -> Result<Vec<Vec<f64>>, Error> {
+    let seen = browser
+        .client
+        .execute(
+            "const byToken = new Map();\
+             for (const e of performance.getEntriesByType('resource')) {\
+               const url = new URL(e.name);\
+               if (!url.pathname.endsWith('/live-stream-health')) continue;\
+               const token = url.searchParams.get('token');\
+               if (!byToken.has(token)) byToken.set(token, []);\
+               byToken.get(token).push(e.startTime);\
+             }\
+             return [...byToken.values()].map(times => times.sort((a, b) => a - b));",
+            vec![],
+        )
+        .await?;
+    Ok(seen
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|times| {
+            times
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Value::as_f64)
+                .collect()
+        })
+        .collect())
+}
+
+/// The spread of the `n`-th request of every stream: how far apart the
+/// earliest and the latest are, and the smallest gap between two.
+fn spread(requests: &[Vec<f64>], n: usize) -> (f64, f64) {
+    let mut times: Vec<f64> = requests.iter().filter_map(|r| r.get(n).copied()).collect();
+    times.sort_by(f64::total_cmp);
+    let width =
+        times.last().copied().unwrap_or_default() - times.first().copied().unwrap_or_default();
+    let gap = times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    (width, gap)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_streams_requests_are_spread_over_the_interval() -> TestResult {
+    let stack = Stack::start("wall-spread")?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let streams = [
+            ("One", "steady"),
+            ("Two", "steady"),
+            ("Three", "jittery"),
+            ("Four", "steady"),
+        ];
+        browser
+            .client
+            .goto(&plain_wall_link(&stack, &streams, "&interval=2")?)
+            .await?;
+        // Four polls of every stream.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let requests = loop {
+            let requests = health_requests(&browser).await?;
+            if requests.len() == 4 && requests.iter().all(|r| r.len() >= 4) {
+                break requests;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("four polls of four streams: {requests:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        // Stream i of 4 starts i * 500 ms after the first: 1500 ms from
+        // the first to the last, 500 ms apart (fired together, they were
+        // within a few ms of each other).
+        for poll in 0..4 {
+            let (width, gap) = spread(&requests, poll);
+            assert!(
+                width >= 1200.0 && gap >= 300.0,
+                "poll {poll} of the four streams not spread (width {width:.0} ms, \
+                 closest {gap:.0} ms): {requests:?}"
+            );
+        }
+        // Every stream keeps its cadence. From the second poll on: the
+        // first stream's first request may be the one the page starts while
+        // the module downloads, which leaves before the poller exists.
+        for times in &requests {
+            for pair in times[1..].windows(2) {
+                let every = pair[1] - pair[0];
+                assert!(
+                    (1500.0..=2600.0).contains(&every),
+                    "a stream's polls {every:.0} ms apart: {times:?}"
+                );
+            }
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+/// The page's title and the wall's announcement.
+async fn title_and_announcement(browser: &Browser) -> Result<(String, String), Error> {
+    let seen = browser
+        .client
+        .execute(
+            "const a = document.querySelector('[data-wall-announcer]');\
+             return [document.title, a ? a.textContent : ''];",
+            vec![],
+        )
+        .await?;
+    let field = |i: usize| seen[i].as_str().unwrap_or_default().to_owned();
+    Ok((field(0), field(1)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walls_one_alert_names_the_stream_that_changed() -> TestResult {
+    // Slow enough that each flapping status lasts several polls (two
+    // samples confirm a status), fast enough to change within seconds.
+    let stack = Stack::start_with("wall-alerts", 5.0)?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let streams = [
+            ("Main stage", "steady"),
+            ("Camera 2", "flapping"),
+            ("Lobby", "steady"),
+            ("Backstage", "steady"),
+        ];
+        browser
+            .client
+            .goto(&plain_wall_link(
+                &stack,
+                &streams,
+                "&interval=1&alerts=title",
+            )?)
+            .await?;
+        until_tiles(
+            &browser,
+            "four live tiles",
+            Duration::from_secs(10),
+            |_| Ok(()),
+            |tiles| tiles.len() == 4 && tiles.iter().all(|t| t.state == "live"),
+        )
+        .await?;
+        // Camera 2 goes from excellent to poor (or back): the title and the
+        // announcement name it, and no other stream.
+        let deadline = Instant::now() + Duration::from_secs(45);
+        let (title, announced) = loop {
+            let (title, announced) = title_and_announcement(&browser).await?;
+            if title.contains("Camera 2") {
+                break (title, announced);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "no alert named Camera 2: title {title:?}, announced {announced:?}"
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert!(
+            announced.ends_with(": Camera 2") && title.starts_with(&announced),
+            "title {title:?}, announced {announced:?}"
+        );
+        for (other, _) in streams.iter().filter(|(label, _)| *label != "Camera 2") {
+            assert!(!title.contains(other), "{title:?} names {other}");
+        }
+        // One live region for the whole wall: the tiles' badges are quiet.
+        let live: Value = browser
+            .client
+            .execute(
+                "return [document.querySelectorAll('[aria-live]').length,\
+                         document.querySelectorAll('[data-wall-announcer][aria-live=polite]').length,\
+                         document.querySelectorAll('.lsh-tile [role=status], .lsh-tile [aria-live]').length];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            live,
+            serde_json::json!([1, 1, 0]),
+            "[aria-live] regions, the wall's announcer, live regions in tiles"
+        );
+        Ok::<(), Error>(())
+    }
+    .await;
+    browser.close().await;
+    result
+}

@@ -11,7 +11,8 @@
 //!   [`use_shared_polling`] (Web Locks and BroadcastChannel, through the
 //!   one hand-written binding in [`web_locks`]), [`use_persisted_history`],
 //!   [`use_chart_range`] (the full chart's remembered range),
-//!   [`use_location_fragment`], [`use_alerts`], [`use_host_messages`]
+//!   [`use_location_fragment`], [`use_alerts`] (and [`use_wall_alerts`],
+//!   the wall's one channel), [`use_host_messages`]
 //!   (the embedding protocol), [`use_obs`] (the WebSocket to OBS) and
 //!   [`use_diagnosis_log`] (when the diagnosis changed, for the CSV).
 //! - [`components`]: one component per file, reading context.
@@ -35,6 +36,7 @@ pub mod use_obs;
 pub mod use_persisted_history;
 pub mod use_poller;
 pub mod use_shared_polling;
+pub mod use_wall_alerts;
 pub mod use_wall_messages;
 pub mod view_model;
 pub mod wall;

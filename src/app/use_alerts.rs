@@ -13,6 +13,10 @@
 //!   One tag for all of them, so a new one replaces the last.
 //! - `title`: the tab title leads with the current status word and the
 //!   favicon takes its colour and shape, so a background tab shows it.
+//!
+//! The wall's alerts ([`crate::app::use_wall_alerts`]) make their signals
+//! with the same [`Alerter`] and prompts ([`alert_channels`]): one tone,
+//! one notification and one title for all its streams.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -64,9 +68,6 @@ pub fn use_alerts(
     history: RwSignal<History>,
     status: Signal<Status>,
 ) -> UseAlerts {
-    let (sound_locked, set_sound_locked) = signal(channels.sound);
-    let (notify_needed, set_notify_needed) =
-        signal(channels.notify && notifications_need_permission());
     let alerter = Rc::new(RefCell::new(Alerter::new(channels)));
 
     if channels.any() {
@@ -87,8 +88,22 @@ pub fn use_alerts(
     }
     if channels.title {
         let title = Rc::clone(&alerter);
-        Effect::new(move |_| title.borrow_mut().show_in_title(status.get()));
+        Effect::new(move |_| {
+            let status = status.get();
+            title.borrow_mut().show_in_title(status.label(), status);
+        });
     }
+    alert_channels(channels, alerter)
+}
+
+/// The prompts for `channels` and what their buttons do, with the
+/// listeners that unlock sound at the first gesture. At the owner's
+/// cleanup the listeners go and `alerter` shuts down (its audio closed,
+/// the title and favicon put back).
+pub(crate) fn alert_channels(channels: AlertChannels, alerter: Rc<RefCell<Alerter>>) -> UseAlerts {
+    let (sound_locked, set_sound_locked) = signal(channels.sound);
+    let (notify_needed, set_notify_needed) =
+        signal(channels.notify && notifications_need_permission());
     let unlock_sound = {
         let alerter = Rc::clone(&alerter);
         UnsyncCallback::new(move |()| {
@@ -125,8 +140,8 @@ pub fn use_alerts(
     }
 }
 
-/// Makes the alert signals for one widget.
-struct Alerter {
+/// Makes the alert signals for one widget, or for one wall.
+pub(crate) struct Alerter {
     channels: AlertChannels,
     tracker: AlertTracker,
     /// The `AudioContext`, once a gesture allowed one.
@@ -153,7 +168,7 @@ fn favicon_href(status: Status) -> String {
 
 impl Alerter {
     /// An alerter for the channels the streamer asked for.
-    fn new(channels: AlertChannels) -> Alerter {
+    pub(crate) fn new(channels: AlertChannels) -> Alerter {
         Alerter {
             channels,
             tracker: AlertTracker::new(),
@@ -180,13 +195,23 @@ impl Alerter {
     /// Feeds a new sample's status; signals when the tracker says so.
     fn on_sample(&mut self, status: Status, now_ms: f64) -> Option<Alert> {
         let alert = self.tracker.observe(status, now_ms)?;
+        let title = match alert {
+            Alert::Worse { to, .. } => format!("Stream health: {}", to.label()),
+            Alert::Recovered { to } => format!("Stream health recovered: {}", to.label()),
+        };
+        self.signal(alert, &title, "live-stream-health");
+        Some(alert)
+    }
+
+    /// Sounds the tone and shows a notification titled `title` (one per
+    /// `tag`: a new one replaces the last), on the channels asked for.
+    pub(crate) fn signal(&self, alert: Alert, title: &str, tag: &str) {
         if self.channels.sound {
             self.tone(matches!(alert, Alert::Worse { .. }));
         }
         if self.channels.notify {
-            notify(alert);
+            notify(alert, title, tag);
         }
-        Some(alert)
     }
 
     /// Forgets the alert history (another stream).
@@ -194,12 +219,12 @@ impl Alerter {
         self.tracker.reset();
     }
 
-    /// Shows the current status in the tab title and favicon.
-    fn show_in_title(&mut self, status: Status) {
+    /// Leads the tab title with `lead`; the favicon shows `status`.
+    pub(crate) fn show_in_title(&mut self, lead: &str, status: Status) {
         if !self.channels.title {
             return;
         }
-        let title = format!("{} \u{b7} {}", status.label(), self.original_title);
+        let title = format!("{lead} \u{b7} {}", self.original_title);
         document().set_title(&title);
         if self.favicon.is_none() {
             let Ok(link) = document().create_element("link") else {
@@ -299,22 +324,17 @@ fn request_notifications() {
     }
 }
 
-fn notify(alert: Alert) {
+/// A desktop notification titled `title`, with the advice for the new
+/// status as its body.
+fn notify(alert: Alert, title: &str, tag: &str) {
     if notification_permission() != Some(NotificationPermission::Granted) {
         return;
     }
-    let (title, body) = match alert {
-        Alert::Worse { to, .. } => (
-            format!("Stream health: {}", to.label()),
-            crate::core::advice::for_status(to),
-        ),
-        Alert::Recovered { to } => (
-            format!("Stream health recovered: {}", to.label()),
-            crate::core::advice::for_status(to),
-        ),
+    let to = match alert {
+        Alert::Worse { to, .. } | Alert::Recovered { to } => to,
     };
     let options = NotificationOptions::new();
-    options.set_body(body);
-    options.set_tag("live-stream-health");
-    let _ = Notification::new_with_options(&title, &options);
+    options.set_body(crate::core::advice::for_status(to));
+    options.set_tag(tag);
+    let _ = Notification::new_with_options(title, &options);
 }

@@ -59,6 +59,16 @@ pub struct UsePoller {
     pub set_token: UnsyncCallback<Option<String>>,
 }
 
+/// How [`use_poller_with_options`] starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UsePollerOptions {
+    /// How long the configured token's first request waits (ms): a wall
+    /// spreads its streams' requests over the interval this way (see
+    /// [`crate::core::wall::start_offset_ms`]), and the later polls keep
+    /// that phase. A token set later starts at once.
+    pub start_delay_ms: f64,
+}
+
 /// Polls the endpoint for the monitor's token and records every outcome
 /// in the monitor and the history.
 ///
@@ -76,10 +86,25 @@ pub struct UsePoller {
 /// owner's cleanup: the timer is cleared, the request aborted, the
 /// shared-polling group left.
 pub fn use_poller(monitor: RwSignal<Monitor>, history: RwSignal<History>) -> UsePoller {
+    use_poller_with_options(monitor, history, UsePollerOptions::default())
+}
+
+/// [`use_poller`], with the configured token's first request
+/// `options.start_delay_ms` later.
+///
+/// ```ignore
+/// let options = UsePollerOptions { start_delay_ms: 1250.0 };
+/// let poller = use_poller_with_options(state.monitor, state.history, options);
+/// ```
+pub fn use_poller_with_options(
+    monitor: RwSignal<Monitor>,
+    history: RwSignal<History>,
+    options: UsePollerOptions,
+) -> UsePoller {
     let poller = Driver::new(monitor, history);
     // The first request is queued before the group is joined (an effect,
     // which runs just after): the first status must not wait for the lock.
-    poller.start();
+    poller.start(options.start_delay_ms);
     let share_key = Memo::new(move |_| monitor.with(Monitor::share_key));
     let shared = use_shared_polling(
         share_key.into(),
@@ -138,14 +163,20 @@ impl Driver {
         }
     }
 
-    /// Starts with the configured token, if any.
-    fn start(&self) {
+    /// Starts with the configured token, if any, its first request
+    /// `delay_ms` later.
+    fn start(&self, delay_ms: f64) {
         let now = now_ms();
         let monitor = self.inner.monitor;
         let next = self
             .inner
             .history
-            .try_update(|h| monitor.try_update(|m| m.start(h, now)))
+            .try_update(|h| {
+                monitor.try_update(|m| match m.start(h, now) {
+                    Next::Wake(_) if delay_ms > 0.0 => m.delay_start(delay_ms, now),
+                    next => next,
+                })
+            })
             .flatten();
         self.apply(next.unwrap_or(Next::Idle));
     }

@@ -31,8 +31,18 @@
 //! the new token through its own poller, new ones start, and removed ones
 //! have their owner cleaned up once their tile is gone.
 //!
-//! Alerts (`alerts=`) are not raised by the wall yet: tiles run without
-//! alert channels.
+//! **One voice for the wall.** Tiles raise no alerts and their badges are
+//! not live regions; the wall has one alert channel
+//! ([`use_wall_alerts`]: sound, notification, title, naming the stream
+//! that changed) and one polite live region (`[data-wall-announcer]`)
+//! saying the same text, so a screen reader hears "Poor: Camera 2" once,
+//! not sixteen badges. The summary line is not a live region either.
+//!
+//! **Spread requests.** Stream `i` of `n` sends its first request
+//! `i * interval / n` later ([`wall::start_offset_ms`]) and keeps that
+//! phase, so the wall's requests are spread over the interval rather than
+//! fired together. A stream added later by `lsh:streams` takes its offset
+//! from its place in the new list, counted from when it is added.
 //!
 //! Rules that need no browser (reading the link, severity order with a
 //! pinned tile, summary counts, arrow moves) are in [`crate::core::wall`].
@@ -44,6 +54,7 @@ use leptos::html::{Article, Button};
 use leptos::prelude::*;
 
 use crate::app::components::advice::Advice;
+use crate::app::components::alert_prompts::AlertPrompts;
 use crate::app::components::connection::ConnectionLine;
 use crate::app::components::history_chart::HistoryChart;
 use crate::app::components::messages::Messages;
@@ -57,7 +68,8 @@ use crate::app::use_alerts::use_alerts;
 use crate::app::use_clock::{use_clock, Clock};
 use crate::app::use_counts::use_counts;
 use crate::app::use_persisted_history::use_persisted_history;
-use crate::app::use_poller::use_poller;
+use crate::app::use_poller::{use_poller_with_options, UsePollerOptions};
+use crate::app::use_wall_alerts::{use_wall_alerts, WallAlertSource};
 use crate::app::use_wall_messages::use_wall_messages;
 use crate::app::view_model::LiveView;
 use crate::core::alerts::AlertChannels;
@@ -87,14 +99,21 @@ struct Tile {
 }
 
 /// Starts one stream under a child owner of the current one: its state,
-/// its poller, its viewer counts and its persisted history. The returned
-/// owner must be kept: dropping or cleaning it up stops the stream.
-fn start_stream(config: Config, id: usize, label: String, clock: Clock) -> (Owner, Tile) {
+/// its poller (its first request `options.start_delay_ms` later), its
+/// viewer counts and its persisted history. The returned owner must be
+/// kept: dropping or cleaning it up stops the stream.
+fn start_stream(
+    config: Config,
+    id: usize,
+    label: String,
+    clock: Clock,
+    options: UsePollerOptions,
+) -> (Owner, Tile) {
     let owner = Owner::new();
     let tile = owner.with(|| {
         let state = WidgetState::new(config, Vec::new());
         let live = LiveView::new(state, clock);
-        let poller = use_poller(state.monitor, state.history);
+        let poller = use_poller_with_options(state.monitor, state.history, options);
         use_counts(state.monitor, state.viewers);
         use_persisted_history(state.monitor, state.history);
         Tile {
@@ -137,14 +156,19 @@ impl Streams {
         }
     }
 
-    fn start(&self, stream: &WallStream, position: usize) -> Tile {
+    /// Starts the stream at `position` of `count`: its first request is
+    /// spread over the interval by its position.
+    fn start(&self, stream: &WallStream, position: usize, count: usize) -> Tile {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         let label = wall::tile_label(stream, position);
         let config = self.stream_config(stream.token.clone());
+        let options = UsePollerOptions {
+            start_delay_ms: wall::start_offset_ms(position, count, config.interval_ms),
+        };
         let (owner, tile) = self
             .wall
-            .with_value(|wall| wall.with(|| start_stream(config, id, label, self.clock)));
+            .with_value(|wall| wall.with(|| start_stream(config, id, label, self.clock, options)));
         self.owners.update_value(|owners| owners.push((id, owner)));
         tile
     }
@@ -179,7 +203,7 @@ impl Streams {
                     tile.label.set(wall::tile_label(stream, position));
                     next.push(tile);
                 }
-                None => next.push(self.start(stream, position)),
+                None => next.push(self.start(stream, position, streams.len())),
             }
         }
         let gone: Vec<usize> = current
@@ -236,6 +260,7 @@ pub fn Wall(
     let theme = config.theme;
     let sort = link.sort;
     let origin = config.origin.clone();
+    let alert_channels = config.alerts;
     let streams = Streams {
         tiles: RwSignal::new(Vec::new()),
         owners: StoredValue::new(Vec::new()),
@@ -257,6 +282,23 @@ pub fn Wall(
             UnsyncCallback::new(move |list: Vec<WallStream>| streams.replace(&list)),
         );
     }
+
+    let alerts = use_wall_alerts(
+        alert_channels,
+        Signal::derive(move || {
+            streams.tiles.with(|tiles| {
+                tiles
+                    .iter()
+                    .map(|tile| WallAlertSource {
+                        id: tile.id,
+                        label: tile.label.into(),
+                        history: tile.state.history,
+                        status: tile.live.status.into(),
+                    })
+                    .collect()
+            })
+        }),
+    );
 
     let statuses = Memo::new(move |_| {
         streams.tiles.with(|tiles| {
@@ -331,7 +373,6 @@ pub fn Wall(
             <p
                 class="lsh-wall-summary"
                 data-wall-summary
-                role="status"
                 data-count-poor=move || summary.get().poor
                 data-count-unseen=move || summary.get().unseen
                 data-count-good=move || summary.get().good
@@ -340,6 +381,10 @@ pub fn Wall(
             >
                 {move || summary.get().line()}
             </p>
+            <p class="lsh-visually-hidden" data-wall-announcer aria-live="polite">
+                {move || alerts.announcement.get()}
+            </p>
+            <AlertPrompts alerts=alerts.prompts />
             {notices}
             // Hidden, not removed, while a stream is open: the tiles keep
             // their place and the focus goes back to the one that was open.
@@ -476,7 +521,7 @@ fn TileView(tile: Tile, clock: Clock, theme: &'static str, nav: Nav) -> impl Int
         >
             <h2 class="lsh-tile-name">{move || label.get()}</h2>
             <header class="lsh-head">
-                <StatusBadge />
+                <StatusBadge live=false />
                 <ConnectionLine />
             </header>
             <Metrics />

@@ -11,6 +11,9 @@
 //!
 //! The tab title (`alerts=title`) is not an alert: it always shows the
 //! current status word.
+//!
+//! A wall keeps one tracker per stream ([`WallAlerts`]) and names the
+//! stream in what it says ([`wall_alert_text`]).
 
 use crate::core::status::Status;
 
@@ -133,10 +136,96 @@ impl AlertTracker {
     }
 }
 
+/// A wall's alerts: one [`AlertTracker`] per stream, so each stream gets
+/// the hysteresis, baseline and cooldown of a single monitor, and one
+/// channel says which stream changed ([`wall_alert_text`]). Streams are
+/// known by the wall's id for them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WallAlerts {
+    trackers: Vec<(usize, AlertTracker)>,
+}
+
+impl WallAlerts {
+    /// No stream seen yet.
+    pub fn new() -> WallAlerts {
+        WallAlerts::default()
+    }
+
+    /// Feeds one new sample of the stream `stream`.
+    pub fn observe(&mut self, stream: usize, status: Status, now_ms: f64) -> Option<Alert> {
+        let at = match self.trackers.iter().position(|(id, _)| *id == stream) {
+            Some(at) => at,
+            None => {
+                self.trackers.push((stream, AlertTracker::new()));
+                self.trackers.len() - 1
+            }
+        };
+        self.trackers[at].1.observe(status, now_ms)
+    }
+
+    /// Forgets one stream's alert history (it watches another stream now).
+    pub fn reset(&mut self, stream: usize) {
+        self.trackers.retain(|(id, _)| *id != stream);
+    }
+
+    /// Forgets the streams that left the wall.
+    pub fn retain(&mut self, streams: &[usize]) {
+        self.trackers.retain(|(id, _)| streams.contains(id));
+    }
+}
+
+/// What a wall says (title, notification, screen readers) when the stream
+/// named `label` changes: `Poor: Camera 2`, or `Excellent again: Camera 2`.
+pub fn wall_alert_text(label: &str, alert: Alert) -> String {
+    match alert {
+        Alert::Worse { to, .. } => format!("{}: {label}", to.label()),
+        Alert::Recovered { to } => format!("{} again: {label}", to.label()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Status::{Excellent as E, Good as G, Poor as P, Unknown as U};
+
+    #[test]
+    fn a_wall_tracks_each_stream_on_its_own() {
+        let mut wall = WallAlerts::new();
+        let mut alerts = Vec::new();
+        // Stream 1 flips every sample (never confirmed); stream 2 goes
+        // from excellent to poor and stays there.
+        let one = [E, P, E, P, E, P];
+        let two = [E, E, P, P, P, P];
+        for (i, (a, b)) in one.iter().zip(two.iter()).enumerate() {
+            let now = i as f64 * 1000.0;
+            alerts.extend(wall.observe(1, *a, now).map(|x| (1, x)));
+            alerts.extend(wall.observe(2, *b, now).map(|x| (2, x)));
+        }
+        assert_eq!(alerts, vec![(2, Alert::Worse { from: E, to: P })]);
+        // A reset stream sets a new baseline silently.
+        wall.reset(2);
+        assert_eq!(wall.observe(2, G, 9000.0), None);
+        assert_eq!(wall.observe(2, G, 10_000.0), None);
+        wall.retain(&[1]);
+        assert_eq!(wall, {
+            let mut only = WallAlerts::new();
+            for (i, s) in one.iter().enumerate() {
+                only.observe(1, *s, i as f64 * 1000.0);
+            }
+            only
+        });
+    }
+
+    #[test]
+    fn the_wall_names_the_stream_that_changed() {
+        let worse = Alert::Worse { from: E, to: P };
+        assert_eq!(wall_alert_text("Camera 2", worse), "Poor: Camera 2");
+        let back = Alert::Recovered { to: E };
+        assert_eq!(
+            wall_alert_text("Camera 2", back),
+            "Excellent again: Camera 2"
+        );
+    }
 
     fn run(statuses: &[Status], step_ms: f64) -> Vec<(usize, Alert)> {
         let mut tracker = AlertTracker::new();

@@ -163,6 +163,12 @@ impl Monitor {
         self.poller.set_interval_ms(interval_ms);
     }
 
+    /// Puts the token's first request `delay_ms` later (see
+    /// [`crate::core::poll::Poller::delay_start`]).
+    pub fn delay_start(&mut self, delay_ms: f64, now_ms: f64) -> Next {
+        self.poller.delay_start(delay_ms, now_ms)
+    }
+
     /// The timer fired.
     pub fn on_timer(&mut self, now_ms: f64) -> Step {
         self.poller.on_timer(now_ms)

@@ -311,6 +311,27 @@ impl Poller {
         }
     }
 
+    /// Puts the token's first request `delay_ms` later than it was due
+    /// (a wall spreads its streams' first requests over the interval).
+    /// Only while that first request is still to go out (with none out, it
+    /// returns [`Next::Idle`]: the answer schedules); later polls keep the phase
+    /// it sets, as the grid runs from when a request was due. Returns when
+    /// to wake, as [`Poller::set_token`] did.
+    pub fn delay_start(&mut self, delay_ms: f64, now_ms: f64) -> Next {
+        let Some(due) = self.next_at_ms else {
+            return Next::Idle;
+        };
+        if self.state != ConnState::Connecting {
+            return Next::Wake((due - now_ms).max(0.0));
+        }
+        let delay = if delay_ms.is_finite() {
+            delay_ms.max(0.0)
+        } else {
+            0.0
+        };
+        self.schedule((due - now_ms).max(0.0) + delay, now_ms)
+    }
+
     /// Once the token's `exp` has passed: `TokenExpired`, nothing
     /// scheduled, and true.
     fn expire_if_due(&mut self, now_ms: f64) -> bool {
@@ -563,6 +584,40 @@ mod tests {
             status,
             retry_after_ms: None,
         }
+    }
+
+    #[test]
+    fn a_delayed_start_keeps_its_phase_on_the_grid() {
+        let mut poller = Poller::new(2000.0);
+        assert_eq!(poller.set_token(claims(None), 100.0), Next::Wake(0.0));
+        assert_eq!(poller.delay_start(1500.0, 100.0), Next::Wake(1500.0));
+        assert_eq!(poller.next_at_ms(), Some(1600.0));
+        assert_eq!(poller.state(), ConnState::Connecting);
+        // The timer ran 30 ms late and the answer took 200 ms: the next
+        // request is due one interval after the delayed start, not after
+        // the token was set.
+        let generation = match poller.on_timer(1630.0) {
+            Step::Fetch(generation) => generation,
+            Step::Stop => panic!("the delayed first request must go out"),
+        };
+        let next = poller.on_outcome(generation, &report(), 1830.0, 0.5);
+        assert_eq!(next, Next::Wake(1770.0));
+        assert_eq!(poller.next_at_ms(), Some(3600.0));
+        // Once the first request is out, or with no token, nothing moves.
+        assert_eq!(poller.delay_start(1000.0, 1830.0), Next::Wake(1770.0));
+        let mut idle = Poller::new(2000.0);
+        assert_eq!(idle.delay_start(1000.0, 0.0), Next::Idle);
+    }
+
+    #[test]
+    fn a_delayed_start_never_passes_the_expiry_nor_takes_odd_delays() {
+        let mut poller = Poller::new(2000.0);
+        poller.set_token(claims(Some(1000.0)), 0.0);
+        assert_eq!(poller.delay_start(1500.0, 0.0), Next::Wake(1000.0));
+        let mut poller = Poller::new(2000.0);
+        poller.set_token(claims(None), 0.0);
+        assert_eq!(poller.delay_start(f64::NAN, 0.0), Next::Wake(0.0));
+        assert_eq!(poller.delay_start(-5.0, 0.0), Next::Wake(0.0));
     }
 
     fn live_poller() -> Poller {

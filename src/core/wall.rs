@@ -21,9 +21,8 @@
 //! - when each stream should start polling ([`start_offset_ms`]): stream
 //!   `i` of `n` starts `i * interval / n` after the first, so sixteen
 //!   streams do not fire sixteen requests at once every interval. The
-//!   shell does not apply it yet: that needs a start delay in the poller
-//!   (today every stream's first request leaves at once, and each keeps
-//!   its own cadence from there);
+//!   shell gives it to each stream's poller as a start delay; the poll
+//!   grid, which runs from when a request was due, keeps that phase;
 //! - arrow-key moves between tiles laid out in a grid ([`next_index`]);
 //! - the host's `lsh:streams` message ([`parse_streams_message`]): the
 //!   whole set of streams, `{"type":"lsh:streams","v":1,"streams":[{"token":

@@ -5,6 +5,7 @@
 //! [`Widget`](crate::app::widget::Widget).
 
 pub mod advice;
+pub mod alert_prompts;
 pub mod connection;
 pub mod encoder;
 pub mod event_list;
