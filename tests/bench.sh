@@ -11,6 +11,10 @@
 #     endpoint on another origin, and a third page: the minimal Leptos page
 #     of tests/floor (tests/bench.rs, part `net`);
 #   - a memory soak of thousands of poll cycles (tests/bench.rs);
+#   - the wall: 16 streams at a 5 s interval with 24 h of history each, the
+#     cost of one stream's poll and the memory after 2,000 polls per stream
+#     (tests/bench_update.rs, part `wall`, Chromium with precise memory
+#     figures and a forced collection before each reading);
 #   - requests per minute to the endpoint with 1, 3 and 10 tabs sharing one
 #     poller, and the gap when the polling tab closes (tests/e2e_share.rs,
 #     60 s per tab count).
@@ -22,8 +26,9 @@
 # Counts: LSH_BENCH_LOADS (20 cold and 20 warm loads per page),
 #   LSH_SOAK_CYCLES (20000), LSH_SOAK_EVERY (1000), LSH_SOAK_INTERVAL (0.02 s),
 #   LSH_SOAK_HISTORY (1 min), LSH_UPDATE_ITERATIONS (200 per configuration),
-#   LSH_UPDATE_ROUNDS (5), LSH_UPDATE_HOURS (1,6,24), LSH_SHARE_WINDOW_S (60);
-#   LSH_BENCH_PARTS=load,net,update,soak,share picks parts.
+#   LSH_UPDATE_ROUNDS (5), LSH_UPDATE_HOURS (1,6,24), LSH_SHARE_WINDOW_S (60),
+#   LSH_WALL_STREAMS (16), LSH_WALL_POLLS (2000 per stream), LSH_WALL_HOURS (24);
+#   LSH_BENCH_PARTS=load,net,update,soak,share,wall picks parts.
 # Figures also go to tests/out/bench.json and tests/out/bench-*.log.
 
 set -euo pipefail
@@ -40,7 +45,10 @@ export LSH_SOAK_EVERY="${LSH_SOAK_EVERY:-1000}"
 export LSH_UPDATE_ITERATIONS="${LSH_UPDATE_ITERATIONS:-200}"
 export LSH_UPDATE_ROUNDS="${LSH_UPDATE_ROUNDS:-5}"
 export LSH_UPDATE_HOURS="${LSH_UPDATE_HOURS:-1,6,24}"
-parts="${LSH_BENCH_PARTS:-load,net,update,soak,share}"
+export LSH_WALL_STREAMS="${LSH_WALL_STREAMS:-16}"
+export LSH_WALL_POLLS="${LSH_WALL_POLLS:-2000}"
+export LSH_WALL_HOURS="${LSH_WALL_HOURS:-24}"
+parts="${LSH_BENCH_PARTS:-load,net,update,soak,share,wall}"
 has_part() { [[ ",$parts," == *",$1,"* ]]; }
 mkdir -p tests/out
 
@@ -59,7 +67,22 @@ if has_part update; then
     WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
     WASM_BINDGEN_TEST_TIMEOUT=600 \
     cargo test --release --target wasm32-unknown-unknown --features csr \
-    --test bench_update -- --nocapture 2>&1 | tee "$update_log"
+    --test bench_update -- --nocapture one_update 2>&1 | tee "$update_log"
+fi
+
+wall_log="tests/out/bench-wall.log"
+: >"$wall_log"
+if has_part wall; then
+  step "the wall: $LSH_WALL_STREAMS streams, $LSH_WALL_HOURS h of history, $LSH_WALL_POLLS polls each (tests/bench_update.rs in Chromium, release wasm)"
+  # Chromium's memory figures are rounded unless asked for precise ones;
+  # --expose-gc lets the page collect before each reading.
+  sed 's|"--window-size=1024,768"|"--window-size=1024,768", "--enable-precise-memory-info", "--js-flags=--expose-gc"|' \
+    tests/webdriver.json >tests/out/webdriver-wall.json
+  CHROMEDRIVER="$(command -v chromedriver)" \
+    WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/out/webdriver-wall.json" \
+    WASM_BINDGEN_TEST_TIMEOUT=1800 \
+    cargo test --release --target wasm32-unknown-unknown --features csr \
+    --test bench_update -- --nocapture a_wall 2>&1 | tee "$wall_log"
 fi
 
 native_log="tests/out/bench-load-soak.log"
@@ -95,6 +118,11 @@ step "benchmark figures"
     echo "Cost of one update (main thread: parse, state update, render flush):"
     sed -n '/LSH-BENCH/,/^test /p' "$update_log" | grep -v '^test ' | sed 's/^LSH-BENCH update: /  /'
     echo "  targets: median under 1.5 ms at 24 h and within 1.3x of 1 h, no long task over 50 ms"
+  fi
+  if [ -s "$wall_log" ]; then
+    echo
+    echo "The wall (one stream's poll: parse, state update, render flush; memory after a forced collection):"
+    sed -n '/LSH-BENCH wall/,/^test /p' "$wall_log" | grep -v '^test ' | sed 's/^LSH-BENCH wall: /  /'
   fi
   if [ -s "$native_log" ]; then
     echo

@@ -42,6 +42,13 @@
 //! (updates per configuration over all rounds, default 200),
 //! `LSH_UPDATE_ROUNDS` (default 5) and `LSH_UPDATE_HOURS` (history lengths,
 //! default `1,6,24`).
+//!
+//! **The wall** (`a_wall_of_streams_each_with_a_day_of_history`, part
+//! `wall` of `tests/bench.sh`): many streams on one [`Wall`], each polled
+//! every 5 s with a day of history, one stream's poll at a time; it prints
+//! the cost of one poll and the memory after thousands of polls per
+//! stream. Its counts: `LSH_WALL_STREAMS` (default 16), `LSH_WALL_POLLS`
+//! (per stream, default 2,000) and `LSH_WALL_HOURS` (default 24).
 
 #![cfg(all(target_arch = "wasm32", feature = "csr"))]
 
@@ -49,18 +56,20 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use live_stream_health::app::use_persisted_history;
+use live_stream_health::app::wall::Wall;
 use live_stream_health::app::{Widget, WidgetState};
 use live_stream_health::core::api::parse_report;
 use live_stream_health::core::chart::{chart_geometry, ChartCache, ChartFrame};
 use live_stream_health::core::chart_svg::{plot_width_for, PLOT_HEIGHT};
 use live_stream_health::core::history::{History, Sample};
-use live_stream_health::core::params::{self, Layout};
+use live_stream_health::core::params::{self, Config, Layout};
 use live_stream_health::core::poll::Outcome;
 use live_stream_health::core::status::Status;
 use live_stream_health::core::storage;
 use live_stream_health::core::summary::{summarise, SummaryCache};
 use live_stream_health::core::time::format_iso_utc;
 use live_stream_health::core::trend;
+use live_stream_health::core::wall::{WallLink, WallStream};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
@@ -604,4 +613,221 @@ async fn one_update_at_1_6_and_24_hours_of_history() {
         assert!(f.update_ms.iter().all(|t| t.is_finite() && *t >= 0.0));
         assert!(f.samples + 1000 >= setup.hours * 3600 * 98 / 100);
     }
+}
+
+// ---------------------------------------------------------------------------
+// The wall: many streams at once
+
+/// Streams on the wall (1 to 16, default 16).
+fn wall_streams() -> usize {
+    count(option_env!("LSH_WALL_STREAMS"), 16).clamp(1, 16)
+}
+
+/// Polls per stream (default 2,000).
+fn wall_polls() -> usize {
+    count(option_env!("LSH_WALL_POLLS"), 2000).max(1)
+}
+
+/// Hours of history per stream (1 to 24, default 24).
+fn wall_hours() -> usize {
+    count(option_env!("LSH_WALL_HOURS"), 24).clamp(1, 24)
+}
+
+/// The wall's poll interval.
+const WALL_INTERVAL_S: usize = 5;
+
+/// The JS heap in use, after a collection when the page may force one
+/// (`--js-flags=--expose-gc`): exact with `--enable-precise-memory-info`,
+/// else Chromium rounds it. `None` outside Chromium.
+fn js_heap_bytes() -> Option<f64> {
+    js_sys::eval(
+        "(() => { if (typeof gc === 'function') gc();
+           return performance.memory ? performance.memory.usedJSHeapSize : null; })()",
+    )
+    .ok()
+    .and_then(|v| v.as_f64())
+}
+
+/// The WebAssembly linear memory (it only grows).
+fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+        .into()
+}
+
+fn megabytes(bytes: Option<f64>) -> String {
+    bytes.map_or("n/a".into(), |b| format!("{:.1} MB", b / 1e6))
+}
+
+/// Fills `history` with `hours` of samples `WALL_INTERVAL_S` apart,
+/// ending at `end_ms`.
+fn fill_every_interval(history: &mut History, hours: usize, end_ms: f64, draw: &mut Draw) {
+    let count = hours * 3600 / WALL_INTERVAL_S;
+    for i in 0..count {
+        let at = end_ms - ((count - 1 - i) * WALL_INTERVAL_S * 1000) as f64;
+        let (session_avg, deviation) = drift_at(i * WALL_INTERVAL_S, draw);
+        history.push(Sample {
+            received_ms: at,
+            updated_at_ms: Some(at as i64),
+            session_avg_ms: Some(session_avg),
+            deviation_ms: Some(deviation),
+            status: Status::from_deviation_ms(deviation),
+        });
+    }
+}
+
+/// The wall with `LSH_WALL_STREAMS` streams (16) at a 5 s interval, each
+/// with `LSH_WALL_HOURS` (24) of history, mounted through [`Wall`] with
+/// states the benchmark built and keeps (its `prepared` streams: no
+/// poller, so no request competes with the measurement). Then
+/// `LSH_WALL_POLLS` (2,000) reports per stream go in the way a poll's do,
+/// the streams taking turns (stream 1's poll k, stream 2's poll k, ...).
+/// Each update is timed from before the parse until a macrotask after it,
+/// as above. The memory (JS heap and wasm linear memory) is read before
+/// anything, once the histories are full (before and after mounting the
+/// wall), and after the last poll.
+///
+/// Each report arrives at the time it goes in (so every tile is fresh and
+/// draws its newest samples, as on a live wall) and says it was updated
+/// 5 s after that stream's last (so every report is a new sample, not a
+/// repeat). The polls come far faster than every 5 s, so the figures lean
+/// high: no sample leaves the day's window (each history ends with all of
+/// its polls' samples, 2,000 more than a day at 5 s), and the last
+/// minutes hold more samples than they would live (the trend reads them
+/// all). The wasm memory is the most it ever held: linear memory never
+/// shrinks.
+#[wasm_bindgen_test]
+async fn a_wall_of_streams_each_with_a_day_of_history() {
+    add_stylesheets();
+    let streams = wall_streams();
+    let polls = wall_polls();
+    let hours = wall_hours();
+    let fragment = format!(
+        "endpoint=http%3A%2F%2F127.0.0.1%3A9&interval={WALL_INTERVAL_S}&history={}&viewers=off&theme=light",
+        hours * 60
+    );
+    let (config, _) = params::parse("", &fragment);
+    let heap_before = js_heap_bytes();
+    let wasm_before = wasm_memory_bytes();
+
+    let host = mount_host(Layout::Full);
+    let _ = host.set_attribute("style", "width:1600px");
+    let owner = Owner::new();
+    let now = js_sys::Date::now();
+    // The histories end one interval before the first poll.
+    let end = now - (WALL_INTERVAL_S * 1000) as f64;
+    let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
+    let started = performance_now();
+    let prepared: Vec<(WallStream, WidgetState)> = (0..streams)
+        .map(|i| {
+            let stream = format!("wall-bench-{i}-{}", (js_sys::Math::random() * 1e9) as u64);
+            let token = token(&stream);
+            let state = owner.with(|| {
+                WidgetState::new(
+                    Config {
+                        layout: Layout::Compact,
+                        ..config.clone()
+                    },
+                    Vec::new(),
+                )
+            });
+            state.history.update(|h| {
+                state.monitor.update(|m| {
+                    let _ = m.set_token(Some(token.clone()), h, now);
+                });
+                fill_every_interval(h, hours, end, &mut draw);
+            });
+            let label = Some(format!("Camera {}", i + 1));
+            (WallStream { token, label }, state)
+        })
+        .collect();
+    let states: Vec<WidgetState> = prepared.iter().map(|(_, state)| *state).collect();
+    let heap_filled = js_heap_bytes();
+    let wasm_filled = wasm_memory_bytes();
+    let link = WallLink::default();
+    let handle = owner.with(|| {
+        mount_to(host.clone(), move || {
+            view! { <Wall config link notices=Vec::new() prepared /> }
+        })
+    });
+    next_task().await;
+    let first_render_ms = performance_now() - started;
+    let samples = states[0].history.with_untracked(History::sample_count);
+    TimeoutFuture::new(100).await;
+    let heap_full = js_heap_bytes();
+    let wasm_full = wasm_memory_bytes();
+
+    let generations: Vec<u64> = states
+        .iter()
+        .map(|s| s.monitor.with_untracked(|m| m.poller().generation()))
+        .collect();
+    let mut update_ms = Vec::with_capacity(polls * streams);
+    install_long_task_observer();
+    for k in 0..polls {
+        for (state, generation) in states.iter().zip(&generations) {
+            let (session_avg, deviation) = drift_at((samples + k) * WALL_INTERVAL_S, &mut draw);
+            let at = js_sys::Date::now();
+            let updated_at = end + ((k + 1) * WALL_INTERVAL_S * 1000) as f64;
+            let text = body(updated_at as i64, session_avg, deviation);
+            let t0 = performance_now();
+            let outcome = match parse_report(&text) {
+                Ok(report) => Outcome::Report(report),
+                Err(error) => panic!("the benchmark body did not parse: {error:?}"),
+            };
+            state.history.update(|h| {
+                state.monitor.update(|m| {
+                    let _ = m.on_outcome(*generation, &outcome, h, at, 0.5);
+                })
+            });
+            next_task().await;
+            // The first round warms up.
+            if k > 0 || polls == 1 {
+                update_ms.push(performance_now() - t0);
+            }
+        }
+    }
+    let long_tasks = take_long_tasks();
+    TimeoutFuture::new(100).await;
+    let heap_after = js_heap_bytes();
+    let wasm_after = wasm_memory_bytes();
+    let samples_after = states[0].history.with_untracked(History::sample_count);
+    let tiles = host
+        .query_selector_all(".lsh-tile[data-state=\"live\"]")
+        .map_or(0, |tiles| tiles.length() as usize);
+
+    let updates = sorted(&update_ms);
+    console_log!(
+        "LSH-BENCH wall: {streams} streams, interval {WALL_INTERVAL_S} s, {hours} h of history \
+         ({samples} samples per stream), {polls} polls per stream\n  \
+         update per poll (ms): median {:.2}, p95 {:.2}, max {:.1} over {} polls; \
+         long tasks (>50 ms): {}\n  \
+         first render with full histories: {first_render_ms:.0} ms\n  \
+         memory | JS heap | wasm memory\n  \
+         before anything | {} | {}\n  \
+         histories full, wall not mounted | {} | {}\n  \
+         histories full, wall mounted | {} | {}\n  \
+         after {polls} polls per stream ({samples_after} samples per stream) | {} | {}",
+        percentile(&updates, 0.5),
+        percentile(&updates, 0.95),
+        updates.last().copied().unwrap_or(f64::NAN),
+        updates.len(),
+        long_tasks.len(),
+        megabytes(heap_before),
+        megabytes(Some(wasm_before)),
+        megabytes(heap_filled),
+        megabytes(Some(wasm_filled)),
+        megabytes(heap_full),
+        megabytes(Some(wasm_full)),
+        megabytes(heap_after),
+        megabytes(Some(wasm_after)),
+    );
+
+    drop(handle);
+    drop(owner);
+    host.remove();
+    assert_eq!(tiles, streams, "every tile went live");
+    assert!(update_ms.iter().all(|t| t.is_finite() && *t >= 0.0));
 }

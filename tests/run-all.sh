@@ -118,6 +118,7 @@ native_widget_bench() {
   LSH_DIST="$ROOT/dist" LSH_BENCH_LOADS=2 LSH_SOAK_CYCLES=300 LSH_SOAK_EVERY=100 \
     cargo test --features e2e --test bench || status=$?
   LSH_UPDATE_ITERATIONS=5 LSH_UPDATE_ROUNDS=1 \
+    LSH_WALL_STREAMS=2 LSH_WALL_POLLS=3 LSH_WALL_HOURS=1 \
     CHROMEDRIVER="$(command -v chromedriver)" \
     WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
     WASM_BINDGEN_TEST_TIMEOUT=300 \

@@ -92,8 +92,10 @@ struct Tile {
     state: WidgetState,
     /// What the tile shows.
     live: LiveView,
-    /// Replaces the token (same stream: history kept).
-    set_token: UnsyncCallback<Option<String>>,
+    /// Replaces the token (same stream: history kept). `None` for a
+    /// stream whose state the caller keeps (see [`Wall`]'s `prepared`):
+    /// its tokens come from the caller.
+    set_token: Option<UnsyncCallback<Option<String>>>,
     /// The tile's root element, for moving the focus.
     root: NodeRef<Article>,
 }
@@ -121,7 +123,7 @@ fn start_stream(
             label: RwSignal::new(label),
             state,
             live,
-            set_token: poller.set_token,
+            set_token: Some(poller.set_token),
             root: NodeRef::new(),
         }
     });
@@ -197,8 +199,8 @@ impl Streams {
                         .state
                         .monitor
                         .with_untracked(|m| m.token() == Some(stream.token.as_str()));
-                    if !same_token {
-                        tile.set_token.run(Some(stream.token.clone()));
+                    if let Some(set_token) = tile.set_token.filter(|_| !same_token) {
+                        set_token.run(Some(stream.token.clone()));
                     }
                     tile.label.set(wall::tile_label(stream, position));
                     next.push(tile);
@@ -232,6 +234,22 @@ impl Streams {
         }
     }
 
+    /// Shows a stream whose state the caller built and keeps: a tile
+    /// only, under the wall's owner, with nothing started for it.
+    fn show(&self, stream: &WallStream, state: WidgetState, position: usize) {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        let tile = Tile {
+            id,
+            label: RwSignal::new(wall::tile_label(stream, position)),
+            state,
+            live: LiveView::new(state, self.clock),
+            set_token: None,
+            root: NodeRef::new(),
+        };
+        self.tiles.update(|tiles| tiles.push(tile));
+    }
+
     fn tile(&self, id: usize) -> Option<Tile> {
         self.tiles
             .with_untracked(|tiles| tiles.iter().copied().find(|t| t.id == id))
@@ -255,6 +273,11 @@ pub fn Wall(
     link: WallLink,
     /// Notices about the wall link's parameters.
     notices: Vec<Notice>,
+    /// Streams whose state the caller built and keeps feeding itself (the
+    /// wall benchmark, tests/bench_update.rs), shown after `link`'s: the
+    /// wall starts no poller, viewer counts or saved history for them.
+    #[prop(optional)]
+    prepared: Vec<(WallStream, WidgetState)>,
 ) -> impl IntoView {
     let clock = use_clock(CLOCK_TICK_MS);
     let theme = config.theme;
@@ -270,6 +293,9 @@ pub fn Wall(
         clock,
     };
     streams.replace(&link.streams);
+    for (position, (stream, state)) in prepared.iter().enumerate() {
+        streams.show(stream, *state, link.streams.len() + position);
+    }
     // The streams live as long as the wall.
     on_cleanup(move || {
         streams
