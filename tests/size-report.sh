@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release bundle with trunk and prints the raw, gzip -9 and
 # brotli -q 11 bytes of each file and the total, against a regression guard
-# of 180 KB gzip for the whole page (html + js + wasm + css). Over it, it
+# of 250 KB gzip for the whole page (html + js + wasm + css). Over it, it
 # says so loudly; with LSH_SIZE_ENFORCE=1 it also fails (the README's
 # "Measured" section says where the bundle stands and what costs what).
 # The guard catches a dependency or a pattern that adds tens of kilobytes;
@@ -20,7 +20,7 @@ if ! command -v brotli >/dev/null; then
 fi
 
 DIST="${1:-dist}"
-BUDGET_GZIP=$((180 * 1000))
+BUDGET_GZIP=$((250 * 1000))
 EMBED=embed.js
 BUDGET_EMBED_GZIP=$((3 * 1000))
 
