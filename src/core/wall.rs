@@ -279,24 +279,25 @@ pub struct Summary {
     pub poor: usize,
     /// Unknown.
     pub unknown: usize,
-    /// Streams the wall cannot see (stale, rejected, expired), whatever
-    /// their last status.
+    /// Streams the wall cannot see (stale, rejected, expired) and whose
+    /// last status was not poor.
     pub unseen: usize,
 }
 
 impl Summary {
-    /// The counts over `tiles`.
+    /// The counts over `tiles`. Each stream is counted once, in the group
+    /// [`rank`] sorts it into, so the counts add up to the number of
+    /// streams: a stale stream whose last status was excellent is "not
+    /// seen", not also "excellent".
     pub fn of(tiles: &[TileStatus]) -> Summary {
         let mut summary = Summary::default();
         for tile in tiles {
-            match tile.status {
-                Status::Excellent => summary.excellent += 1,
-                Status::Good => summary.good += 1,
-                Status::Poor => summary.poor += 1,
-                Status::Unknown => summary.unknown += 1,
-            }
-            if tile.unseen() {
-                summary.unseen += 1;
+            match rank(tile) {
+                0 => summary.poor += 1,
+                1 => summary.unseen += 1,
+                2 => summary.good += 1,
+                3 => summary.unknown += 1,
+                _ => summary.excellent += 1,
             }
         }
         summary
@@ -672,20 +673,23 @@ mod tests {
             tile(Status::Unknown, ConnState::TokenRejected, false),
         ];
         let summary = Summary::of(&tiles);
+        // Each stream once: the retrying good one and the rejected one are
+        // not seen, and the counts add up to the five streams.
         assert_eq!(
             summary,
             Summary {
                 excellent: 2,
-                good: 1,
+                good: 0,
                 poor: 1,
-                unknown: 1,
+                unknown: 0,
                 unseen: 2
             }
         );
-        assert_eq!(
-            summary.line(),
-            "1 poor · 2 not seen · 1 good · 1 unknown · 2 excellent"
-        );
+        assert_eq!(summary.line(), "1 poor · 2 not seen · 2 excellent");
+        // A stale poor stream is still counted poor, as it sorts.
+        let stale_poor = [tile(Status::Poor, ConnState::Retrying, true)];
+        assert_eq!(Summary::of(&stale_poor).poor, 1);
+        assert_eq!(Summary::of(&stale_poor).unseen, 0);
         assert_eq!(Summary::default().line(), "No streams");
     }
 
