@@ -768,13 +768,18 @@ fn simulated_streams_have_viewer_curves_that_follow_their_encoders() {
     let (steady, disconnect) = (jwt_for(0), jwt_for(1));
 
     // steady: a ramp, then a plateau; views never fall behind viewers.
+    // The ramp lasts well under a second at 100x, so on a loaded machine
+    // the watch may begin on the plateau: the rise is asserted only when
+    // the first reading is still below it (the curve's exact shape is
+    // checked at fixed scenario times by the audience module's own tests).
     let seen = watch_counts(&server, &steady, Duration::from_secs(3));
     let viewers: Vec<u64> = seen.iter().map(|s| s.0).collect();
     let first = viewers[0];
     let last = viewers[viewers.len() - 1];
+    assert!(last >= 38, "no plateau: {viewers:?}");
     assert!(
-        last >= 38 && last > first,
-        "no ramp to a plateau: {viewers:?}"
+        first >= 38 || last > first,
+        "no ramp to the plateau: {viewers:?}"
     );
     assert!(
         seen.iter().all(|(viewers, views, _)| views >= viewers),
