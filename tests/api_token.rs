@@ -282,11 +282,17 @@ fn stop(mut child: std::process::Child) {
 #[test]
 fn demo_backend_prints_working_links_and_is_idempotent() {
     let dir = data_dir("demo");
-    let (child, base, links) = run_demo(&dir, 2);
-    assert_eq!(links[0].0, "steady");
-    assert_eq!(links[1].0, "disconnect");
+    // The wall first, then one link per stream.
+    let (child, base, links) = run_demo(&dir, 3);
+    assert_eq!(links[0].0, "wall");
+    assert_eq!(links[1].0, "steady");
+    assert_eq!(links[2].0, "disconnect");
+    let wall = links[0]
+        .1
+        .strip_prefix("http://widget.example/#wall&")
+        .expect("the wall link on the widget base");
     let mut first_tokens = Vec::new();
-    for (scenario, link) in &links {
+    for (scenario, link) in &links[1..] {
         let rest = link
             .strip_prefix("http://widget.example/#token=")
             .expect("link on the widget base");
@@ -294,6 +300,10 @@ fn demo_backend_prints_working_links_and_is_idempotent() {
         assert_eq!(endpoint, base.replace(':', "%3A").replace('/', "%2F"));
         let (status, body) = status_of(&base, jwt);
         assert_eq!(status, 200, "{scenario}: {body}");
+        assert!(
+            wall.contains(&format!("token={jwt}&label={scenario}")),
+            "{scenario} is not on the wall: {wall}"
+        );
         first_tokens.push(jwt.to_owned());
     }
     #[cfg(unix)]
@@ -308,8 +318,8 @@ fn demo_backend_prints_working_links_and_is_idempotent() {
     stop(child);
 
     // Same streams and key on a second run; the first run's links still work.
-    let (child, base, links) = run_demo(&dir, 2);
-    for ((_, link), old) in links.iter().zip(&first_tokens) {
+    let (child, base, links) = run_demo(&dir, 3);
+    for ((_, link), old) in links[1..].iter().zip(&first_tokens) {
         let jwt = link
             .split("#token=")
             .nth(1)
