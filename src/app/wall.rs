@@ -59,6 +59,7 @@ use crate::app::components::connection::ConnectionLine;
 use crate::app::components::history_chart::HistoryChart;
 use crate::app::components::messages::Messages;
 use crate::app::components::metrics::Metrics;
+use crate::app::components::notices::NoticeList;
 use crate::app::components::sparkline::Sparkline;
 use crate::app::components::status_badge::StatusBadge;
 use crate::app::components::summary::SummaryPanel;
@@ -368,16 +369,7 @@ pub fn Wall(
         streams,
     };
 
-    let notices = (!notices.is_empty()).then(|| {
-        view! {
-            <ul class="lsh-notices" data-notices>
-                {notices
-                    .into_iter()
-                    .map(|notice| view! { <li data-notice=notice.param>{notice.message}</li> })
-                    .collect_view()}
-            </ul>
-        }
-    });
+    let notices = view! { <NoticeList notices /> };
     // The open stream, while it is on the wall.
     let opened = Memo::new(move |_| {
         let id = nav.open.get()?;
